@@ -1,0 +1,235 @@
+using OpenAlgo.Appliance.Bench;
+
+const string Usage = """
+usage: openalgo-bench <scenario> [options]
+
+scenarios:
+  throughput   N clients x S symbols (of U), R ticks/s total over ZMQ; latency, loss, CPU, RSS
+  fanout       throughput with fan-out defaults: 1000 clients x 20 symbols (of 1000), 1000 ticks/s
+  idle         C authenticated idle connections; server RSS with 0 and C clients
+  summarize    FILE.jsonl...  median-of-runs markdown tables from --json output
+
+common options:
+  --url URL                 ws://127.0.0.1:18765/ (internal) or wss://127.0.0.1:18443/ws  [ws://127.0.0.1:18765/]
+  --api-key KEY             [benchkey]
+  --exchange EXCH           [NSE]
+  --symbol-prefix P         symbols are P0..P(U-1)  [SYM]
+  --zmq ENDPOINT            server SUB endpoint the feeder connects to  [tcp://127.0.0.1:15555]
+  --server-pid PID          measure this server process (/proc/PID)
+  --server-binary PATH      start the server with the bench environment (and stop it at the end)
+  --server-env KEY=VALUE    extra environment for --server-binary (repeatable)
+  --https-listen ADDR       [127.0.0.1:18443]     --internal-listen ADDR   [127.0.0.1:18765]
+  --server-log FILE         server stdout/stderr for --server-binary  [/tmp/bench-logs/server-stdout.log]
+  --client raw|clientws     raw: WebSocket.CreateFromStream over a read-buffered socket (one recv per
+                            burst; default); clientws: System.Net.WebSockets.ClientWebSocket  [raw]
+  --connect-concurrency N   parallel connection setups  [64]
+  --connect-timeout SEC     bound for the whole connect phase  [180]
+  --max-seconds SEC         hard watchdog for the whole process  [600]
+  --json FILE               append the result as one JSON line
+  --label TEXT              row label in summaries
+  --verbose
+
+throughput / fanout options (fanout defaults in brackets after the slash):
+  --clients N [3 / 1000]   --symbols S [1000 / 20]   --universe U [1000 / 1000]   --rate R [20000 / 1000]
+  --duration SEC [20]      --warmup SEC [5]          --drain SEC [5]
+  --mode 1|2|3 [1]         --depth N [5]             --subscribe-batch N [250]
+  --recv-buffer BYTES [65536] (per-message buffer)   --read-buffer BYTES [65536] (raw client socket buffer)
+  --probe-timeout SEC [15]
+
+idle options:
+  --clients C [10000]  --symbols S [0] (subscribe S symbols each, no ticks sent)  --universe U [1000]
+  --settle SEC [3]     --hold SEC [10]     --recv-buffer BYTES [4096]    --read-buffer BYTES [4096]
+""";
+
+var valueOptions = new HashSet<string>(StringComparer.Ordinal)
+{
+    "url", "api-key", "exchange", "symbol-prefix", "zmq", "server-pid", "server-binary", "server-env",
+    "https-listen", "internal-listen", "server-log", "connect-concurrency", "connect-timeout", "max-seconds",
+    "json", "label", "clients", "symbols", "universe", "rate", "duration", "warmup", "drain", "mode", "depth",
+    "subscribe-batch", "recv-buffer", "read-buffer", "client", "probe-timeout", "settle", "hold", "state-dir", "logs-dir",
+};
+var flagOptions = new HashSet<string>(StringComparer.Ordinal) { "verbose", "help" };
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine(Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+
+string scenario = args[0];
+Args a;
+try
+{
+    a = Args.Parse(args[1..], valueOptions, flagOptions);
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}\n\n{Usage}");
+    return 2;
+}
+if (a.Flag("help"))
+{
+    Console.WriteLine(Usage);
+    return 0;
+}
+
+if (scenario == "summarize")
+{
+    var results = new List<RunResult>();
+    foreach (string file in a.Positional)
+    {
+        results.AddRange(RunResult.ReadJsonLines(file));
+    }
+    Console.Write(Summary.Markdown(results));
+    return results.Count > 0 ? 0 : 1;
+}
+if (scenario is not ("throughput" or "fanout" or "idle"))
+{
+    Console.Error.WriteLine($"error: unknown scenario '{scenario}'\n\n{Usage}");
+    return 2;
+}
+if (a.Positional.Count > 0)
+{
+    Console.Error.WriteLine($"error: unexpected argument '{a.Positional[0]}'");
+    return 2;
+}
+
+Common common;
+try
+{
+    common = new Common
+    {
+        Url = new Uri(a.String("url", "ws://127.0.0.1:18765/")),
+        ApiKey = a.String("api-key", "benchkey"),
+        Exchange = a.String("exchange", "NSE"),
+        SymbolPrefix = a.String("symbol-prefix", "SYM"),
+        ZmqEndpoint = a.String("zmq", "tcp://127.0.0.1:15555"),
+        ConnectConcurrency = a.Int("connect-concurrency", 64),
+        ConnectTimeout = TimeSpan.FromSeconds(a.Double("connect-timeout", 180)),
+        JsonPath = a.String("json"),
+        Label = a.String("label"),
+        Verbose = a.Flag("verbose"),
+        RawClient = a.String("client", "raw") switch
+        {
+            "raw" => true,
+            "clientws" => false,
+            var other => throw new UsageException($"--client must be raw or clientws, not '{other}'"),
+        },
+        ServerPid = a.IntOrNull("server-pid"),
+    };
+}
+catch (Exception e) when (e is UsageException or UriFormatException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+if (common.Url.Scheme is not ("ws" or "wss"))
+{
+    Console.Error.WriteLine("error: --url must be ws:// or wss://");
+    return 2;
+}
+
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cts.Cancel();
+};
+
+double maxSeconds = a.Double("max-seconds", 600);
+using var watchdog = new Timer(_ =>
+{
+    Console.Error.WriteLine($"[bench] watchdog: run exceeded --max-seconds {maxSeconds}; stopping");
+    try
+    {
+        common.Launcher?.Stop(TimeSpan.FromSeconds(5));
+    }
+    finally
+    {
+        Environment.Exit(3);
+    }
+}, null, TimeSpan.FromSeconds(maxSeconds), Timeout.InfiniteTimeSpan);
+
+try
+{
+    string? binary = a.String("server-binary");
+    if (binary is not null)
+    {
+        if (common.ServerPid is not null)
+        {
+            throw new UsageException("use either --server-pid or --server-binary");
+        }
+        var env = ServerLauncher.BenchEnvironment(
+            common.ApiKey,
+            a.String("https-listen", "127.0.0.1:18443"),
+            a.String("internal-listen", "127.0.0.1:18765"),
+            common.ZmqEndpoint,
+            a.String("state-dir", "/tmp/bench-state"),
+            a.String("logs-dir", "/tmp/bench-logs"));
+        common.Launcher = ServerLauncher.Start(binary, env, a.All("server-env"), a.String("server-log", "/tmp/bench-logs/server-stdout.log"));
+        Common.Log($"started server pid {common.Launcher.Pid} ({binary}); log {common.Launcher.LogFile}");
+    }
+
+    RunResult result;
+    if (scenario == "idle")
+    {
+        var o = new IdleOptions(
+            Clients: a.Int("clients", 10000),
+            SymbolsPerClient: a.Int("symbols", 0),
+            Universe: a.Int("universe", 1000),
+            Mode: a.Int("mode", 1),
+            SettleSeconds: a.Double("settle", 3),
+            HoldSeconds: a.Double("hold", 10),
+            ReceiveBufferBytes: a.Int("recv-buffer", 4096),
+            ReadBufferBytes: a.Int("read-buffer", 4096));
+        result = await IdleScenario.RunAsync(common, o, cts.Token);
+    }
+    else
+    {
+        bool fan = scenario == "fanout";
+        var o = new ThroughputOptions(
+            Clients: a.Int("clients", fan ? 1000 : 3),
+            SymbolsPerClient: a.Int("symbols", fan ? 20 : 1000),
+            Universe: a.Int("universe", 1000),
+            Rate: a.Double("rate", fan ? 1000 : 20000),
+            DurationSeconds: a.Double("duration", 20),
+            WarmupSeconds: a.Double("warmup", 5),
+            DrainSeconds: a.Double("drain", 5),
+            Mode: a.Int("mode", 1),
+            Depth: a.Int("depth", 5),
+            SubscribeBatch: Math.Max(1, a.Int("subscribe-batch", 250)),
+            ReceiveBufferBytes: a.Int("recv-buffer", 65536),
+            ReadBufferBytes: a.Int("read-buffer", 65536),
+            ProbeTimeout: TimeSpan.FromSeconds(a.Double("probe-timeout", 15)));
+        result = await ThroughputScenario.RunAsync(scenario, common, o, cts.Token);
+    }
+
+    if (common.Launcher is { HasExited: true } l)
+    {
+        result.Ok = false;
+        result.Notes.Add($"server process exited during the run; log tail: {l.TailLog(10)}");
+    }
+    common.Finish(result);
+    return result.Ok ? 0 : 1;
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("[bench] cancelled");
+    return 130;
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"[bench] failed: {e}");
+    return 1;
+}
+finally
+{
+    common.Dispose();
+    NetMQ.NetMQConfig.Cleanup(block: false);
+    Console.Error.Flush();
+}

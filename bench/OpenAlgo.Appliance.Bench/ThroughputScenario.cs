@@ -1,0 +1,285 @@
+namespace OpenAlgo.Appliance.Bench;
+
+public sealed record ThroughputOptions(
+    int Clients,
+    int SymbolsPerClient,
+    int Universe,
+    double Rate,
+    double DurationSeconds,
+    double WarmupSeconds,
+    double DrainSeconds,
+    int Mode,
+    int Depth,
+    int SubscribeBatch,
+    int ReceiveBufferBytes,
+    int ReadBufferBytes,
+    TimeSpan ProbeTimeout);
+
+/// <summary>
+/// N clients each subscribed to S symbols of a universe U; the feeder publishes R ticks/s round-robin
+/// over U. Client i gets symbols (i*S + j) mod U, j &lt; S, so every symbol has ~N*S/U subscribers.
+/// Deliveries and latencies are counted for ticks whose bench_ts falls in the measured window.
+/// </summary>
+public static class ThroughputScenario
+{
+    public static async Task<RunResult> RunAsync(string scenario, Common c, ThroughputOptions o, CancellationToken ct)
+    {
+        string label = c.Label ?? $"{scenario} {c.Transport} {o.Clients}c x {o.SymbolsPerClient}/{o.Universe}s @{o.Rate:0}/s";
+        var result = new RunResult(scenario, label);
+        if (o.SymbolsPerClient > o.Universe || o.SymbolsPerClient < 1 || o.Clients < 1 || o.Rate <= 0 || o.DurationSeconds <= 0)
+        {
+            throw new UsageException("need 1 <= --symbols <= --universe, --clients >= 1, --rate > 0, --duration > 0");
+        }
+
+        if (!await c.EnsureServerAsync(needZmq: true).ConfigureAwait(false))
+        {
+            result.Ok = false;
+            result.Notes.Add("server not reachable (see log above)");
+            return result;
+        }
+
+        Common.Log($"{label}: connecting {o.Clients} clients to {c.Url} ...");
+        int shards = Math.Min(o.Clients, 32);
+        var histograms = Enumerable.Range(0, shards).Select(_ => new LatencyHistogram()).ToArray();
+        using var factory = new ClientFactory(c.RawClient, o.ReadBufferBytes);
+        var connect = await c.ConnectAllAsync(
+            factory,
+            o.Clients,
+            i => new BenchClient(i, o.ReceiveBufferBytes, histograms[i % shards]),
+            async (client, token) =>
+            {
+                var symbols = Enumerable.Range(0, o.SymbolsPerClient).Select(j => (int)(((long)client.Index * o.SymbolsPerClient + j) % o.Universe)).ToArray();
+                await client.SubscribeAsync(symbols.Select(c.SymbolName).ToList(), c.Exchange, o.Mode, o.Depth, o.SubscribeBatch, token).ConfigureAwait(false);
+                client.Symbols = symbols;
+            },
+            ct).ConfigureAwait(false);
+        var clients = connect.Clients;
+        Common.Log($"{clients.Count} clients connected+authenticated+subscribed in {connect.Seconds:0.0}s, {connect.Failed} failed");
+        result.Add("clients", clients.Count, "clients", "0");
+        result.Add("clients_failed", connect.Failed, "failed", "0", inTable: connect.Failed > 0);
+        result.Add("symbols_per_client", o.SymbolsPerClient, "syms/client", "0", inTable: false);
+        result.Add("universe", o.Universe, "universe", "0", inTable: false);
+        result.Add("setup_seconds", connect.Seconds, "setup s", "0.0", inTable: false);
+        if (connect.FirstError is not null)
+        {
+            result.Notes.Add($"{connect.Failed} connections failed; first: {connect.FirstError}");
+        }
+        if (clients.Count == 0)
+        {
+            result.Ok = false;
+            await Common.CloseAllAsync(clients, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+            return result;
+        }
+
+        var subscribers = new int[o.Universe];
+        foreach (var cl in clients)
+        {
+            foreach (int s in cl.Symbols)
+            {
+                subscribers[s]++;
+            }
+        }
+
+        long TotalReceived()
+        {
+            long n = 0;
+            foreach (var cl in clients)
+            {
+                n += Volatile.Read(ref cl.Received);
+            }
+            return n;
+        }
+        long TotalInWindow()
+        {
+            long n = 0;
+            foreach (var cl in clients)
+            {
+                n += Volatile.Read(ref cl.InWindow);
+            }
+            return n;
+        }
+
+        var feeder = new Feeder(c.ZmqEndpoint, c.Exchange, c.SymbolPrefix, o.Universe, o.Mode, o.Depth, subscribers, o.Rate);
+        using var feederCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var feederThread = new Thread(() => feeder.Run(o.WarmupSeconds, o.DurationSeconds, TotalReceived, o.ProbeTimeout, feederCts.Token))
+        {
+            Name = "bench-feeder",
+            IsBackground = true,
+        };
+        feederThread.Start();
+        Common.Log($"feeder: PUB connecting to {c.ZmqEndpoint}; probing until a first tick reaches a client (payload {feeder.PayloadBytes} B)");
+
+        bool probed = await feeder.Probed.Task.WaitAsync(o.ProbeTimeout + TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        if (!probed)
+        {
+            feederCts.Cancel();
+            result.Ok = false;
+            result.Notes.Add(feeder.Failure is not null
+                ? $"feeder failed: {Common.Describe(feeder.Failure)}"
+                : $"no tick reached any client within {o.ProbeTimeout.TotalSeconds:0}s ({feeder.ProbesSent} probe ticks sent); frames received: {TotalReceived()}");
+            AddFirstMessages(result, clients);
+            await Common.CloseAllAsync(clients, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            return result;
+        }
+        Common.Log($"first tick delivered after {feeder.ProbesSent} probe(s); warm-up {o.WarmupSeconds}s, then measuring {o.DurationSeconds}s at {o.Rate:0} ticks/s");
+
+        using var progressCts = new CancellationTokenSource();
+        var progress = Task.Run(async () =>
+        {
+            long lastSent = 0, lastRecv = 0;
+            var last = Clock.Now;
+            while (!progressCts.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(5), progressCts.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                long now = Clock.Now;
+                long sent = Volatile.Read(ref feeder.Sent), recv = TotalReceived();
+                double dt = Clock.ToSeconds(now - last);
+                Common.Log($"  sent {(sent - lastSent) / dt:0}/s, received {(recv - lastRecv) / dt:0}/s (totals {sent} / {recv})");
+                (lastSent, lastRecv, last) = (sent, recv, now);
+            }
+        });
+
+        await Common.SleepUntilAsync(feeder.WindowStart, ct).ConfigureAwait(false);
+        var s0 = ProcStats.CpuSample.Take(c.ServerPid);
+        await Common.SleepUntilAsync(feeder.WindowEnd, ct).ConfigureAwait(false);
+        var s1 = ProcStats.CpuSample.Take(c.ServerPid);
+        var memoryAtEnd = c.ServerMemory();
+
+        await feeder.Finished.Task.WaitAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+        long expected = feeder.ExpectedInWindow;
+
+        // Drain: wait for in-flight messages until all expected arrived or nothing moved for 1 s.
+        long drainDeadline = Clock.Now + Clock.FromSeconds(o.DrainSeconds);
+        long lastCount = -1, lastChange = Clock.Now;
+        while (Clock.Now < drainDeadline)
+        {
+            long n = TotalInWindow();
+            if (n >= expected)
+            {
+                break;
+            }
+            if (n != lastCount)
+            {
+                (lastCount, lastChange) = (n, Clock.Now);
+            }
+            else if (Clock.ToSeconds(Clock.Now - lastChange) >= 1.0)
+            {
+                break;
+            }
+            await Task.Delay(50, ct).ConfigureAwait(false);
+        }
+        progressCts.Cancel();
+        await progress.ConfigureAwait(false);
+
+        long delivered = TotalInWindow();
+        var all = new LatencyHistogram();
+        foreach (var h in histograms)
+        {
+            all.Add(h);
+        }
+        double window = o.DurationSeconds;
+        double wall = Clock.ToSeconds(s1.Timestamp - s0.Timestamp);
+
+        result.Add("offered_ticks_per_s", feeder.SentInWindow / window, "offered ticks/s", "0");
+        result.Add("expected_deliveries", expected, "expected msgs", "0", inTable: false);
+        result.Add("expected_msgs_per_s", expected / window, "expected msg/s", "0");
+        result.Add("delivered_msgs_per_s", delivered / window, "delivered msg/s", "0");
+        result.Add("loss_pct", expected == 0 ? null : 100.0 * (expected - delivered) / expected, "loss %", "0.###");
+        result.Add("latency_p50_ms", all.Percentile(50) / 1000.0, "p50 ms", "0.###");
+        result.Add("latency_p99_ms", all.Percentile(99) / 1000.0, "p99 ms", "0.###");
+        result.Add("latency_p999_ms", all.Percentile(99.9) / 1000.0, "p99.9 ms", "0.###");
+        result.Add("latency_max_ms", all.Max / 1000.0, "max ms", "0.###");
+        result.Add("latency_mean_ms", all.Mean() / 1000.0, "mean ms", "0.###", inTable: false);
+        if (s0.ServerCpu is double sc0 && s1.ServerCpu is double sc1)
+        {
+            double cpu = sc1 - sc0;
+            result.Add("server_cpu_pct", 100 * cpu / wall, "server CPU %", "0.0");
+            result.Add("server_cpu_us_per_msg", delivered == 0 ? null : cpu * 1e6 / delivered, "server CPU µs/msg", "0.00");
+        }
+        if (s0.SelfCpu is double c0 && s1.SelfCpu is double c1)
+        {
+            double cpu = c1 - c0;
+            result.Add("load_cpu_pct", 100 * cpu / wall, "load CPU %", "0.0");
+            result.Add("load_cpu_us_per_msg", delivered == 0 ? null : cpu * 1e6 / delivered, "load CPU µs/msg", "0.00");
+            if (s0.FeederCpu is double f0 && s1.FeederCpu is double f1)
+            {
+                result.Add("feeder_cpu_pct", 100 * (f1 - f0) / wall, "feeder CPU %", "0.0", inTable: false);
+                result.Add("feeder_cpu_us_per_tick", feeder.SentInWindow == 0 ? null : (f1 - f0) * 1e6 / feeder.SentInWindow, "feeder CPU µs/tick", "0.00", inTable: false);
+                result.Add("clients_cpu_us_per_msg", delivered == 0 ? null : (cpu - (f1 - f0)) * 1e6 / delivered, "clients CPU µs/msg", "0.00");
+            }
+        }
+        result.Add("load_alloc_bytes_per_msg", delivered == 0 ? null : (double)(s1.AllocatedBytes - s0.AllocatedBytes) / delivered, "load alloc B/msg", "0.0", inTable: false);
+        result.Add("load_gen0_gcs", s1.Gen0 - s0.Gen0, "load gen0 GCs", "0", inTable: false);
+        foreach (var m in memoryAtEnd)
+        {
+            result.Metrics.Add(m);
+        }
+
+        long pre = clients.Sum(x => x.PreWindow), post = clients.Sum(x => x.PostWindow), other = clients.Sum(x => x.Other);
+        long oversize = clients.Sum(x => x.Oversize), floats = clients.Sum(x => x.FloatTimestamps);
+        int ended = clients.Count(x => x.LoopEnded);
+        result.Add("ticks_sent_total", feeder.Sent, "ticks sent", "0", inTable: false);
+        result.Add("feeder_skipped_ticks", feeder.SkippedTicks, "feeder skipped", "0", inTable: false);
+        result.Add("feeder_max_batch", feeder.MaxBatch, "feeder max batch", "0", inTable: false);
+        result.Add("probe_ticks", feeder.ProbesSent, "probe ticks", "0", inTable: false);
+        result.Add("received_prewindow", pre, "pre-window msgs", "0", inTable: false);
+        result.Add("received_postwindow", post, "post-window msgs", "0", inTable: false);
+        result.Add("received_other", other, "non-tick msgs", "0", inTable: false);
+        result.Add("received_oversize", oversize, "oversize msgs", "0", inTable: false);
+        result.Add("clients_disconnected", ended, "disconnected", "0", inTable: false);
+        if (feeder.SkippedTicks > 0)
+        {
+            result.Notes.Add($"feeder fell behind and skipped {feeder.SkippedTicks} ticks (offered rate is what was actually sent)");
+        }
+        if (delivered > expected)
+        {
+            result.Notes.Add($"{delivered - expected} more deliveries than expected (duplicates or unsubscribed symbols delivered)");
+        }
+        if (other > 0 || oversize > 0 || floats > 0 || ended > 0)
+        {
+            result.Notes.Add($"anomalies: {other} frames without bench_ts, {oversize} oversize frames, {floats} float bench_ts, {ended} clients disconnected");
+        }
+        if (feeder.Failure is not null)
+        {
+            result.Ok = false;
+            result.Notes.Add($"feeder failed: {Common.Describe(feeder.Failure)}");
+        }
+        if (expected > 0 && delivered == 0)
+        {
+            result.Ok = false;
+        }
+        AddFirstMessages(result, clients, c.Verbose);
+
+        await Common.CloseAllAsync(clients, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return result;
+    }
+
+    private static void AddFirstMessages(RunResult result, List<BenchClient> clients, bool verbose = true)
+    {
+        var disconnected = clients.FirstOrDefault(x => x.LoopEnded);
+        if (disconnected is not null)
+        {
+            result.Notes.Add($"client {disconnected.Index} disconnected: close={disconnected.CloseStatus ?? "-"} error={disconnected.Error ?? "-"}");
+        }
+        var withOther = clients.FirstOrDefault(x => x.FirstOther is not null);
+        if (withOther is not null)
+        {
+            result.Notes.Add($"first non-tick frame: {BenchClient.Truncate(withOther.FirstOther!, 300)}");
+        }
+        if (verbose)
+        {
+            var withData = clients.FirstOrDefault(x => x.FirstData is not null);
+            if (withData is not null)
+            {
+                Common.Log($"sample delivered frame: {withData.FirstData}");
+            }
+        }
+    }
+}

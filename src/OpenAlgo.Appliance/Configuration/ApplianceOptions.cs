@@ -1,0 +1,138 @@
+namespace OpenAlgo.Appliance.Configuration;
+
+/// <summary>
+/// The <c>Appliance</c> configuration section. Defaults are the embedded defaults of
+/// <c>openalgo-appliance run</c>; each names where it comes from. Keys and their meaning are part
+/// of the interface contract (docs/configuration.md).
+/// </summary>
+internal sealed class ApplianceOptions
+{
+    public const string SectionName = "Appliance";
+
+    public ListenSection Listen { get; set; } = new();
+    public TlsSection Tls { get; set; } = new();
+    public MarketDataSection MarketData { get; set; } = new();
+    public AuthSection Auth { get; set; } = new();
+    public LimitsSection Limits { get; set; } = new();
+
+    /// <summary>Certificates, keys, demo key. systemd's <c>$STATE_DIRECTORY</c>, else <c>./state</c>.</summary>
+    public string StateDirectory { get; set; } = "";
+
+    /// <summary>Serilog rolling files. systemd's <c>$LOGS_DIRECTORY</c>, else <c>./logs</c>.</summary>
+    public string LogsDirectory { get; set; } = "";
+
+    /// <summary>Minimum log level: Verbose, Debug, Information, Warning, Error, Fatal.</summary>
+    public string LogLevel { get; set; } = "Information";
+}
+
+internal sealed class ListenSection
+{
+    /// <summary>Public TLS listener (nginx's <c>listen 443 ssl</c>).</summary>
+    public string Https { get; set; } = "0.0.0.0:443";
+
+    /// <summary>Plain HTTP: ACME HTTP-01 and redirect to HTTPS. Empty disables it.</summary>
+    public string Http { get; set; } = "0.0.0.0:80";
+
+    /// <summary>OpenAlgo's proxy address (<c>WEBSOCKET_HOST:WEBSOCKET_PORT</c>), where the SDK connects by default.</summary>
+    public string Internal { get; set; } = "127.0.0.1:8765";
+}
+
+internal sealed class TlsSection
+{
+    public string Mode { get; set; } = "SelfSigned";
+    public List<string> Domains { get; set; } = [];
+    public string CertificateFile { get; set; } = "";
+    public string KeyFile { get; set; } = "";
+    public AcmeSection Acme { get; set; } = new();
+}
+
+internal sealed class AcmeSection
+{
+    public string DirectoryUrl { get; set; } = "https://acme-v02.api.letsencrypt.org/directory";
+    public string Email { get; set; } = "";
+    public bool AcceptTermsOfService { get; set; }
+    public string TrustedRootsFile { get; set; } = "";
+    public string ChallengeTypes { get; set; } = "Http01,TlsAlpn01";
+}
+
+internal sealed class MarketDataSection
+{
+    /// <summary><c>Simulated</c> (embedded default), <c>Zmq</c> or <c>OpenAlgo</c>.</summary>
+    public string Source { get; set; } = "Simulated";
+
+    /// <summary>The SUB socket binds here; publishers connect (OpenAlgo's <c>ZMQ_HOST:ZMQ_PORT</c>).</summary>
+    public string ZmqEndpoint { get; set; } = "tcp://127.0.0.1:5555";
+
+    public string OpenAlgoUpstreamUrl { get; set; } = "ws://127.0.0.1:8766";
+
+    /// <summary>Simulated feed: ticks per second per subscribed symbol.</summary>
+    public double SimulatedTicksPerSecond { get; set; } = 2;
+
+    /// <summary>OpenAlgo's <c>VALID_BROKERS</c>: the reply of <c>get_supported_brokers</c>.</summary>
+    public string SupportedBrokers { get; set; } = "";
+}
+
+internal sealed class AuthSection
+{
+    /// <summary><c>StaticKeys</c>, <c>OpenAlgoDatabase</c> or <c>Upstream</c>.</summary>
+    public string Mode { get; set; } = "StaticKeys";
+    public List<StaticKeyOptions> StaticKeys { get; set; } = [];
+    public string DatabasePath { get; set; } = "";
+    public string ApiKeyPepper { get; set; } = "";
+}
+
+internal sealed class StaticKeyOptions
+{
+    /// <summary>The API key itself, or <c>sha256:&lt;hex&gt;</c> of it.</summary>
+    public string Key { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public string Broker { get; set; } = "";
+}
+
+internal sealed class LimitsSection
+{
+    /// <summary>All market-data clients together (OpenAlgo has no limit; PR #1788). Keep below LimitNOFILE.</summary>
+    public int MaxClients { get; set; } = 20000;
+
+    /// <summary>Authenticated clients of one user.</summary>
+    public int MaxClientsPerUser { get; set; } = 1000;
+
+    /// <summary>Symbols one client may hold.</summary>
+    public int MaxSymbolsPerClient { get; set; } = 3000;
+
+    /// <summary>OpenAlgo's <c>MAX_SYMBOLS_PER_WEBSOCKET</c>: symbols per upstream broker connection.</summary>
+    public int SymbolsPerUpstreamConnection { get; set; } = 1000;
+
+    /// <summary>OpenAlgo's <c>MAX_WEBSOCKET_CONNECTIONS</c>: upstream connections per user; capacity = this × the above.</summary>
+    public int UpstreamConnectionsPerUser { get; set; } = 3;
+
+    /// <summary>websockets' <c>max_size</c> default: 1 MiB; larger messages close with 1009.</summary>
+    public int MaxMessageBytes { get; set; } = 1 << 20;
+
+    /// <summary>OpenAlgo's <c>WS_AUTH_GRACE_SECONDS</c>: unauthenticated sockets close with 4401.</summary>
+    public double AuthGraceSeconds { get; set; } = 15;
+
+    /// <summary>OpenAlgo's <c>WS_PING_INTERVAL</c>; 0 disables protocol pings.</summary>
+    public double PingIntervalSeconds { get; set; } = 20;
+
+    /// <summary>OpenAlgo's <c>WS_PING_TIMEOUT</c>: no Pong within it closes with 1011.</summary>
+    public double PingTimeoutSeconds { get; set; } = 20;
+
+    /// <summary>nginx's <c>proxy_read_timeout 86400s</c> on <c>/ws</c>: a client silent this long is closed.</summary>
+    public double IdleTimeoutSeconds { get; set; } = 86400;
+
+    /// <summary>Client messages per second per connection (token bucket refill rate).</summary>
+    public double MaxMessagesPerSecond { get; set; } = 100;
+
+    /// <summary>Burst allowance of the message bucket (an SDK re-subscribing after reconnect).</summary>
+    public int MessageBurst { get; set; } = 500;
+
+    /// <summary>Market-data frames queued per client before ticks are conflated to the newest per symbol and mode.</summary>
+    public int ClientQueueFrames { get; set; } = 4096;
+
+    /// <summary>A backlogged client that makes no progress for this long is closed with 1008.</summary>
+    public double SlowClientTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>websockets' <c>close_timeout</c>: how long to wait for the peer's close frame.</summary>
+    public double CloseTimeoutSeconds { get; set; } = 10;
+}

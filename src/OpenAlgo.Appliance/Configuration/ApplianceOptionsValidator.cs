@@ -1,0 +1,135 @@
+namespace OpenAlgo.Appliance.Configuration;
+
+/// <summary>
+/// Checks the bound options and says, per key, what is wrong and how to fix it — the way
+/// <c>nginx -t</c> names the line. Hand-written rather than DataAnnotations: reflection-free for
+/// native AOT, and the messages are the product here.
+/// </summary>
+internal static class ApplianceOptionsValidator
+{
+    public static readonly string[] TlsModes = ["SelfSigned", "Files", "Acme"];
+    public static readonly string[] Sources = ["Simulated", "Zmq", "OpenAlgo"];
+    public static readonly string[] AuthModes = ["StaticKeys", "OpenAlgoDatabase", "Upstream"];
+
+    public static List<string> Validate(ApplianceOptions o)
+    {
+        var errors = new List<string>();
+        void Error(string key, string problem, string fix) => errors.Add($"Appliance:{key}: {problem}. Fix: {fix}.");
+
+        CheckAddress("Listen:Https", o.Listen.Https, allowEmpty: false);
+        CheckAddress("Listen:Http", o.Listen.Http, allowEmpty: true);
+        CheckAddress("Listen:Internal", o.Listen.Internal, allowEmpty: true);
+
+        if (!TlsModes.Contains(o.Tls.Mode, StringComparer.OrdinalIgnoreCase))
+        {
+            Error("Tls:Mode", $"'{o.Tls.Mode}' is not a TLS mode", "use SelfSigned, Files or Acme");
+        }
+        else if (o.Tls.Mode.Equals("Files", StringComparison.OrdinalIgnoreCase))
+        {
+            if (string.IsNullOrWhiteSpace(o.Tls.CertificateFile)) Error("Tls:CertificateFile", "is required when Tls:Mode is Files", "set it to the PEM certificate chain (fullchain.pem)");
+            else if (!File.Exists(o.Tls.CertificateFile)) Error("Tls:CertificateFile", $"'{o.Tls.CertificateFile}' does not exist", "point it at an existing PEM file");
+            if (string.IsNullOrWhiteSpace(o.Tls.KeyFile)) Error("Tls:KeyFile", "is required when Tls:Mode is Files", "set it to the PEM private key (privkey.pem)");
+            else if (!File.Exists(o.Tls.KeyFile)) Error("Tls:KeyFile", $"'{o.Tls.KeyFile}' does not exist", "point it at an existing PEM file");
+        }
+        else if (o.Tls.Mode.Equals("Acme", StringComparison.OrdinalIgnoreCase))
+        {
+            Error("Tls:Mode", "Acme is not available in this build yet", "use SelfSigned, or Files with certificates obtained by certbot");
+        }
+        for (int i = 0; i < o.Tls.Domains.Count; i++)
+        {
+            if (Uri.CheckHostName(o.Tls.Domains[i]) is not (UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6))
+            {
+                Error($"Tls:Domains:{i}", $"'{o.Tls.Domains[i]}' is not a host name", "write a bare host name such as trade.example.com (no scheme, port or path)");
+            }
+        }
+
+        if (!Sources.Contains(o.MarketData.Source, StringComparer.OrdinalIgnoreCase))
+        {
+            Error("MarketData:Source", $"'{o.MarketData.Source}' is not a market-data source", "use Simulated, Zmq or OpenAlgo");
+        }
+        else if (o.MarketData.Source.Equals("OpenAlgo", StringComparison.OrdinalIgnoreCase))
+        {
+            Error("MarketData:Source", "OpenAlgo (upstream multiplexing) is not available in this build yet", "use Zmq with OpenAlgo's ZeroMQ bus, or Simulated");
+        }
+        if (o.MarketData.Source.Equals("Zmq", StringComparison.OrdinalIgnoreCase)
+            && !(o.MarketData.ZmqEndpoint.StartsWith("tcp://", StringComparison.Ordinal) || o.MarketData.ZmqEndpoint.StartsWith("ipc://", StringComparison.Ordinal)))
+        {
+            Error("MarketData:ZmqEndpoint", $"'{o.MarketData.ZmqEndpoint}' is not a ZeroMQ endpoint", "use tcp://127.0.0.1:5555 (or set ZMQ_HOST/ZMQ_PORT)");
+        }
+        if (!(o.MarketData.SimulatedTicksPerSecond > 0 && o.MarketData.SimulatedTicksPerSecond <= 1000))
+        {
+            Error("MarketData:SimulatedTicksPerSecond", $"{o.MarketData.SimulatedTicksPerSecond} is out of range", "use a value above 0 and at most 1000");
+        }
+
+        if (!AuthModes.Contains(o.Auth.Mode, StringComparer.OrdinalIgnoreCase))
+        {
+            Error("Auth:Mode", $"'{o.Auth.Mode}' is not an auth mode", "use StaticKeys, OpenAlgoDatabase or Upstream");
+        }
+        else if (!o.Auth.Mode.Equals("StaticKeys", StringComparison.OrdinalIgnoreCase))
+        {
+            Error("Auth:Mode", $"{o.Auth.Mode} is not available in this build yet", "use StaticKeys with Auth:StaticKeys:0:Key, :UserId and :Broker");
+        }
+        for (int i = 0; i < o.Auth.StaticKeys.Count; i++)
+        {
+            var k = o.Auth.StaticKeys[i];
+            if (string.IsNullOrEmpty(k.Key)) Error($"Auth:StaticKeys:{i}:Key", "is empty", "set the API key, or sha256:<64 hex digits> of it");
+            else if (k.Key.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) && !IsHex(k.Key.AsSpan(7), 64))
+            {
+                Error($"Auth:StaticKeys:{i}:Key", "has the sha256: prefix but not 64 hex digits after it", "write sha256: followed by the hex SHA-256 of the key (sha256sum)");
+            }
+            if (string.IsNullOrWhiteSpace(k.UserId)) Error($"Auth:StaticKeys:{i}:UserId", "is empty", "set the OpenAlgo user name that owns this key");
+            if (string.IsNullOrWhiteSpace(k.Broker)) Error($"Auth:StaticKeys:{i}:Broker", "is empty", "set the broker name sent in replies (for example zerodha)");
+        }
+
+        var l = o.Limits;
+        Positive("Limits:MaxClients", l.MaxClients);
+        Positive("Limits:MaxClientsPerUser", l.MaxClientsPerUser);
+        Positive("Limits:MaxSymbolsPerClient", l.MaxSymbolsPerClient);
+        Positive("Limits:SymbolsPerUpstreamConnection", l.SymbolsPerUpstreamConnection);
+        Positive("Limits:UpstreamConnectionsPerUser", l.UpstreamConnectionsPerUser);
+        if (l.MaxMessageBytes < 1024 || l.MaxMessageBytes > 64 << 20) Error("Limits:MaxMessageBytes", $"{l.MaxMessageBytes} is out of range", "use a value from 1024 to 67108864 (OpenAlgo: 1048576)");
+        PositiveSeconds("Limits:AuthGraceSeconds", l.AuthGraceSeconds, allowZero: false);
+        PositiveSeconds("Limits:PingIntervalSeconds", l.PingIntervalSeconds, allowZero: true);
+        PositiveSeconds("Limits:PingTimeoutSeconds", l.PingTimeoutSeconds, allowZero: false);
+        PositiveSeconds("Limits:IdleTimeoutSeconds", l.IdleTimeoutSeconds, allowZero: false);
+        PositiveSeconds("Limits:MaxMessagesPerSecond", l.MaxMessagesPerSecond, allowZero: false);
+        Positive("Limits:MessageBurst", l.MessageBurst);
+        Positive("Limits:ClientQueueFrames", l.ClientQueueFrames);
+        PositiveSeconds("Limits:SlowClientTimeoutSeconds", l.SlowClientTimeoutSeconds, allowZero: false);
+        PositiveSeconds("Limits:CloseTimeoutSeconds", l.CloseTimeoutSeconds, allowZero: false);
+
+        if (!Enum.TryParse<Serilog.Events.LogEventLevel>(o.LogLevel, ignoreCase: true, out _))
+        {
+            Error("LogLevel", $"'{o.LogLevel}' is not a log level", "use Verbose, Debug, Information, Warning, Error or Fatal");
+        }
+        return errors;
+
+        void CheckAddress(string key, string value, bool allowEmpty)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                if (!allowEmpty) Error(key, "is empty", "set host:port, for example 0.0.0.0:443");
+                return;
+            }
+            if (!ListenAddress.TryParse(value, out _)) Error(key, $"'{value}' is not host:port", "write an IP address and port, for example 127.0.0.1:8765 or [::]:443");
+        }
+        void Positive(string key, int value)
+        {
+            if (value <= 0) Error(key, $"{value} is not a positive number", "use a whole number above 0");
+        }
+        void PositiveSeconds(string key, double value, bool allowZero)
+        {
+            if (double.IsNaN(value) || value < 0 || (!allowZero && value == 0) || value > 10 * 86400)
+            {
+                Error(key, $"{value} is out of range", allowZero ? "use 0 (off) or a number of seconds up to 864000" : "use a number of seconds above 0 and up to 864000");
+            }
+        }
+    }
+
+    private static bool IsHex(ReadOnlySpan<char> text, int length)
+    {
+        if (text.Length != length) return false;
+        foreach (char c in text) if (!char.IsAsciiHexDigit(c)) return false;
+        return true;
+    }
+}

@@ -1,0 +1,64 @@
+using System.Net;
+using OpenAlgo.Appliance.Hosting;
+using OpenAlgo.Appliance.MarketData;
+
+namespace OpenAlgo.Appliance.Edge;
+
+/// <summary>
+/// What nginx's server blocks did, by listener: HTTPS serves <c>/ws</c> and <c>/ws/…</c> (HSTS on
+/// every response); plain HTTP redirects everything to HTTPS with 308; the internal listener is
+/// the market-data hub on any path, for loopback peers only.
+/// </summary>
+internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataEndpoint marketData, ILogger<EdgeRouter> logger)
+{
+    /// <summary>Two years, as install.sh's nginx config sends it.</summary>
+    public const string HstsValue = "max-age=63072000";
+
+    public Task HandleAsync(HttpContext context)
+    {
+        switch (listeners.KindOf(context))
+        {
+            case ListenerKind.Internal:
+                var remote = context.Connection.RemoteIpAddress;
+                if (remote is null || !IPAddress.IsLoopback(remote))
+                {
+                    Log.NonLoopback(logger, remote?.ToString() ?? "?");
+                    context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    return Task.CompletedTask;
+                }
+                return marketData.HandleAsync(context, "internal");
+            case ListenerKind.Http:
+                return RedirectToHttps(context);
+            case ListenerKind.Https:
+                context.Response.Headers.StrictTransportSecurity = HstsValue;
+                var path = context.Request.Path.Value ?? "/";
+                if (path == "/ws" || path.StartsWith("/ws/", StringComparison.Ordinal))
+                {
+                    return marketData.HandleAsync(context, "https");
+                }
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            default:
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+        }
+    }
+
+    private Task RedirectToHttps(HttpContext context)
+    {
+        var https = listeners.EndPoint(ListenerKind.Https);
+        string host = context.Request.Host.Host;
+        if (string.IsNullOrEmpty(host)) host = context.Connection.LocalIpAddress?.ToString() ?? "localhost";
+        if (host.Contains(':') && !host.StartsWith('[')) host = $"[{host}]";
+        string port = https is null || https.Port == 443 ? "" : $":{https.Port}";
+        context.Response.StatusCode = StatusCodes.Status308PermanentRedirect;
+        context.Response.Headers.Location = $"https://{host}{port}{context.Request.PathBase}{context.Request.Path}{context.Request.QueryString}";
+        return Task.CompletedTask;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1400, LogLevel.Warning, "Refused a connection to the internal listener from non-loopback {Remote}")]
+        public static partial void NonLoopback(ILogger logger, string remote);
+    }
+}

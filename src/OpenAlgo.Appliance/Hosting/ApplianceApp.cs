@@ -1,0 +1,108 @@
+using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Hosting.Logging;
+using Serilog;
+using Serilog.Events;
+
+namespace OpenAlgo.Appliance.Hosting;
+
+/// <summary><c>run</c> and <c>demo</c>: load and validate configuration, start, wait for SIGTERM/SIGINT.</summary>
+internal static class ApplianceApp
+{
+    public const int ConfigurationError = 1;
+
+    public static async Task<int> RunAsync(bool demo, string? configFile, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        ApplianceOptions options;
+        try
+        {
+            options = Load(demo, configFile);
+        }
+        catch (ConfigurationErrorsException ex)
+        {
+            await error.WriteLineAsync(ex.Message);
+            return ConfigurationError;
+        }
+
+        string? demoKey = null;
+        if (demo)
+        {
+            demoKey = DemoKeyStore.LoadOrCreate(options.StateDirectory);
+            options.Auth.StaticKeys.Add(new StaticKeyOptions { Key = demoKey, UserId = DemoDefaults.UserId, Broker = DemoDefaults.Broker });
+        }
+
+        var level = Enum.Parse<LogEventLevel>(options.LogLevel, ignoreCase: true);
+        await using var logger = SerilogSetup.Create(options.LogsDirectory, level);
+        if (options.Auth.StaticKeys.Count == 0)
+        {
+            logger.Warning("No API keys are configured (Appliance:Auth:StaticKeys); every authenticate will be refused with \"Invalid API key\"");
+        }
+
+        WebApplication app;
+        try
+        {
+            app = ApplianceHost.Build(options, logging => logging.AddSerilog(logger));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException)
+        {
+            await error.WriteLineAsync(ex.Message);
+            return ConfigurationError;
+        }
+
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            string message = DescribeStartFailure(ex, options);
+            logger.Fatal("Startup failed: {Message}", message);
+            await error.WriteLineAsync(message);
+            await app.DisposeAsync();
+            return ConfigurationError;
+        }
+
+        var registry = app.Services.GetRequiredService<ListenerRegistry>();
+        logger.Information("OpenAlgo Appliance {Version} ready: https {Https}, http {Http}, internal {Internal}; market data from {Source}",
+            VersionInfo.Version, registry.EndPoint(ListenerKind.Https), registry.EndPoint(ListenerKind.Http)?.ToString() ?? "off",
+            registry.EndPoint(ListenerKind.Internal)?.ToString() ?? "off", options.MarketData.Source);
+        if (demoKey is not null)
+        {
+            await output.WriteLineAsync($"Demo API key: {demoKey}");
+            await output.WriteLineAsync($"Market data: wss://localhost:{registry.EndPoint(ListenerKind.Https)!.Port}/ws (self-signed) or ws://{registry.EndPoint(ListenerKind.Internal)}/ — Ctrl+C stops.");
+            await output.FlushAsync(cancellationToken);
+        }
+
+        await app.WaitForShutdownAsync(cancellationToken);
+        await app.DisposeAsync();
+        return 0;
+    }
+
+    public static ApplianceOptions Load(bool demo, string? configFile)
+    {
+        var configuration = ApplianceConfiguration.Build(new ConfigurationRequest
+        {
+            Defaults = demo ? DemoDefaults.Values : new Dictionary<string, string?>(),
+            SkipAppSettings = demo,
+            ConfigurationDirectory = Environment.GetEnvironmentVariable("CONFIGURATION_DIRECTORY")?.Split(':')[0] is { Length: > 0 } dir ? dir : Directory.GetCurrentDirectory(),
+            EnvironmentName = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? "Production",
+            ConfigFile = configFile,
+        });
+        return ApplianceConfiguration.Bind(configuration);
+    }
+
+    private static string DescribeStartFailure(Exception ex, ApplianceOptions options)
+    {
+        foreach (var (key, value) in new[] { ("Listen:Https", options.Listen.Https), ("Listen:Http", options.Listen.Http), ("Listen:Internal", options.Listen.Internal) })
+        {
+            if (string.IsNullOrEmpty(value) || !ListenAddress.TryParse(value, out var endPoint)) continue;
+            if (ex.Message.Contains(endPoint.ToString(), StringComparison.Ordinal) || ex.Message.Contains($":{endPoint.Port}", StringComparison.Ordinal))
+            {
+                string hint = endPoint.Port < 1024
+                    ? "run as root or with CAP_NET_BIND_SERVICE (the systemd unit does), use socket activation, or choose a port above 1023"
+                    : "stop whatever listens there (OpenAlgo's own proxy uses 8765) or choose another port";
+                return $"Appliance:{key}: cannot listen on {value}: {ex.Message}. Fix: {hint}.";
+            }
+        }
+        return ex.Message;
+    }
+}

@@ -1,0 +1,41 @@
+using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Edge;
+using OpenAlgo.Appliance.MarketData;
+using OpenAlgo.Appliance.Tls;
+
+namespace OpenAlgo.Appliance.Hosting;
+
+/// <summary>The composition root: one web application with the appliance's listeners, services and edge routing.</summary>
+internal static class ApplianceHost
+{
+    public static WebApplication Build(ApplianceOptions options, Action<ILoggingBuilder> configureLogging, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = Environments.Production,
+        });
+        // The appliance has its own layered configuration (ApplianceConfiguration); the host's
+        // default sources (appsettings.json in the binary's folder, ASPNETCORE_*) must not leak in.
+        builder.Configuration.Sources.Clear();
+        builder.Logging.ClearProviders();
+        configureLogging(builder.Logging);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
+
+        var registry = new ListenerRegistry();
+        var certificates = new CertificateHolder();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(registry);
+        builder.Services.AddApplianceTls(options, certificates);
+        builder.Services.AddMarketData(options);
+        builder.Services.AddSingleton<EdgeRouter>();
+        configureServices?.Invoke(builder.Services);
+        builder.WebHost.ConfigureKestrel(kestrel => KestrelSetup.Configure(kestrel, options, registry, certificates));
+
+        var app = builder.Build();
+        var router = app.Services.GetRequiredService<EdgeRouter>();
+        app.Run(router.HandleAsync);
+        return app;
+    }
+}

@@ -1,0 +1,44 @@
+using OpenAlgo.Appliance.Configuration;
+
+namespace OpenAlgo.Appliance.MarketData.Hub;
+
+/// <summary>The limits the hub enforces, read from <c>Appliance:Limits</c>. Replaced whole on reload.</summary>
+internal sealed record HubLimits
+{
+    public int MaxClients { get; init; } = 20000;
+    public int MaxClientsPerUser { get; init; } = 1000;
+    public int MaxSymbolsPerClient { get; init; } = 3000;
+    public int SymbolsPerUpstreamConnection { get; init; } = 1000;
+    public int UpstreamConnectionsPerUser { get; init; } = 3;
+    public int MaxMessageBytes { get; init; } = 1 << 20;
+    public TimeSpan AuthGrace { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(20);
+    public TimeSpan PingTimeout { get; init; } = TimeSpan.FromSeconds(20);
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromDays(1);
+    public double MaxMessagesPerSecond { get; init; } = 100;
+    public int MessageBurst { get; init; } = 500;
+    public int ClientQueueFrames { get; init; } = 4096;
+    public TimeSpan SlowClientTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public int SymbolCapacityPerUser => SymbolsPerUpstreamConnection * UpstreamConnectionsPerUser;
+
+    public static HubLimits From(LimitsSection l) => new()
+    {
+        MaxClients = l.MaxClients,
+        MaxClientsPerUser = l.MaxClientsPerUser,
+        MaxSymbolsPerClient = l.MaxSymbolsPerClient,
+        SymbolsPerUpstreamConnection = l.SymbolsPerUpstreamConnection,
+        UpstreamConnectionsPerUser = l.UpstreamConnectionsPerUser,
+        MaxMessageBytes = l.MaxMessageBytes,
+        AuthGrace = TimeSpan.FromSeconds(l.AuthGraceSeconds),
+        PingInterval = TimeSpan.FromSeconds(l.PingIntervalSeconds),
+        PingTimeout = TimeSpan.FromSeconds(l.PingTimeoutSeconds),
+        IdleTimeout = TimeSpan.FromSeconds(l.IdleTimeoutSeconds),
+        MaxMessagesPerSecond = l.MaxMessagesPerSecond,
+        MessageBurst = l.MessageBurst,
+        ClientQueueFrames = l.ClientQueueFrames,
+        SlowClientTimeout = TimeSpan.FromSeconds(l.SlowClientTimeoutSeconds),
+        CloseTimeout = TimeSpan.FromSeconds(l.CloseTimeoutSeconds),
+    };
+}

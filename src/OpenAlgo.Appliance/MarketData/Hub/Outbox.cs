@@ -1,0 +1,181 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace OpenAlgo.Appliance.MarketData.Hub;
+
+/// <summary>
+/// One client's outbound queue and the loop that drains it. Frames are shared, pre-built byte
+/// arrays (a tick is framed once for all its recipients); everything queued when the loop wakes
+/// is copied into the pipe and sent with a single flush. Market data is bounded: past
+/// <c>bound</c> queued frames the client is "backlogged" and further ticks are conflated to the
+/// newest per symbol and mode, because a trader needs the latest price, not a late one. Replies
+/// and control frames are never conflated or dropped.
+/// </summary>
+internal sealed class Outbox(int bound, TimeProvider time)
+{
+    private const int MaxBatchBytes = 256 * 1024;
+
+    private readonly Lock _gate = new();
+    private readonly AsyncSignal _signal = new();
+    private Entry[] _ring = new Entry[8];
+    private int _head;
+    private int _count;
+    private int _marketDataQueued;
+    private Dictionary<ConflationKey, byte[]>? _conflated;
+    private bool _closed;
+    private long _backloggedSince;
+    private long _lastFlush = time.GetTimestamp();
+    private long _conflatedTotal;
+
+    /// <summary>Ticks replaced by a newer one while this client was backlogged.</summary>
+    public long ConflatedTotal => Interlocked.Read(ref _conflatedTotal);
+
+    public bool IsBacklogged
+    {
+        get { lock (_gate) return _backloggedSince != 0; }
+    }
+
+    /// <summary>True when backlogged and nothing has been flushed for <paramref name="limit"/>.</summary>
+    public bool IsStuck(TimeSpan limit)
+    {
+        lock (_gate)
+        {
+            return _backloggedSince != 0 && time.GetElapsedTime(Math.Max(_backloggedSince, Volatile.Read(ref _lastFlush))) > limit;
+        }
+    }
+
+    /// <summary>Queues a shared market-data frame; false when the outbox is closed.</summary>
+    public bool EnqueueMarketData(byte[] frame, object symbol, byte mode)
+    {
+        lock (_gate)
+        {
+            if (_closed) return false;
+            if (_marketDataQueued >= bound || _conflated is { Count: > 0 })
+            {
+                _conflated ??= [];
+                if (_conflated.Count == 0 && _backloggedSince == 0) _backloggedSince = time.GetTimestamp();
+                ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_conflated, new ConflationKey(symbol, mode), out bool existed);
+                if (existed) Interlocked.Increment(ref _conflatedTotal);
+                slot = frame;
+            }
+            else
+            {
+                Push(new Entry(frame, IsMarketData: true, IsClose: false));
+                _marketDataQueued++;
+            }
+        }
+        _signal.Set();
+        return true;
+    }
+
+    /// <summary>Queues a reply or control frame (never conflated); false when the outbox is closed.</summary>
+    public bool EnqueueControl(byte[] frame)
+    {
+        lock (_gate)
+        {
+            if (_closed) return false;
+            Push(new Entry(frame, IsMarketData: false, IsClose: false));
+        }
+        _signal.Set();
+        return true;
+    }
+
+    /// <summary>Queues the close frame as the last frame; nothing is accepted after it.</summary>
+    public bool EnqueueClose(byte[] frame)
+    {
+        lock (_gate)
+        {
+            if (_closed) return false;
+            Push(new Entry(frame, IsMarketData: false, IsClose: true));
+            _closed = true;
+        }
+        _signal.Set();
+        return true;
+    }
+
+    /// <summary>Stops accepting frames (the connection is gone) and wakes the loop so it can exit.</summary>
+    public void Complete()
+    {
+        lock (_gate)
+        {
+            _closed = true;
+            _count = 0;
+            _head = 0;
+            Array.Clear(_ring);
+            _conflated?.Clear();
+            _marketDataQueued = 0;
+        }
+        _signal.Set();
+    }
+
+    /// <summary>
+    /// Drains the queue into <paramref name="writer"/> until the close frame has been written or the
+    /// outbox is completed. Returns true when a close frame went out.
+    /// </summary>
+    public async Task<bool> RunAsync(PipeWriter writer)
+    {
+        while (true)
+        {
+            await _signal.WaitAsync();
+            while (true)
+            {
+                bool closeWritten = false;
+                lock (_gate)
+                {
+                    if (_count == 0 && (_conflated is null || _conflated.Count == 0))
+                    {
+                        if (_closed) return false;
+                        break;
+                    }
+                    int bytes = 0;
+                    while (_count > 0 && bytes < MaxBatchBytes)
+                    {
+                        var entry = _ring[_head];
+                        _ring[_head] = default;
+                        _head = (_head + 1) & (_ring.Length - 1);
+                        _count--;
+                        if (entry.IsMarketData) _marketDataQueued--;
+                        writer.Write(entry.Frame);
+                        bytes += entry.Frame.Length;
+                        if (entry.IsClose)
+                        {
+                            closeWritten = true;
+                            _count = 0;
+                            break;
+                        }
+                    }
+                    if (!closeWritten && _count == 0 && _conflated is { Count: > 0 })
+                    {
+                        foreach (var frame in _conflated.Values) writer.Write(frame);
+                        _conflated.Clear();
+                    }
+                    if (_backloggedSince != 0 && _marketDataQueued < bound && (_conflated is null || _conflated.Count == 0))
+                    {
+                        _backloggedSince = 0;
+                    }
+                }
+                FlushResult result = await writer.FlushAsync();
+                Volatile.Write(ref _lastFlush, time.GetTimestamp());
+                if (closeWritten) return true;
+                if (result.IsCompleted || result.IsCanceled) return false;
+            }
+        }
+    }
+
+    private void Push(Entry entry)
+    {
+        if (_count == _ring.Length)
+        {
+            var bigger = new Entry[_ring.Length * 2];
+            for (int i = 0; i < _count; i++) bigger[i] = _ring[(_head + i) & (_ring.Length - 1)];
+            _ring = bigger;
+            _head = 0;
+        }
+        _ring[(_head + _count) & (_ring.Length - 1)] = entry;
+        _count++;
+    }
+
+    private readonly record struct Entry(byte[] Frame, bool IsMarketData, bool IsClose);
+
+    private readonly record struct ConflationKey(object Symbol, byte Mode);
+}

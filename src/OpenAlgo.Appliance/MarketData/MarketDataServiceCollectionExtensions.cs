@@ -1,0 +1,40 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenAlgo.Appliance.Auth;
+using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.MarketData.Hub;
+using OpenAlgo.Appliance.MarketData.Protocol;
+using OpenAlgo.Appliance.MarketData.Sources;
+
+namespace OpenAlgo.Appliance.MarketData;
+
+internal static class MarketDataServiceCollectionExtensions
+{
+    /// <summary>The market-data hub, its protocol, authenticator, connection supervisor and tick source.</summary>
+    public static IServiceCollection AddMarketData(this IServiceCollection services, ApplianceOptions options)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => new MarketDataHub { Limits = HubLimits.From(options.Limits) });
+        services.TryAddSingleton<IApiKeyAuthenticator>(_ => new StaticKeyAuthenticator(options.Auth.StaticKeys));
+        services.AddSingleton(sp => new OpenAlgoProtocol(
+            sp.GetRequiredService<MarketDataHub>(),
+            sp.GetRequiredService<IApiKeyAuthenticator>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<OpenAlgoProtocol>>(),
+            options.MarketData.SupportedBrokers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+        services.AddSingleton<MarketDataEndpoint>();
+        services.AddSingleton<ConnectionSupervisor>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConnectionSupervisor>());
+
+        if (options.MarketData.Source.Equals("Zmq", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddSingleton<ZmqTickSource>();
+            services.AddHostedService(sp => sp.GetRequiredService<ZmqTickSource>());
+        }
+        else
+        {
+            services.AddSingleton<SimulatedTickSource>();
+            services.AddHostedService(sp => sp.GetRequiredService<SimulatedTickSource>());
+        }
+        return services;
+    }
+}

@@ -1,0 +1,416 @@
+using OpenAlgo.Appliance.Auth;
+using OpenAlgo.Appliance.MarketData.Hub;
+using OpenAlgo.Appliance.MarketData.WebSockets;
+
+namespace OpenAlgo.Appliance.MarketData.Protocol;
+
+/// <summary>
+/// OpenAlgo's client protocol (<c>process_client_message</c> and its handlers, spec §4), with its
+/// dispatch rules, check order, reply shapes and error texts reproduced exactly. One instance
+/// serves every connection; per-connection state lives in <see cref="ClientSession"/>.
+/// </summary>
+internal sealed partial class OpenAlgoProtocol(
+    MarketDataHub hub,
+    IApiKeyAuthenticator authenticator,
+    TimeProvider time,
+    ILogger<OpenAlgoProtocol> logger,
+    IReadOnlyList<string> supportedBrokers)
+{
+    private static readonly PyDict SupportedFeatures = new PyDict().Set("ltp", true).Set("quote", true).Set("depth", true);
+
+    /// <summary>Handles one client message (text or binary frame), fully, before the next is read.</summary>
+    public async ValueTask HandleAsync(ClientSession session, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        var limits = hub.Limits;
+        if (!session.TryTakeMessageToken(limits.MaxMessagesPerSecond, limits.MessageBurst))
+        {
+            SendError(session, ProtocolErrors.RateLimited, $"Too many messages: at most {limits.MaxMessagesPerSecond:0.##} per second per connection");
+            return;
+        }
+
+        PyValue data;
+        try
+        {
+            data = PyJsonReader.Parse(message.Span);
+        }
+        catch (PyJsonException)
+        {
+            SendError(session, ProtocolErrors.InvalidJson, ProtocolErrors.InvalidJsonMessage);
+            return;
+        }
+
+        try
+        {
+            await DispatchAsync(session, data, cancellationToken);
+        }
+        catch (PythonError error)
+        {
+            SendError(session, ProtocolErrors.ServerError, error.Message);
+        }
+    }
+
+    private async ValueTask DispatchAsync(ClientSession session, PyValue data, CancellationToken cancellationToken)
+    {
+        if (data is not PyDict message) throw PythonError.NoAttribute(data, "get");
+
+        // action = data.get("action") or data.get("type")
+        var actionValue = message.Get("action");
+        PyValue action = actionValue is { IsTruthy: true } ? actionValue : message.Get("type") ?? PyNull.Instance;
+        string? name = (action as PyStr)?.Value;
+        switch (name)
+        {
+            case "authenticate" or "auth":
+                await AuthenticateAsync(session, message, cancellationToken);
+                break;
+            case "subscribe":
+                Subscribe(session, message);
+                break;
+            case "unsubscribe" or "unsubscribe_all":
+                Unsubscribe(session, message);
+                break;
+            case "subscribe_orders" or "unsubscribe_orders":
+                OrderSubscription(session, message, name == "subscribe_orders");
+                break;
+            case "get_broker_info":
+                BrokerInfo(session);
+                break;
+            case "get_supported_brokers":
+                SupportedBrokersReply(session);
+                break;
+            case "ping":
+                Pong(session, message);
+                break;
+            default:
+                SendError(session, ProtocolErrors.InvalidAction, $"Invalid action: {action.Str()}");
+                break;
+        }
+    }
+
+    private async ValueTask AuthenticateAsync(ClientSession session, PyDict message, CancellationToken cancellationToken)
+    {
+        var keyValue = message.Get("api_key");
+        if (keyValue is not { IsTruthy: true }) keyValue = message.Get("apikey");
+        if (keyValue is not { IsTruthy: true })
+        {
+            SendError(session, ProtocolErrors.AuthenticationError, ProtocolErrors.ApiKeyRequired);
+            return;
+        }
+        // OpenAlgo hashes api_key.encode(): a number or list fails exactly like this.
+        if (keyValue is not PyStr key) throw PythonError.NoAttribute(keyValue, "encode");
+
+        var check = await authenticator.CheckAsync(key.Value, cancellationToken);
+        if (check.Status == ApiKeyCheckStatus.InvalidKey || check.UserId is null)
+        {
+            Log.InvalidKey(logger, session.Id, ApiKeyFingerprint.Of(key.Value));
+            SendError(session, ProtocolErrors.AuthenticationError, ProtocolErrors.InvalidApiKey);
+            return;
+        }
+
+        string? broker = check.Status == ApiKeyCheckStatus.Valid ? check.Broker : null;
+        if (hub.Authorize(session, check.UserId, broker) is null)
+        {
+            Log.UserLimit(logger, session.Id, check.UserId, hub.Limits.MaxClientsPerUser);
+            SendError(session, ProtocolErrors.LimitExceeded, $"Too many connections for user {check.UserId}: at most {hub.Limits.MaxClientsPerUser}");
+            return;
+        }
+        // From here the connection counts as authenticated even if the broker step fails (OpenAlgo §4.4 step 3).
+        if (broker is null)
+        {
+            SendError(session, ProtocolErrors.BrokerError, ProtocolErrors.NoBrokerConfiguration);
+            return;
+        }
+        Log.Authenticated(logger, session.Id, check.UserId, broker, ApiKeyFingerprint.Of(key.Value));
+        Send(session, new PyDict()
+            .Set("type", "auth")
+            .Set("status", "success")
+            .Set("message", "Authentication successful")
+            .Set("broker", broker)
+            .Set("user_id", check.UserId)
+            .Set("supported_features", SupportedFeatures));
+    }
+
+    private void Subscribe(ClientSession session, PyDict message)
+    {
+        if (!RequireAuthentication(session)) return;
+        int? mode = ModeParser.Parse(message.Get("mode") ?? new PyStr("Quote"), out string? modeError);
+        if (mode is null)
+        {
+            SendError(session, ProtocolErrors.InvalidMode, modeError!);
+            return;
+        }
+        PyValue depth = message.Get("depth") ?? new PyInt(5);
+
+        IEnumerable<PyValue> entries;
+        var symbols = message.Get("symbols");
+        if (symbols is { IsTruthy: true })
+        {
+            entries = Iterate(symbols);
+        }
+        else if (message.Get("symbol") is { IsTruthy: true } symbol && message.Get("exchange") is { IsTruthy: true } exchange)
+        {
+            entries = [new PyDict().Set("symbol", symbol).Set("exchange", exchange)];
+        }
+        else
+        {
+            SendError(session, ProtocolErrors.InvalidParameters, ProtocolErrors.NoSymbols);
+            return;
+        }
+        string? broker = session.Broker;
+        if (broker is null)
+        {
+            SendError(session, ProtocolErrors.BrokerError, ProtocolErrors.AdapterNotFound);
+            return;
+        }
+
+        var results = new PyList();
+        var routed = new List<SymbolKey>();
+        bool anyFailed = false;
+        byte bit = ModeTags.Bit(mode.Value);
+        try
+        {
+            foreach (var item in entries)
+            {
+                if (item is not PyDict entry) throw PythonError.NoAttribute(item, "get");
+                var symbolValue = entry.Get("symbol");
+                var exchangeValue = entry.Get("exchange");
+                if (symbolValue is not { IsTruthy: true } || exchangeValue is not { IsTruthy: true }) continue;
+
+                var key = new SymbolKey(exchangeValue.Str(), symbolValue.Str());
+                string? refusal = hub.Reserve(session, key, bit);
+                if (refusal is null)
+                {
+                    routed.Add(key);
+                    results.Items.Add(new PyDict()
+                        .Set("symbol", symbolValue)
+                        .Set("exchange", exchangeValue)
+                        .Set("status", "success")
+                        .Set("mode", ModeTags.Label(mode.Value))
+                        .Set("depth", depth)
+                        .Set("broker", broker));
+                }
+                else
+                {
+                    anyFailed = true;
+                    results.Items.Add(new PyDict()
+                        .Set("symbol", symbolValue)
+                        .Set("exchange", exchangeValue)
+                        .Set("status", "error")
+                        .Set("message", refusal)
+                        .Set("broker", broker));
+                }
+            }
+        }
+        catch (PythonError)
+        {
+            // OpenAlgo aborts mid-loop: entries before the bad one stay subscribed, without an ack.
+            foreach (var key in routed) hub.Route(session, key);
+            throw;
+        }
+
+        var reply = new PyDict()
+            .Set("type", "subscribe")
+            .Set("status", anyFailed ? "partial" : "success")
+            .Set("subscriptions", results)
+            .Set("message", "Subscription processing complete")
+            .Set("broker", broker);
+        EchoRequestId(message, reply);
+        Send(session, reply);
+        // Routed after the ack is queued, so the first tick never arrives before the ack.
+        foreach (var key in routed) hub.Route(session, key);
+    }
+
+    private void Unsubscribe(ClientSession session, PyDict message)
+    {
+        if (!RequireAuthentication(session)) return;
+        string? broker = session.Broker;
+        var successful = new PyList();
+        var failed = new PyList();
+
+        bool all = IsString(message.Get("type"), "unsubscribe_all") || IsString(message.Get("action"), "unsubscribe_all");
+        if (all)
+        {
+            if (broker is null)
+            {
+                SendError(session, ProtocolErrors.BrokerError, ProtocolErrors.AdapterNotFound);
+                return;
+            }
+            foreach (var (key, modes) in session.Subscriptions.ToArray())
+            {
+                for (int mode = 1; mode <= 3; mode++)
+                {
+                    if ((modes & ModeTags.Bit(mode)) == 0) continue;
+                    hub.Release(session, key, ModeTags.Bit(mode));
+                    successful.Items.Add(SuccessEntry(new PyStr(key.Symbol), new PyStr(key.Exchange), broker));
+                }
+            }
+        }
+        else
+        {
+            var symbols = message.Get("symbols");
+            if (symbols is { IsTruthy: true })
+            {
+                if (broker is null)
+                {
+                    SendError(session, ProtocolErrors.BrokerError, ProtocolErrors.AdapterNotFound);
+                    return;
+                }
+                foreach (var item in Iterate(symbols))
+                {
+                    if (item is not PyDict entry) throw PythonError.NoAttribute(item, "get");
+                    // List form: each entry's own mode (default 2); a top-level mode is ignored (spec §4.6).
+                    int? mode = ModeParser.Parse(entry.Get("mode") ?? new PyInt(2), out string? modeError);
+                    var symbolValue = entry.Get("symbol");
+                    var exchangeValue = entry.Get("exchange");
+                    if (mode is null)
+                    {
+                        failed.Items.Add(new PyDict()
+                            .Set("symbol", symbolValue ?? PyNull.Instance)
+                            .Set("exchange", exchangeValue ?? PyNull.Instance)
+                            .Set("status", "error")
+                            .Set("message", modeError!)
+                            .Set("broker", broker));
+                        continue;
+                    }
+                    if (symbolValue is not { IsTruthy: true } || exchangeValue is not { IsTruthy: true }) continue;
+                    hub.Release(session, new SymbolKey(exchangeValue.Str(), symbolValue.Str()), ModeTags.Bit(mode.Value));
+                    successful.Items.Add(SuccessEntry(symbolValue, exchangeValue, broker));
+                }
+            }
+            else if (message.Get("symbol") is { IsTruthy: true } symbol && message.Get("exchange") is { IsTruthy: true } exchange)
+            {
+                int? mode = ModeParser.Parse(message.Get("mode") ?? new PyInt(2), out string? modeError);
+                if (mode is null)
+                {
+                    SendError(session, ProtocolErrors.InvalidMode, modeError!);
+                    return;
+                }
+                if (broker is null)
+                {
+                    SendError(session, ProtocolErrors.BrokerError, ProtocolErrors.AdapterNotFound);
+                    return;
+                }
+                hub.Release(session, new SymbolKey(exchange.Str(), symbol.Str()), ModeTags.Bit(mode.Value));
+                successful.Items.Add(SuccessEntry(symbol, exchange, broker));
+            }
+            else
+            {
+                SendError(session, ProtocolErrors.InvalidParameters, ProtocolErrors.NothingToUnsubscribe);
+                return;
+            }
+        }
+
+        string status = successful.Items.Count > 0 && failed.Items.Count > 0 ? "partial"
+            : failed.Items.Count > 0 ? "error"
+            : "success";
+        var reply = new PyDict()
+            .Set("type", "unsubscribe")
+            .Set("status", status)
+            .Set("message", "Unsubscription processing complete")
+            .Set("successful", successful)
+            .Set("failed", failed)
+            .Set("broker", broker is null ? PyNull.Instance : new PyStr(broker));
+        EchoRequestId(message, reply);
+        Send(session, reply);
+
+        static PyDict SuccessEntry(PyValue symbol, PyValue exchange, string? broker) => new PyDict()
+            .Set("symbol", symbol)
+            .Set("exchange", exchange)
+            .Set("status", "success")
+            .Set("broker", broker is null ? PyNull.Instance : new PyStr(broker));
+    }
+
+    private void OrderSubscription(ClientSession session, PyDict message, bool subscribe)
+    {
+        if (!RequireAuthentication(session)) return;
+        hub.SetOrderSubscription(session, subscribe);
+        var reply = new PyDict()
+            .Set("type", subscribe ? "subscribe_orders" : "unsubscribe_orders")
+            .Set("status", "success")
+            .Set("message", subscribe ? "Subscribed to order updates" : "Unsubscribed from order updates");
+        EchoRequestId(message, reply);
+        Send(session, reply);
+    }
+
+    private void BrokerInfo(ClientSession session)
+    {
+        if (!RequireAuthentication(session)) return;
+        string? broker = session.Broker;
+        if (broker is null)
+        {
+            SendError(session, ProtocolErrors.BrokerError, ProtocolErrors.BrokerInfoUnavailable);
+            return;
+        }
+        Send(session, new PyDict()
+            .Set("type", "broker_info")
+            .Set("status", "success")
+            .Set("broker", broker)
+            .Set("adapter_status", "connected")
+            .Set("user_id", session.UserId!));
+    }
+
+    private void SupportedBrokersReply(ClientSession session)
+    {
+        var list = new PyList(supportedBrokers.Select(b => (PyValue)new PyStr(b)).ToList());
+        Send(session, new PyDict()
+            .Set("type", "supported_brokers")
+            .Set("status", "success")
+            .Set("brokers", list)
+            .Set("count", list.Items.Count));
+    }
+
+    private void Pong(ClientSession session, PyDict message)
+    {
+        var reply = new PyDict()
+            .Set("type", "pong")
+            .Set("status", "success")
+            .Set("server_timestamp", time.GetUtcNow().ToUnixTimeMilliseconds());
+        if (message.Get("timestamp") is { } timestamp and not PyNull) reply.Set("client_timestamp", timestamp);
+        if (message.Get("_pingId") is { } pingId and not PyNull) reply.Set("_pingId", pingId);
+        Send(session, reply);
+    }
+
+    private bool RequireAuthentication(ClientSession session)
+    {
+        if (session.IsAuthenticated) return true;
+        SendError(session, ProtocolErrors.NotAuthenticated, ProtocolErrors.MustAuthenticate);
+        return false;
+    }
+
+    private static void EchoRequestId(PyDict message, PyDict reply)
+    {
+        if (message.Get("request_id") is { } requestId and not PyNull) reply.Set("request_id", requestId);
+    }
+
+    private static bool IsString(PyValue? value, string expected) => value is PyStr s && s.Value == expected;
+
+    /// <summary>Python's <c>for x in value</c>.</summary>
+    private static IEnumerable<PyValue> Iterate(PyValue value) => value switch
+    {
+        PyList list => list.Items.ToArray(),
+        PyStr text => text.Value.Select(c => (PyValue)new PyStr(c.ToString())).ToArray(),
+        PyDict dict => dict.Items.Select(kv => (PyValue)new PyStr(kv.Key)).ToArray(),
+        _ => throw PythonError.NotIterable(value),
+    };
+
+    internal static void SendError(ClientSession session, string code, string message)
+    {
+        Send(session, new PyDict().Set("status", "error").Set("code", code).Set("message", message));
+    }
+
+    internal static void Send(ClientSession session, PyDict reply)
+    {
+        session.Outbox.EnqueueControl(WebSocketFrames.Text(PyJsonWriter.Serialize(reply)));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1101, LogLevel.Information, "Client {ClientId} authenticated as {UserId} (broker {Broker}, {KeyFingerprint})")]
+        public static partial void Authenticated(ILogger logger, long clientId, string userId, string broker, string keyFingerprint);
+
+        [LoggerMessage(1102, LogLevel.Warning, "Client {ClientId} presented an invalid API key ({KeyFingerprint})")]
+        public static partial void InvalidKey(ILogger logger, long clientId, string keyFingerprint);
+
+        [LoggerMessage(1103, LogLevel.Warning, "Client {ClientId} refused: user {UserId} already has {Limit} connections (Limits:MaxClientsPerUser)")]
+        public static partial void UserLimit(ILogger logger, long clientId, string userId, int limit);
+    }
+}

@@ -1,0 +1,117 @@
+using NetMQ;
+using NetMQ.Sockets;
+using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.MarketData.Hub;
+
+namespace OpenAlgo.Appliance.MarketData.Sources;
+
+/// <summary>
+/// OpenAlgo's ZeroMQ bus (spec §9): a SUB socket that <b>binds</b> <c>MarketData:ZmqEndpoint</c>
+/// (publishers — broker adapters, the Flask app — connect), subscribes to every topic and reads
+/// two-frame messages on a dedicated thread. Binding happens at start so a busy port fails the
+/// start instead of producing "subscribe works, no ticks" (OpenAlgo #1470).
+/// </summary>
+internal sealed partial class ZmqTickSource(MarketDataHub hub, ApplianceOptions options, ILogger<ZmqTickSource> logger) : IHostedService, IDisposable
+{
+    private SubscriberSocket? _socket;
+    private Thread? _thread;
+    private volatile bool _stopping;
+    private BusMessageRouter? _router;
+
+    public string Endpoint => options.MarketData.ZmqEndpoint;
+    public long Messages => _router?.Messages ?? 0;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var socket = new SubscriberSocket();
+        // OpenAlgo keeps libzmq's 1000; a burst at market open must not be dropped silently.
+        socket.Options.ReceiveHighWatermark = 100_000;
+        socket.Options.Linger = TimeSpan.Zero;
+        try
+        {
+            socket.Bind(Endpoint);
+        }
+        catch (Exception ex) when (ex is NetMQException or System.Net.Sockets.SocketException)
+        {
+            socket.Dispose();
+            throw new InvalidOperationException(
+                $"Appliance:MarketData:ZmqEndpoint: cannot bind {Endpoint} ({ex.Message}). Fix: stop whatever holds that port " +
+                "(an older OpenAlgo websocket proxy binds it too), or choose another endpoint and point publishers (ZMQ_HOST/ZMQ_PORT) at it.", ex);
+        }
+        socket.SubscribeToAnyTopic();
+        _socket = socket;
+        _router = new BusMessageRouter(hub, logger);
+        _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "zmq-bus" };
+        _thread.Start();
+        Log.Bound(logger, Endpoint);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        _thread?.Join(TimeSpan.FromSeconds(2));
+        return Task.CompletedTask;
+    }
+
+    private void ReceiveLoop()
+    {
+        var socket = _socket!;
+        var router = _router!;
+        var topic = new Msg();
+        var payload = new Msg();
+        topic.InitEmpty();
+        payload.InitEmpty();
+        byte[] topicCopy = new byte[1024];
+        try
+        {
+            while (!_stopping)
+            {
+                if (!socket.TryReceive(ref topic, TimeSpan.FromMilliseconds(300))) continue;
+                if (!topic.HasMore)
+                {
+                    continue; // single-frame message: not OpenAlgo's format
+                }
+                int topicLength = topic.Size;
+                if (topicLength > topicCopy.Length) topicCopy = new byte[topicLength];
+                topic.Slice().CopyTo(topicCopy);
+                socket.Receive(ref payload);
+                bool extra = payload.HasMore;
+                try
+                {
+                    router.Route(topicCopy.AsSpan(0, topicLength), payload.Slice());
+                }
+                catch (Exception ex)
+                {
+                    // One bad message must never stop the bus.
+                    Log.RouteFailed(logger, ex);
+                }
+                while (extra)
+                {
+                    socket.Receive(ref payload);
+                    extra = payload.HasMore;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is TerminatingException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            topic.Close();
+            payload.Close();
+            socket.Dispose();
+        }
+    }
+
+    public void Dispose() => _stopping = true;
+
+    private static partial class Log
+    {
+        [LoggerMessage(1200, LogLevel.Information, "Market-data bus: SUB bound to {Endpoint}; publishers connect here")]
+        public static partial void Bound(ILogger logger, string endpoint);
+
+        [LoggerMessage(1202, LogLevel.Error, "Market-data bus: a message could not be routed")]
+        public static partial void RouteFailed(ILogger logger, Exception exception);
+    }
+}

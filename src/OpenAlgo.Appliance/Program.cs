@@ -1,0 +1,22 @@
+using System.CommandLine;
+using OpenAlgo.Appliance.Hosting;
+
+var configOption = new Option<string?>("--config")
+{
+    Description = "One more JSON configuration file, layered after appsettings.json and appsettings.{Environment}.json",
+    Recursive = true,
+};
+
+var root = new RootCommand("OpenAlgo Appliance: TLS edge, OpenAlgo-compatible market-data WebSocket hub and reverse proxy in one binary");
+root.Options.Add(configOption);
+
+var run = new Command("run", "Run with the layered configuration (the default command)");
+run.SetAction((parse, ct) => ApplianceApp.RunAsync(demo: false, parse.GetValue(configOption), Console.Out, Console.Error, ct));
+root.SetAction((parse, ct) => ApplianceApp.RunAsync(demo: false, parse.GetValue(configOption), Console.Out, Console.Error, ct));
+
+var demo = new Command("demo", "Run on embedded demo defaults: self-signed TLS on 127.0.0.1:8443, simulated market data, a printed demo API key");
+demo.SetAction((parse, ct) => ApplianceApp.RunAsync(demo: true, parse.GetValue(configOption), Console.Out, Console.Error, ct));
+
+root.Subcommands.Add(run);
+root.Subcommands.Add(demo);
+return await root.Parse(args).InvokeAsync();
