@@ -283,6 +283,9 @@ public sealed class BenchClient(int index, int bufferSize, LatencyHistogram? his
         }
     }
 
+    /// <summary>Test hook: process one frame as if it had been received at Clock time <paramref name="now"/>.</summary>
+    internal void Feed(ReadOnlySpan<byte> frame, long now) => OnMessage(frame, now);
+
     private void OnMessage(ReadOnlySpan<byte> msg, long now)
     {
         Received++;

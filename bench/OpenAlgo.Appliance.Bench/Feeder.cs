@@ -10,7 +10,8 @@ namespace OpenAlgo.Appliance.Bench;
 /// <summary>
 /// ZeroMQ tick publisher. Connects a PUB socket to the server's SUB endpoint and sends
 /// two-frame messages [topic "EXCH_SYMBOL_MODE", JSON payload] round-robin over the universe,
-/// rate-paced in ~1 ms batches (Thread.Sleep(1) between batches, no busy spin: the box has
+/// rate-paced in batches: every ~1 ms (--batch-ms) it sends all ticks that are due by then
+/// (Thread.Sleep between batches, no busy spin: the box has
 /// two cores and the server needs them). Each payload carries "bench_ts" (Clock ticks at send).
 /// Runs entirely on one dedicated thread (NetMQ sockets are single-threaded).
 /// </summary>
@@ -146,7 +147,7 @@ public sealed class Feeder
     /// Thread body: connect, probe until <paramref name="totalReceived"/> moves (ZMQ slow joiner),
     /// then set the window [now+warmup, now+warmup+duration) and send paced ticks until its end.
     /// </summary>
-    public void Run(double warmupSeconds, double durationSeconds, Func<long> totalReceived, TimeSpan probeTimeout, CancellationToken ct)
+    public void Run(double warmupSeconds, double durationSeconds, int batchMilliseconds, Func<long> totalReceived, TimeSpan probeTimeout, CancellationToken ct)
     {
         ThreadId = ProcStats.CurrentThreadId();
         try
@@ -196,7 +197,7 @@ public sealed class Feeder
                 long due = (long)((now - start) * perTick) - scheduled;
                 if (due <= 0)
                 {
-                    Thread.Sleep(1);
+                    Thread.Sleep(batchMilliseconds);
                     continue;
                 }
                 if (due > maxCatchUp)

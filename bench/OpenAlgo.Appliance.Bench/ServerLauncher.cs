@@ -89,7 +89,7 @@ public sealed class ServerLauncher : IDisposable
     public static async Task<bool> WaitForPortAsync(string host, int port, TimeSpan timeout, int? pid)
     {
         var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < timeout)
+        do
         {
             if (pid is int p && !ProcStats.IsAlive(p))
             {
@@ -104,9 +104,13 @@ public sealed class ServerLauncher : IDisposable
             }
             catch (Exception)
             {
-                await Task.Delay(100);
+                if (sw.Elapsed < timeout)
+                {
+                    await Task.Delay(100);
+                }
             }
         }
+        while (sw.Elapsed < timeout);
         return false;
     }
 

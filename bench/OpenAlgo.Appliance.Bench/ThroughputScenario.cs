@@ -13,6 +13,7 @@ public sealed record ThroughputOptions(
     int SubscribeBatch,
     int ReceiveBufferBytes,
     int ReadBufferBytes,
+    int BatchMilliseconds,
     TimeSpan ProbeTimeout);
 
 /// <summary>
@@ -101,7 +102,7 @@ public static class ThroughputScenario
 
         var feeder = new Feeder(c.ZmqEndpoint, c.Exchange, c.SymbolPrefix, o.Universe, o.Mode, o.Depth, subscribers, o.Rate);
         using var feederCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var feederThread = new Thread(() => feeder.Run(o.WarmupSeconds, o.DurationSeconds, TotalReceived, o.ProbeTimeout, feederCts.Token))
+        var feederThread = new Thread(() => feeder.Run(o.WarmupSeconds, o.DurationSeconds, o.BatchMilliseconds, TotalReceived, o.ProbeTimeout, feederCts.Token))
         {
             Name = "bench-feeder",
             IsBackground = true,
@@ -233,6 +234,7 @@ public static class ThroughputScenario
         result.Add("received_postwindow", post, "post-window msgs", "0", inTable: false);
         result.Add("received_other", other, "non-tick msgs", "0", inTable: false);
         result.Add("received_oversize", oversize, "oversize msgs", "0", inTable: false);
+        result.Add("received_float_ts", floats, "float bench_ts", "0", inTable: false);
         result.Add("clients_disconnected", ended, "disconnected", "0", inTable: false);
         if (feeder.SkippedTicks > 0)
         {

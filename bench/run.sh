@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# OpenAlgo Appliance benchmark runner.
+#
+# Exact commands (run from anywhere; paths are derived from this script's location):
+#
+#   bench/run.sh                                   # throughput, fanout, idle; over ws and wss; 3 runs each
+#   RUNS=1 DURATION=10 bench/run.sh                # quick pass
+#   SCENARIOS="throughput" TRANSPORTS="wss" RUNS=5 bench/run.sh
+#   SERVER_BINARY=/opt/openalgo/openalgo-appliance bench/run.sh
+#   EXTRA_ARGS="--mode 2" SCENARIOS="throughput fanout" bench/run.sh   # QUOTE payloads
+#
+# What it does:
+#   1. If $SERVER_BINARY (default <repo>/publish/openalgo-appliance) is missing, publishes it:
+#        dotnet publish <repo>/src/OpenAlgo.Appliance/OpenAlgo.Appliance.csproj -c Release -r linux-x64 -o <repo>/publish
+#   2. Builds the load generator:
+#        dotnet build <repo>/bench/OpenAlgo.Appliance.Bench -c Release
+#   3. For every scenario x transport x run: starts the server (fresh process per run unless
+#      RESTART_PER_RUN=0) with the bench environment below under `ulimit -n 65536` (or the hard
+#      limit when that is lower), runs
+#        dotnet <repo>/bench/OpenAlgo.Appliance.Bench/bin/Release/net10.0/openalgo-bench.dll \
+#            <scenario> --url <ws|wss url> --server-pid <pid> --json <out>/results.jsonl ...
+#      under `timeout`, then stops the server by PID (SIGTERM, SIGKILL after 10 s).
+#   4. Prints the median-of-runs markdown table (openalgo-bench summarize) and saves it to <out>/summary.md.
+#
+# Tunables (environment): RUNS=3  SCENARIOS="throughput fanout idle"  TRANSPORTS="ws wss"
+#   DURATION=20 WARMUP=5 (throughput/fanout seconds)  IDLE_CLIENTS=10000 IDLE_HOLD=10
+#   HTTPS_PORT=18443 INTERNAL_PORT=18765 ZMQ_PORT=15555  OUT=/tmp/bench-results/<timestamp>
+#   SERVER_BINARY=<repo>/publish/openalgo-appliance  RESTART_PER_RUN=1  EXTRA_ARGS=""  CLIENT=raw|clientws
+#   SERVER_ENV="Key=Value Key2=Value2" (extra server environment)  REPUBLISH=1 (publish even if the binary exists)
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUNS="${RUNS:-3}"
+SCENARIOS="${SCENARIOS:-throughput fanout idle}"
+TRANSPORTS="${TRANSPORTS:-ws wss}"
+DURATION="${DURATION:-20}"
+WARMUP="${WARMUP:-5}"
+IDLE_CLIENTS="${IDLE_CLIENTS:-10000}"
+IDLE_HOLD="${IDLE_HOLD:-10}"
+HTTPS_PORT="${HTTPS_PORT:-18443}"
+INTERNAL_PORT="${INTERNAL_PORT:-18765}"
+ZMQ_PORT="${ZMQ_PORT:-15555}"
+SERVER_BINARY="${SERVER_BINARY:-$REPO/publish/openalgo-appliance}"
+RESTART_PER_RUN="${RESTART_PER_RUN:-1}"
+EXTRA_ARGS="${EXTRA_ARGS:-}"
+CLIENT="${CLIENT:-raw}"
+SERVER_ENV="${SERVER_ENV:-}"
+OUT="${OUT:-/tmp/bench-results/$(date +%Y%m%d-%H%M%S)}"
+STATE_DIR="${STATE_DIR:-/tmp/bench-state}"
+LOGS_DIR="${LOGS_DIR:-/tmp/bench-logs}"
+
+BENCH_PROJECT="$REPO/bench/OpenAlgo.Appliance.Bench"
+HARNESS_DLL="$BENCH_PROJECT/bin/Release/net10.0/openalgo-bench.dll"
+SERVER_PID=""
+
+log() { echo "[run.sh $(date +%H:%M:%S)] $*" >&2; }
+
+raise_fd_limit() {
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start_server() {
+  mkdir -p "$STATE_DIR" "$LOGS_DIR" "$OUT"
+  local log_file="$OUT/server-stdout.log"
+  for p in "$HTTPS_PORT" "$INTERNAL_PORT" "$ZMQ_PORT"; do
+    if port_open "$p"; then
+      log "port $p is already in use (another server running?); refusing to start"
+      return 1
+    fi
+  done
+  echo "=== server start $(date -Is)" >>"$log_file"
+  # The subshell execs into the server, so $! is the server's own PID.
+  (
+    raise_fd_limit
+    # shellcheck disable=SC2086
+    exec env \
+      Appliance__Listen__Https="127.0.0.1:$HTTPS_PORT" \
+      Appliance__Listen__Http= \
+      Appliance__Listen__Internal="127.0.0.1:$INTERNAL_PORT" \
+      Appliance__Tls__Mode=SelfSigned \
+      Appliance__MarketData__Source=Zmq \
+      Appliance__MarketData__ZmqEndpoint="tcp://127.0.0.1:$ZMQ_PORT" \
+      Appliance__Auth__Mode=StaticKeys \
+      Appliance__Auth__StaticKeys__0__Key=benchkey \
+      Appliance__Auth__StaticKeys__0__UserId=bench \
+      Appliance__Auth__StaticKeys__0__Broker=benchbroker \
+      Appliance__Limits__MaxClientsPerUser=20000 \
+      Appliance__Limits__MaxClients=20000 \
+      Appliance__StateDirectory="$STATE_DIR" \
+      Appliance__LogsDirectory="$LOGS_DIR" \
+      $SERVER_ENV \
+      "$SERVER_BINARY" run
+  ) </dev/null >>"$log_file" 2>&1 &
+  SERVER_PID=$!
+  local waited=0
+  while ! { port_open "$INTERNAL_PORT" && port_open "$HTTPS_PORT"; }; do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      log "server exited during startup; last log lines:"
+      tail -n 30 "$log_file" >&2 || true
+      SERVER_PID=""
+      return 1
+    fi
+    if (( waited >= 600 )); then
+      log "server did not open ports $INTERNAL_PORT/$HTTPS_PORT within 60 s; last log lines:"
+      tail -n 30 "$log_file" >&2 || true
+      stop_server
+      return 1
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  log "server pid $SERVER_PID up (fd limit $(awk '/Max open files/ {print $4}' "/proc/$SERVER_PID/limits"), log $log_file)"
+}
+
+stop_server() {
+  [[ -n "$SERVER_PID" ]] || return 0
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+      log "server $SERVER_PID ignored SIGTERM for 10 s; sending SIGKILL"
+      kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+  fi
+  wait "$SERVER_PID" 2>/dev/null || true
+  log "server $SERVER_PID stopped"
+  SERVER_PID=""
+}
+
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+# 1. server binary
+if [[ ! -x "$SERVER_BINARY" || "${REPUBLISH:-0}" == "1" ]]; then
+  if [[ "$SERVER_BINARY" != "$REPO/publish/openalgo-appliance" ]]; then
+    log "SERVER_BINARY=$SERVER_BINARY does not exist"
+    exit 1
+  fi
+  log "publishing the server (native AOT) to $REPO/publish ..."
+  dotnet publish "$REPO/src/OpenAlgo.Appliance/OpenAlgo.Appliance.csproj" -c Release -r linux-x64 -o "$REPO/publish"
+fi
+
+# 2. load generator
+log "building the load generator ..."
+dotnet build "$BENCH_PROJECT" -c Release --nologo -v quiet
+HARNESS=(dotnet "$HARNESS_DLL")
+
+raise_fd_limit
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+log "results: $RESULTS; load generator fd limit $(ulimit -n)"
+
+url_for() {
+  case "$1" in
+    ws) echo "ws://127.0.0.1:$INTERNAL_PORT/" ;;
+    wss) echo "wss://127.0.0.1:$HTTPS_PORT/ws" ;;
+    *) log "unknown transport $1"; exit 2 ;;
+  esac
+}
+
+failures=0
+if [[ "$RESTART_PER_RUN" == "0" ]]; then
+  start_server
+fi
+for scenario in $SCENARIOS; do
+  case "$scenario" in
+    throughput|fanout)
+      args=(--duration "$DURATION" --warmup "$WARMUP")
+      limit=$(( ${DURATION%.*} + ${WARMUP%.*} + 150 )) ;;
+    idle)
+      args=(--clients "$IDLE_CLIENTS" --hold "$IDLE_HOLD")
+      limit=$(( ${IDLE_HOLD%.*} + 330 )) ;;
+    *) log "unknown scenario $scenario"; exit 2 ;;
+  esac
+  for transport in $TRANSPORTS; do
+    for run in $(seq 1 "$RUNS"); do
+      if [[ "$RESTART_PER_RUN" != "0" ]]; then
+        start_server || { failures=$((failures + 1)); continue; }
+      fi
+      log "== $scenario over $transport, run $run/$RUNS (server pid $SERVER_PID, time limit ${limit}s)"
+      set +e
+      # shellcheck disable=SC2086
+      timeout -k 10 "$limit" "${HARNESS[@]}" "$scenario" \
+          --url "$(url_for "$transport")" \
+          --zmq "tcp://127.0.0.1:$ZMQ_PORT" \
+          --server-pid "$SERVER_PID" \
+          --client "$CLIENT" \
+          --max-seconds $((limit - 5)) \
+          --json "$RESULTS" \
+          --label "$scenario $transport" \
+          "${args[@]}" $EXTRA_ARGS 2>&1 | tee -a "$OUT/bench.log"
+      rc=${PIPESTATUS[0]}
+      set -e
+      if (( rc != 0 )); then
+        log "run failed (exit $rc)"
+        failures=$((failures + 1))
+      fi
+      if [[ "$RESTART_PER_RUN" != "0" ]]; then
+        stop_server
+      elif ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        log "server died; restarting"
+        start_server
+      fi
+    done
+  done
+done
+stop_server
+
+echo
+if [[ -s "$RESULTS" ]]; then
+  "${HARNESS[@]}" summarize "$RESULTS" | tee "$OUT/summary.md"
+else
+  log "no results recorded"
+fi
+log "raw results: $RESULTS, summary: $OUT/summary.md, logs: $OUT/bench.log $OUT/server-stdout.log"
+if (( failures > 0 )); then
+  log "$failures run(s) failed"
+  exit 1
+fi

@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Hosting;
+using OpenAlgo.Appliance.MarketData.Hub;
+
+namespace OpenAlgo.Appliance.Tests.TestSupport;
+
+/// <summary>
+/// A real appliance in-process: real Kestrel on 127.0.0.1 port 0 for all three listeners, a real
+/// NetMQ SUB bound on a free loopback port, a temporary state directory. Keys follow the spec's
+/// observed runs: "testkey" → testuser/fakebroker.
+/// </summary>
+internal sealed class TestAppliance : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _root;
+
+    private TestAppliance(WebApplication app, ApplianceOptions options, string root)
+    {
+        _app = app;
+        Options = options;
+        _root = root;
+    }
+
+    public ApplianceOptions Options { get; }
+    public IServiceProvider Services => _app.Services;
+    public MarketDataHub Hub => _app.Services.GetRequiredService<MarketDataHub>();
+    public IPEndPoint Https => _app.Services.GetRequiredService<ListenerRegistry>().EndPoint(ListenerKind.Https)!;
+    public IPEndPoint? Http => _app.Services.GetRequiredService<ListenerRegistry>().EndPoint(ListenerKind.Http);
+    public IPEndPoint Internal => _app.Services.GetRequiredService<ListenerRegistry>().EndPoint(ListenerKind.Internal)!;
+    public Uri InternalUri => new($"ws://127.0.0.1:{Internal.Port}/");
+    public Uri PublicUri => new($"wss://127.0.0.1:{Https.Port}/ws");
+    public string ZmqEndpoint => Options.MarketData.ZmqEndpoint;
+
+    public static async Task<TestAppliance> StartAsync(Action<ApplianceOptions>? configure = null, string source = "Zmq")
+    {
+        string root = Path.Combine(Path.GetTempPath(), "oa-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        var options = new ApplianceOptions
+        {
+            StateDirectory = Path.Combine(root, "state"),
+            LogsDirectory = Path.Combine(root, "logs"),
+            Listen = new ListenSection { Https = "127.0.0.1:0", Http = "127.0.0.1:0", Internal = "127.0.0.1:0" },
+            MarketData = new MarketDataSection { Source = source, ZmqEndpoint = $"tcp://127.0.0.1:{FreeTcpPort()}", SupportedBrokers = "fivepaisa, fivepaisaxts,aliceblue,angel" },
+            Auth = new AuthSection
+            {
+                StaticKeys =
+                [
+                    new StaticKeyOptions { Key = "testkey", UserId = "testuser", Broker = "fakebroker" },
+                    new StaticKeyOptions { Key = "otherkey", UserId = "otheruser", Broker = "zerodha" },
+                ],
+            },
+        };
+        options.Limits.PingIntervalSeconds = 0; // tests that need pings turn them on
+        configure?.Invoke(options);
+        var errors = ApplianceOptionsValidator.Validate(options);
+        if (errors.Count > 0) throw new ConfigurationErrorsException(errors);
+
+        var app = ApplianceHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        await app.StartAsync();
+        return new TestAppliance(app, options, root);
+    }
+
+    public static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+}
