@@ -57,7 +57,7 @@ internal sealed class TestAppliance : IAsyncDisposable
         var errors = ApplianceOptionsValidator.Validate(options);
         if (errors.Count > 0) throw new ConfigurationErrorsException(errors);
 
-        var app = ApplianceHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        var app = ApplianceHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole());
         await app.StartAsync();
         return new TestAppliance(app, options, root);
     }

@@ -31,14 +31,18 @@ internal sealed class WebSocketReader(PipeReader reader, int maxMessageBytes)
         {
             ReadResult result = await reader.ReadAsync();
             ReadOnlySequence<byte> buffer = result.Buffer;
-            WebSocketEvent? ev;
+            WebSocketEvent? ev = null;
             try
             {
                 ev = ParseFrames(ref buffer);
             }
             finally
             {
-                reader.AdvanceTo(buffer.Start, buffer.End);
+                // With an event in hand only the bytes it used are consumed, and nothing more is
+                // marked examined: the next frame may already be in the buffer. Without one,
+                // everything was examined and the next read waits for more data.
+                if (ev is null) reader.AdvanceTo(buffer.Start, buffer.End);
+                else reader.AdvanceTo(buffer.Start);
             }
             if (ev is { } found) return found;
             if (result.IsCanceled) return new WebSocketEvent(WebSocketEventKind.Cancelled, default);

@@ -1,0 +1,53 @@
+using System.Net;
+using OpenAlgo.Appliance.MarketData.Hub;
+
+namespace OpenAlgo.Appliance.Tests.MarketData.Hub;
+
+/// <summary>The hot path must not allocate per recipient: serialize once, share the bytes.</summary>
+public sealed class FanOutAllocationTests
+{
+    private static readonly byte[] Data = "{\"ltp\": 1418.4}"u8.ToArray();
+
+    private static (MarketDataHub Hub, List<ClientSession> Sessions) HubWith(int clients)
+    {
+        var hub = new MarketDataHub { Limits = new HubLimits { ClientQueueFrames = 1 << 20, MaxClients = 100_000, MaxClientsPerUser = 100_000 } };
+        var sessions = new List<ClientSession>();
+        var key = new SymbolKey("NSE", "RELIANCE");
+        for (int i = 0; i < clients; i++)
+        {
+            var session = new ClientSession("internal", IPAddress.Loopback, new Outbox(1 << 20, TimeProvider.System), TimeProvider.System, 10);
+            Assert.True(hub.TryRegister(session));
+            hub.Authorize(session, i % 2 == 0 ? "u1" : "u2", i % 2 == 0 ? "zerodha" : "angel");
+            Assert.Null(hub.Reserve(session, key, ModeTags.Bit(1)));
+            hub.Route(session, key);
+            sessions.Add(session);
+        }
+        return (hub, sessions);
+    }
+
+    private static long BytesForTicks(MarketDataHub hub, int ticks)
+    {
+        var key = new SymbolKey("NSE", "RELIANCE");
+        hub.Publish(key, 1, Data); // warm up: first-time dictionaries, broker suffixes, ring growth
+        for (int i = 0; i < 600; i++) hub.Publish(key, 1, Data); // the outboxes are not drained here: let their rings reach 1024 first
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < ticks; i++) hub.Publish(key, 1, Data);
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    [Fact]
+    public void Allocation_per_tick_does_not_grow_with_the_number_of_recipients()
+    {
+        var (small, _) = HubWith(2);
+        var (large, sessions) = HubWith(2000);
+        const int ticks = 200;
+        long smallBytes = BytesForTicks(small, ticks);
+        long largeBytes = BytesForTicks(large, ticks);
+        // Both hubs build one frame per distinct (mode, broker) per tick (two brokers here) and share it.
+        Assert.True(largeBytes <= smallBytes + 1024, $"2 recipients: {smallBytes} B, 2000 recipients: {largeBytes} B for {ticks} ticks");
+        // Two frames of ~110 bytes plus array headers per tick.
+        Assert.True(smallBytes / ticks < 600, $"{smallBytes / ticks} B per tick");
+        // Every recipient got every tick (one frame each, shared).
+        Assert.All(sessions, s => Assert.False(s.Outbox.IsBacklogged));
+    }
+}
