@@ -1,0 +1,94 @@
+using System.Text.RegularExpressions;
+using OpenAlgo.Appliance.Tests.TestSupport;
+
+namespace OpenAlgo.Appliance.Tests.Hosting;
+
+/// <summary>The executable as a newcomer runs it: demo mode end to end, config errors, version, SIGTERM.</summary>
+public sealed class CommandLineTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("oa-cli-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private static Dictionary<string, string> Ports() => new()
+    {
+        ["Appliance__Listen__Https"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}",
+        ["Appliance__Listen__Http"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}",
+        ["Appliance__Listen__Internal"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}",
+    };
+
+    [Fact]
+    public async Task Demo_prints_a_key_that_streams_simulated_ticks_and_keeps_it_across_restarts_and_exits_0_on_sigterm()
+    {
+        var env = Ports();
+        string key;
+        using (var demo = ApplianceProcess.Start(_dir, env, "demo"))
+        {
+            string line = await demo.WaitForLineAsync("Demo API key: ", TimeSpan.FromSeconds(30));
+            key = line["Demo API key: ".Length..];
+            Assert.Matches("^[0-9a-f]{64}$", key);
+            string httpsPort = env["Appliance__Listen__Https"].Split(':')[1];
+            await using (var client = await WsTestClient.ConnectAsync(new Uri($"wss://127.0.0.1:{httpsPort}/ws")))
+            {
+                Assert.Equal(
+                    "{\"type\": \"auth\", \"status\": \"success\", \"message\": \"Authentication successful\", \"broker\": \"demo\", \"user_id\": \"demo\", \"supported_features\": {\"ltp\": true, \"quote\": true, \"depth\": true}}",
+                    await client.AskAsync($"{{\"action\": \"authenticate\", \"api_key\": \"{key}\"}}"));
+                await client.AskAsync("{\"action\": \"subscribe\", \"symbols\": [{\"symbol\": \"RELIANCE\", \"exchange\": \"NSE\"}], \"mode\": 2}");
+                Assert.StartsWith("{\"type\": \"market_data\", \"symbol\": \"RELIANCE\", \"exchange\": \"NSE\", \"mode\": 2, \"data\": {\"ltp\": ", await client.ReceiveAsync(TimeSpan.FromSeconds(10)));
+            }
+            demo.Terminate();
+            Assert.Equal(0, await demo.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+            Assert.True(File.Exists(Path.Combine(_dir, "state", "demo-api-key")));
+            Assert.Equal(Convert.ToInt32("600", 8), (int)File.GetUnixFileMode(Path.Combine(_dir, "state", "demo-api-key")));
+            Assert.True(Directory.EnumerateFiles(Path.Combine(_dir, "logs"), "openalgo-appliance-*.log").Any());
+            Assert.DoesNotContain(key, File.ReadAllText(Directory.EnumerateFiles(Path.Combine(_dir, "logs")).First()));
+        }
+        using var again = ApplianceProcess.Start(_dir, Ports(), "demo");
+        Assert.Equal($"Demo API key: {key}", await again.WaitForLineAsync("Demo API key: ", TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task Configuration_errors_exit_1_naming_every_bad_key()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["Appliance__Limits__MaxClients"] = "0",
+            ["Appliance__Listen__Internal"] = "localhost",
+        };
+        using var run = ApplianceProcess.Start(_dir, env, "run");
+        Assert.Equal(1, await run.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("Appliance:Limits:MaxClients: 0 is not a positive number. Fix:", run.Stderr);
+        Assert.Contains("Appliance:Listen:Internal: 'localhost' is not host:port. Fix:", run.Stderr);
+    }
+
+    [Fact]
+    public async Task A_busy_port_exits_1_naming_the_listener()
+    {
+        using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        blocker.Start();
+        var env = Ports();
+        env["Appliance__Listen__Internal"] = $"127.0.0.1:{((System.Net.IPEndPoint)blocker.LocalEndpoint).Port}";
+        using var run = ApplianceProcess.Start(_dir, env, "demo");
+        Assert.Equal(1, await run.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("Appliance:Listen:Internal: cannot listen on", run.Stderr);
+    }
+
+    [Fact]
+    public async Task Missing_config_file_exits_1()
+    {
+        using var run = ApplianceProcess.Start(_dir, Ports(), "demo", "--config", "nope.json");
+        Assert.Equal(1, await run.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("--config: file", run.Stderr);
+    }
+
+    [Fact]
+    public async Task Version_prints_the_version()
+    {
+        using var run = ApplianceProcess.Start(_dir, new Dictionary<string, string>(), "--version");
+        Assert.Equal(0, await run.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Matches(new Regex(@"^\d+\.\d+\.\d+"), run.Stdout.Trim());
+    }
+}

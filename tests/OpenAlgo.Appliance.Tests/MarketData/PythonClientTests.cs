@@ -1,0 +1,57 @@
+using OpenAlgo.Appliance.Tests.TestSupport;
+
+namespace OpenAlgo.Appliance.Tests.MarketData;
+
+/// <summary>
+/// The OpenAlgo Python SDK talks through websocket-client (Debian python3-websocket): the same
+/// library, with the SDK's own calls and keepalive settings, against both doors.
+/// </summary>
+public sealed class PythonClientTests
+{
+    private const string Script = """
+import json, ssl, sys, threading, time, websocket
+url = sys.argv[1]
+ws = websocket.create_connection(url, sslopt={"cert_reqs": ssl.CERT_NONE}, timeout=10)
+ws.send(json.dumps({"action": "authenticate", "api_key": "testkey"}))
+auth = json.loads(ws.recv())
+assert auth["type"] == "auth" and auth["status"] == "success", auth
+ws.send(json.dumps({"action": "subscribe", "symbols": [{"symbol": "RELIANCE", "exchange": "NSE"}], "mode": 1, "depth": 5}))
+ack = json.loads(ws.recv())
+assert ack["status"] == "success" and ack["subscriptions"][0]["mode"] == "LTP", ack
+print("READY", flush=True)
+while True:
+    msg = json.loads(ws.recv())
+    if msg.get("type") == "market_data" and msg["mode"] == 1 and "ltp" in msg["data"]:
+        print("TICK", msg["exchange"] + ":" + msg["symbol"], msg["data"]["ltp"], flush=True)
+        break
+ws.ping("sdk")
+ws.send(json.dumps({"action": "unsubscribe", "symbols": [{"symbol": "RELIANCE", "exchange": "NSE", "mode": 1}]}))
+while True:
+    msg = json.loads(ws.recv())
+    if msg.get("type") == "unsubscribe":
+        print("UNSUB", msg["status"], flush=True)
+        break
+ws.close()
+""";
+
+    [Theory]
+    [InlineData("internal")]
+    [InlineData("public")]
+    public async Task Websocket_client_library_used_by_the_sdk_works_unchanged(string door)
+    {
+        await using var appliance = await TestAppliance.StartAsync();
+        var uri = door == "internal" ? appliance.InternalUri : appliance.PublicUri;
+        var python = Task.Run(() => Python.Run(Script.Replace("sys.argv[1]", $"'{uri}'"), timeoutSeconds: 60));
+        using var bus = new BusPublisher(appliance.ZmqEndpoint);
+        // Publish until the script has a tick (ZeroMQ slow joiner) or finishes.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!python.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            bus.Publish("NSE_RELIANCE_LTP", "{\"ltp\": 1418.4, \"timestamp\": 1}");
+            await Task.Delay(100);
+        }
+        string output = await python;
+        Assert.Contains("TICK NSE:RELIANCE 1418.4", output);
+        Assert.Contains("UNSUB success", output);
+    }
+}
