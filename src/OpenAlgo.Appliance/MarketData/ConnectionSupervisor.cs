@@ -10,13 +10,34 @@ namespace OpenAlgo.Appliance.MarketData;
 /// Pings and closes peers that do not answer (1011 "keepalive ping timeout"), closes idle and stuck
 /// slow clients (1008), and aborts connections whose close handshake does not finish.
 /// </summary>
-internal sealed partial class ConnectionSupervisor(MarketDataHub hub, TimeProvider time, ILogger<ConnectionSupervisor> logger) : BackgroundService
+internal sealed partial class ConnectionSupervisor(MarketDataHub hub, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<ConnectionSupervisor> logger) : BackgroundService
 {
     public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Incremented on every sweep; the systemd watchdog pets only while this advances.</summary>
     public long Sweeps => Interlocked.Read(ref _sweeps);
     private long _sweeps;
+
+    /// <summary>
+    /// Shutdown as OpenAlgo's proxy does it (spec §3.6): every client gets close 1001 (going away)
+    /// so SDKs reconnect at once. This runs on ApplicationStopping, before Kestrel starts waiting
+    /// for connections to drain, so the close handshakes finish within that wait.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStopping.Register(CloseAllGoingAway);
+        return base.StartAsync(cancellationToken);
+    }
+
+    internal void CloseAllGoingAway()
+    {
+        int closing = 0;
+        foreach (var session in hub.Sessions)
+        {
+            if (session.Close(WebSocketCloseCodes.GoingAway, "")) closing++;
+        }
+        if (closing > 0) Log.ShuttingDown(logger, closing);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -98,6 +119,9 @@ internal sealed partial class ConnectionSupervisor(MarketDataHub hub, TimeProvid
 
         [LoggerMessage(1011, LogLevel.Warning, "Client {ClientId} (user {UserId}) made no progress for {Seconds} s while backlogged ({Conflated} ticks conflated); closing with 1008")]
         public static partial void SlowClient(ILogger logger, long clientId, string userId, double seconds, long conflated);
+
+        [LoggerMessage(1013, LogLevel.Information, "Shutting down: closing {Count} market-data connections with 1001")]
+        public static partial void ShuttingDown(ILogger logger, int count);
 
         [LoggerMessage(1012, LogLevel.Information, "Client {ClientId} did not answer a Ping in time; closing with 1011")]
         public static partial void PingTimeout(ILogger logger, long clientId);

@@ -38,8 +38,10 @@ public sealed class CommandLineTests : IDisposable
                     await client.AskAsync($"{{\"action\": \"authenticate\", \"api_key\": \"{key}\"}}"));
                 await client.AskAsync("{\"action\": \"subscribe\", \"symbols\": [{\"symbol\": \"RELIANCE\", \"exchange\": \"NSE\"}], \"mode\": 2}");
                 Assert.StartsWith("{\"type\": \"market_data\", \"symbol\": \"RELIANCE\", \"exchange\": \"NSE\", \"mode\": 2, \"data\": {\"ltp\": ", await client.ReceiveAsync(TimeSpan.FromSeconds(10)));
+                // SIGTERM: clients are told the server is going away (1001), then the process exits 0.
+                demo.Terminate();
+                Assert.Equal(1001, (await client.ReceiveCloseAsync(TimeSpan.FromSeconds(10))).Code);
             }
-            demo.Terminate();
             Assert.Equal(0, await demo.WaitForExitAsync(TimeSpan.FromSeconds(15)));
             Assert.True(File.Exists(Path.Combine(_dir, "state", "demo-api-key")));
             Assert.Equal(Convert.ToInt32("600", 8), (int)File.GetUnixFileMode(Path.Combine(_dir, "state", "demo-api-key")));
