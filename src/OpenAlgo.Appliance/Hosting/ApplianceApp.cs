@@ -30,7 +30,7 @@ internal static class ApplianceApp
             options.Auth.StaticKeys.Add(new StaticKeyOptions { Key = demoKey, UserId = DemoDefaults.UserId, Broker = DemoDefaults.Broker });
         }
 
-        var level = Enum.Parse<LogEventLevel>(options.LogLevel, ignoreCase: true);
+        var level = new Serilog.Core.LoggingLevelSwitch(Enum.Parse<LogEventLevel>(options.LogLevel, ignoreCase: true));
         await using var logger = SerilogSetup.Create(options.LogsDirectory, level);
         if (options.Auth.StaticKeys.Count == 0)
         {
@@ -61,14 +61,24 @@ internal static class ApplianceApp
             return ConfigurationError;
         }
 
+        using var reloader = new ConfigurationReloader(
+            () =>
+            {
+                var fresh = Load(demo, configFile);
+                if (demoKey is not null) fresh.Auth.StaticKeys.Add(new StaticKeyOptions { Key = demoKey, UserId = DemoDefaults.UserId, Broker = DemoDefaults.Broker });
+                return fresh;
+            },
+            options, app.Services, level, app.Services.GetRequiredService<ILogger<ConfigurationReloader>>());
+        reloader.Listen();
+
         var registry = app.Services.GetRequiredService<ListenerRegistry>();
         logger.Information("OpenAlgo Appliance {Version} ready: https {Https}, http {Http}, internal {Internal}; market data from {Source}",
-            VersionInfo.Version, registry.EndPoint(ListenerKind.Https), registry.EndPoint(ListenerKind.Http)?.ToString() ?? "off",
-            registry.EndPoint(ListenerKind.Internal)?.ToString() ?? "off", options.MarketData.Source);
+            VersionInfo.Version, registry.Describe(ListenerKind.Https), registry.Describe(ListenerKind.Http),
+            registry.Describe(ListenerKind.Internal), options.MarketData.Source);
         if (demoKey is not null)
         {
             await output.WriteLineAsync($"Demo API key: {demoKey}");
-            await output.WriteLineAsync($"Market data: wss://localhost:{registry.EndPoint(ListenerKind.Https)!.Port}/ws (self-signed) or ws://{registry.EndPoint(ListenerKind.Internal)}/ — Ctrl+C stops.");
+            await output.WriteLineAsync($"Market data: wss://localhost:{registry.EndPoint(ListenerKind.Https)?.Port}/ws (self-signed) or ws://{registry.EndPoint(ListenerKind.Internal)}/ — Ctrl+C stops.");
             await output.FlushAsync(cancellationToken);
         }
 

@@ -1,6 +1,8 @@
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Edge;
+using OpenAlgo.Appliance.Hosting.Systemd;
 using OpenAlgo.Appliance.MarketData;
+using OpenAlgo.Appliance.Proxy;
 using OpenAlgo.Appliance.Tls;
 
 namespace OpenAlgo.Appliance.Hosting;
@@ -29,9 +31,13 @@ internal static class ApplianceHost
         builder.Services.AddSingleton(registry);
         builder.Services.AddApplianceTls(options, certificates);
         builder.Services.AddMarketData(options);
+        builder.Services.AddSystemdIntegration();
+        builder.Services.AddFlaskProxy(options);
         builder.Services.AddSingleton<EdgeRouter>();
         configureServices?.Invoke(builder.Services);
-        builder.WebHost.ConfigureKestrel(kestrel => KestrelSetup.Configure(kestrel, options, registry, certificates));
+        var systemdSockets = ListenFds.Parse(Environment.GetEnvironmentVariable, Environment.ProcessId);
+        if (systemdSockets.Count > 0) ListenFds.ClearEnvironment();
+        builder.WebHost.ConfigureKestrel(kestrel => KestrelSetup.Configure(kestrel, options, registry, certificates, systemdSockets));
 
         var app = builder.Build();
         var router = app.Services.GetRequiredService<EdgeRouter>();

@@ -10,12 +10,20 @@ namespace OpenAlgo.Appliance.Hosting;
 /// <summary>Binds the three listeners and the TLS policy. The certificate is read per handshake, so a swap needs no restart.</summary>
 internal static class KestrelSetup
 {
-    public static void Configure(KestrelServerOptions kestrel, ApplianceOptions options, ListenerRegistry registry, CertificateHolder certificates)
+    public static void Configure(KestrelServerOptions kestrel, ApplianceOptions options, ListenerRegistry registry, CertificateHolder certificates, IReadOnlyDictionary<string, ulong>? systemdSockets = null)
     {
         kestrel.AddServerHeader = false;
+        systemdSockets ??= new Dictionary<string, ulong>();
 
-        ListenAddress.TryParse(options.Listen.Https, out var https);
-        kestrel.Listen(https, listen =>
+        // A socket systemd passed (LISTEN_FDNAMES https/http/internal) replaces the configured address:
+        // no capability is needed for 80/443 and connections queue in the kernel across restarts.
+        void Bind(string name, string address, Action<ListenOptions> configure)
+        {
+            if (systemdSockets.TryGetValue(name, out ulong fd)) kestrel.ListenHandle(fd, configure);
+            else if (ListenAddress.TryParse(address, out var endPoint)) kestrel.Listen(endPoint, configure);
+        }
+
+        Bind("https", options.Listen.Https, listen =>
         {
             // HTTP/1.1 only, as nginx was configured: WebSockets over h2 would need RFC 8441 on every path.
             listen.Protocols = HttpProtocols.Http1;
@@ -33,22 +41,16 @@ internal static class KestrelSetup
             registry.Add(ListenerKind.Https, listen);
         });
 
-        if (ListenAddress.TryParse(options.Listen.Http, out var http))
+        Bind("http", options.Listen.Http, listen =>
         {
-            kestrel.Listen(http, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http1;
-                registry.Add(ListenerKind.Http, listen);
-            });
-        }
+            listen.Protocols = HttpProtocols.Http1;
+            registry.Add(ListenerKind.Http, listen);
+        });
 
-        if (ListenAddress.TryParse(options.Listen.Internal, out var @internal))
+        Bind("internal", options.Listen.Internal, listen =>
         {
-            kestrel.Listen(@internal, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http1;
-                registry.Add(ListenerKind.Internal, listen);
-            });
-        }
+            listen.Protocols = HttpProtocols.Http1;
+            registry.Add(ListenerKind.Internal, listen);
+        });
     }
 }

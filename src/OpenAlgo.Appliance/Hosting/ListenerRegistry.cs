@@ -22,7 +22,26 @@ internal sealed class ListenerRegistry
 {
     private readonly List<(ListenerKind Kind, ListenOptions Options)> _listeners = [];
 
-    public void Add(ListenerKind kind, ListenOptions options) => _listeners.Add((kind, options));
+    public void Add(ListenerKind kind, ListenOptions options)
+    {
+        _listeners.Add((kind, options));
+        var feature = new ListenerKindFeature(kind);
+        options.Use(next => connection =>
+        {
+            connection.Features.Set(feature);
+            return next(connection);
+        });
+    }
+
+    /// <summary>Where the socket came from, for logs: an address, or a systemd fd.</summary>
+    public string Describe(ListenerKind kind)
+    {
+        foreach (var (k, o) in _listeners)
+        {
+            if (k == kind) return o.IPEndPoint?.ToString() ?? (o.FileHandle is { } fd ? $"systemd fd {fd}" : o.ToString()!);
+        }
+        return "off";
+    }
 
     /// <summary>The bound endpoint (valid after the server started).</summary>
     public IPEndPoint? EndPoint(ListenerKind kind)
@@ -36,6 +55,8 @@ internal sealed class ListenerRegistry
 
     public ListenerKind? KindOf(HttpContext context)
     {
+        // Tagged per connection (works for systemd-passed sockets, which have no configured address).
+        if (context.Features.Get<ListenerKindFeature>() is { } tagged) return tagged.Kind;
         var local = context.Connection.LocalIpAddress;
         int port = context.Connection.LocalPort;
         foreach (var (kind, options) in _listeners)
@@ -54,3 +75,6 @@ internal sealed class ListenerRegistry
         return (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Equals(b.IsIPv4MappedToIPv6 ? b.MapToIPv4() : b);
     }
 }
+
+/// <summary>Set on every connection: which listener accepted it.</summary>
+internal sealed record ListenerKindFeature(ListenerKind Kind);

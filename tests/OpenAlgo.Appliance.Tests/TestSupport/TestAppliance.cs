@@ -33,7 +33,7 @@ internal sealed class TestAppliance : IAsyncDisposable
     public Uri PublicUri => new($"wss://127.0.0.1:{Https.Port}/ws");
     public string ZmqEndpoint => Options.MarketData.ZmqEndpoint;
 
-    public static async Task<TestAppliance> StartAsync(Action<ApplianceOptions>? configure = null, string source = "Zmq")
+    public static async Task<TestAppliance> StartAsync(Action<ApplianceOptions>? configure = null, string source = "Zmq", Action<IServiceCollection>? services = null)
     {
         string root = Path.Combine(Path.GetTempPath(), "oa-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
@@ -57,7 +57,7 @@ internal sealed class TestAppliance : IAsyncDisposable
         var errors = ApplianceOptionsValidator.Validate(options);
         if (errors.Count > 0) throw new ConfigurationErrorsException(errors);
 
-        var app = ApplianceHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole());
+        var app = ApplianceHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning), services);
         await app.StartAsync();
         return new TestAppliance(app, options, root);
     }

@@ -11,11 +11,11 @@ namespace OpenAlgo.Appliance.Hosting.Logging;
 /// </summary>
 internal static class SerilogSetup
 {
-    public static Serilog.Core.Logger Create(string logsDirectory, LogEventLevel level, bool console = true)
+    public static Serilog.Core.Logger Create(string logsDirectory, LoggingLevelSwitch level, bool console = true)
     {
         bool journal = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM"));
         var configuration = new LoggerConfiguration()
-            .MinimumLevel.Is(level)
+            .MinimumLevel.ControlledBy(level)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .Enrich.FromLogContext()

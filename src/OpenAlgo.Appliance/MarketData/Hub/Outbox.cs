@@ -27,6 +27,9 @@ internal sealed class Outbox(int bound, TimeProvider time)
     private long _lastFlush = time.GetTimestamp();
     private long _conflatedTotal;
 
+    /// <summary>The queue's lock; exposed so tests can wedge a publisher on purpose.</summary>
+    internal Lock Gate => _gate;
+
     /// <summary>Ticks replaced by a newer one while this client was backlogged.</summary>
     public long ConflatedTotal => Interlocked.Read(ref _conflatedTotal);
 

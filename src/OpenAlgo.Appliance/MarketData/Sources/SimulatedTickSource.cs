@@ -17,6 +17,9 @@ internal sealed class SimulatedTickSource(MarketDataHub hub, ApplianceOptions op
     private readonly Dictionary<SymbolKey, Instrument> _instruments = [];
     private readonly ArrayBufferWriter<byte> _buffer = new(2048);
     private readonly Random _random = new();
+    private long _heartbeats;
+
+    public long Heartbeats => Interlocked.Read(ref _heartbeats);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -25,6 +28,7 @@ internal sealed class SimulatedTickSource(MarketDataHub hub, ApplianceOptions op
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                Interlocked.Increment(ref _heartbeats);
                 Emit();
             }
         }

@@ -18,7 +18,12 @@ internal sealed partial class ZmqTickSource(MarketDataHub hub, ApplianceOptions 
     private volatile bool _stopping;
     private BusMessageRouter? _router;
 
+    private long _heartbeats;
+
     public string Endpoint => options.MarketData.ZmqEndpoint;
+
+    /// <summary>Loop iterations (at least three a second while idle); the watchdog checks it advances.</summary>
+    public long Heartbeats => Interlocked.Read(ref _heartbeats);
     public long Messages => _router?.Messages ?? 0;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -67,6 +72,7 @@ internal sealed partial class ZmqTickSource(MarketDataHub hub, ApplianceOptions 
         {
             while (!_stopping)
             {
+                Interlocked.Increment(ref _heartbeats);
                 if (!socket.TryReceive(ref topic, TimeSpan.FromMilliseconds(300))) continue;
                 if (!topic.HasMore)
                 {

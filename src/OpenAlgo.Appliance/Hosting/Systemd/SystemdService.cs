@@ -1,0 +1,66 @@
+using OpenAlgo.Appliance.MarketData.Hub;
+using OpenAlgo.Appliance.Tls;
+
+namespace OpenAlgo.Appliance.Hosting.Systemd;
+
+/// <summary>
+/// The appliance's side of <c>Type=notify</c>: READY=1 once the host started (every listener bound,
+/// a certificate loaded), STATUS= on certificate changes and periodically, WATCHDOG=1 every
+/// <c>WATCHDOG_USEC/2</c> while <see cref="HealthMonitor"/> sees progress, STOPPING=1 on shutdown.
+/// </summary>
+internal sealed partial class SystemdService(
+    SdNotify notify,
+    SystemdSettings settings,
+    HealthMonitor health,
+    MarketDataHub hub,
+    CertificateHolder certificates,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILogger<SystemdService> logger) : BackgroundService
+{
+    private readonly TimeSpan? _watchdogInterval = settings.WatchdogInterval;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStarted.Register(() => notify.Ready(Status()));
+        lifetime.ApplicationStopping.Register(notify.Stopping);
+        certificates.Changed += certificate => notify.Status($"certificate {certificate.Leaf.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.DnsName, false)}, expires {certificate.Leaf.NotAfter:yyyy-MM-dd}; {Status()}");
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = _watchdogInterval ?? TimeSpan.FromSeconds(30);
+        using var timer = new PeriodicTimer(interval, time);
+        int beats = 0;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                string? stalled = health.Check();
+                if (_watchdogInterval is not null)
+                {
+                    if (stalled is null) notify.Watchdog();
+                    else Log.Stalled(logger, stalled);
+                }
+                // STATUS every ~30 s is enough for `systemctl status`.
+                if (++beats * interval.TotalSeconds >= 30)
+                {
+                    beats = 0;
+                    notify.Status(stalled is null ? Status() : $"stalled: {stalled}");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private string Status() => $"serving {hub.ClientCount} market-data clients, {hub.TicksIn} ticks in, {hub.FramesOut} frames out";
+
+    private static partial class Log
+    {
+        [LoggerMessage(1500, LogLevel.Error, "Watchdog not petted: no progress in {Components}; systemd will restart the service if this persists")]
+        public static partial void Stalled(ILogger logger, string components);
+    }
+}

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using OpenAlgo.Appliance.Hosting.Systemd;
+using OpenAlgo.Appliance.Tests.TestSupport;
+
+namespace OpenAlgo.Appliance.Tests.Hosting.Systemd;
+
+/// <summary>sd_notify against a socket the test binds, the watchdog, SIGHUP reload and socket activation.</summary>
+public sealed class SystemdIntegrationTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("oa-systemd-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private Dictionary<string, string> Environment(NotifySocket notify, out int internalPort)
+    {
+        internalPort = TestAppliance.FreeTcpPort();
+        return new Dictionary<string, string>
+        {
+            ["NOTIFY_SOCKET"] = notify.Address,
+            ["WATCHDOG_USEC"] = "400000",
+            ["Appliance__Listen__Https"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}",
+            ["Appliance__Listen__Http"] = "",
+            ["Appliance__Listen__Internal"] = $"127.0.0.1:{internalPort}",
+            ["Appliance__MarketData__Source"] = "Zmq",
+            ["Appliance__MarketData__ZmqEndpoint"] = $"tcp://127.0.0.1:{TestAppliance.FreeTcpPort()}",
+            ["Appliance__Auth__StaticKeys__0__Key"] = "testkey",
+            ["Appliance__Auth__StaticKeys__0__UserId"] = "testuser",
+            ["Appliance__Auth__StaticKeys__0__Broker"] = "fakebroker",
+            ["Appliance__StateDirectory"] = Path.Combine(_dir, "state"),
+            ["Appliance__LogsDirectory"] = Path.Combine(_dir, "logs"),
+        };
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Ready_after_listeners_bind_watchdog_reload_and_stopping(bool abstractSocket)
+    {
+        using var notify = new NotifySocket(abstractSocket);
+        string config = Path.Combine(_dir, "extra.json");
+        File.WriteAllText(config, """{"Appliance": {"Limits": {"MaxClients": 100}}}""");
+        var env = Environment(notify, out int internalPort);
+        using var appliance = ApplianceProcess.Start(_dir, env, "run", "--config", config);
+
+        string ready = await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(30));
+        Assert.Contains("STATUS=serving 0 market-data clients", ready);
+        using (var probe = new TcpClient())
+        {
+            await probe.ConnectAsync("127.0.0.1", internalPort); // bound before READY
+        }
+        Assert.True(await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(1.5)) >= 3);
+
+        // SIGHUP: a new limit applies without a restart.
+        File.WriteAllText(config, """{"Appliance": {"Limits": {"MaxClients": 1}}}""");
+        Process.Start("kill", ["-HUP", appliance.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        string reloading = await notify.WaitForAsync("RELOADING=1", TimeSpan.FromSeconds(10));
+        Assert.Matches(@"MONOTONIC_USEC=\d+", reloading);
+        Assert.Contains("STATUS=configuration reloaded", await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(10)));
+        await using (var first = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{internalPort}/")))
+        {
+            await first.AuthenticateAsync(); // admitted before the second one connects
+            await using var second = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{internalPort}/"));
+            Assert.Contains("LIMIT_EXCEEDED", await second.ReceiveAsync());
+        }
+
+        // A broken configuration on reload is refused whole; the service keeps running.
+        File.WriteAllText(config, """{"Appliance": {"Limits": {"MaxClients": -5}}}""");
+        Process.Start("kill", ["-HUP", appliance.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        Assert.Contains("reload refused", await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(10)));
+        Assert.False(appliance.HasExited);
+
+        appliance.Terminate();
+        await notify.WaitForAsync("STOPPING=1", TimeSpan.FromSeconds(10));
+        Assert.Equal(0, await appliance.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+    }
+
+    [Fact]
+    public async Task Watchdog_stops_while_the_bus_loop_is_wedged_and_resumes_after()
+    {
+        using var notify = new NotifySocket(@abstract: true);
+        await using var appliance = await TestAppliance.StartAsync(services: s => s.AddSingleton(new SystemdSettings(notify.Address, TimeSpan.FromMilliseconds(500))));
+        await using var client = await WsTestClient.ConnectAsync(appliance.InternalUri);
+        await client.AuthenticateAsync();
+        await client.AskAsync("{\"action\": \"subscribe\", \"symbol\": \"SBIN\", \"exchange\": \"NSE\", \"mode\": 1}");
+        using var bus = new BusPublisher(appliance.ZmqEndpoint);
+        await bus.PublishUntilReceivedAsync(client, "NSE_SBIN_LTP", "{\"ltp\": 1}");
+        // Checked every 500 ms; the supervisor sweeps every 250 ms and the bus loop wakes at least every 300 ms.
+        Assert.True(await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(1.6)) >= 2);
+
+        // Hold the client's queue lock on another thread: the bus thread blocks inside the fan-out.
+        var session = appliance.Hub.Sessions.Single();
+        using var release = new ManualResetEventSlim();
+        using var held = new ManualResetEventSlim();
+        var holder = new Thread(() =>
+        {
+            using (session.Outbox.Gate.EnterScope())
+            {
+                held.Set();
+                release.Wait();
+            }
+        });
+        holder.Start();
+        held.Wait();
+        bus.Publish("NSE_SBIN_LTP", "{\"ltp\": 2}");
+        await Task.Delay(1200); // the first check after the wedge may still see earlier progress
+        var zmq = appliance.Services.GetRequiredService<OpenAlgo.Appliance.MarketData.Sources.ZmqTickSource>();
+        long beatsBefore = zmq.Heartbeats;
+        notify.Clear();
+        int pets = await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(1.6));
+        Assert.True(pets == 0, $"pets {pets}, bus heartbeats {beatsBefore} -> {zmq.Heartbeats}");
+
+        release.Set();
+        holder.Join();
+        Assert.True(await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(1.6)) >= 1);
+    }
+
+    [Fact]
+    public void Watchdog_is_off_without_usec_or_for_another_pid()
+    {
+        Assert.Null(SystemdSettings.From(_ => null, 42).WatchdogInterval);
+        Assert.Equal(TimeSpan.FromSeconds(5), SystemdSettings.From(n => n == "WATCHDOG_USEC" ? "10000000" : null, 42).WatchdogInterval);
+        Assert.Null(SystemdSettings.From(n => n switch { "WATCHDOG_USEC" => "10000000", "WATCHDOG_PID" => "7", _ => null }, 42).WatchdogInterval);
+        Assert.NotNull(SystemdSettings.From(n => n switch { "WATCHDOG_USEC" => "10000000", "WATCHDOG_PID" => "42", _ => null }, 42).WatchdogInterval);
+    }
+
+    [Fact]
+    public void Listen_fds_are_mapped_by_name_only_for_this_pid()
+    {
+        static string? Env(string n) => n switch { "LISTEN_PID" => "42", "LISTEN_FDS" => "3", "LISTEN_FDNAMES" => "internal:https:other", _ => null };
+        var fds = ListenFds.Parse(Env, 42);
+        Assert.Equal(3UL, fds["internal"]);
+        Assert.Equal(4UL, fds["https"]);
+        Assert.False(fds.ContainsKey("other"));
+        Assert.Empty(ListenFds.Parse(Env, 43));
+    }
+
+    [Fact]
+    public async Task Socket_activation_serves_on_the_sockets_systemd_passes()
+    {
+        if (!File.Exists("/usr/bin/systemd-socket-activate")) Assert.Fail("systemd-socket-activate (Debian package systemd) is required");
+        int https = TestAppliance.FreeTcpPort();
+        int @internal = TestAppliance.FreeTcpPort();
+        using var notify = new NotifySocket(@abstract: false);
+        var env = Environment(notify, out _);
+        env["Appliance__Listen__Https"] = "127.0.0.1:1"; // must not be used: systemd's sockets win
+        env["Appliance__Listen__Internal"] = "127.0.0.1:2";
+        var start = new ProcessStartInfo("/usr/bin/systemd-socket-activate") { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-l", $"127.0.0.1:{https}", "-l", $"127.0.0.1:{@internal}", "--fdname=https:internal", "-E", "DOTNET_ROOT", "dotnet", Path.Combine(AppContext.BaseDirectory, "openalgo-appliance.dll"), "run" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        foreach (var (k, v) in env)
+        {
+            start.Environment[k] = v;
+            start.ArgumentList.Insert(0, $"--setenv={k}={v}");
+        }
+        using var process = Process.Start(start)!;
+        try
+        {
+            // systemd-socket-activate starts the service on the first connection.
+            await using var client = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{@internal}/"));
+            await client.AuthenticateAsync();
+            await using var tls = await WsTestClient.ConnectAsync(new Uri($"wss://127.0.0.1:{https}/ws"));
+            await tls.AuthenticateAsync();
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
+        }
+    }
+}
