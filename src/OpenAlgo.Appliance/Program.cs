@@ -17,6 +17,14 @@ root.SetAction((parse, ct) => ApplianceApp.RunAsync(demo: false, parse.GetValue(
 var demo = new Command("demo", "Run on embedded demo defaults: self-signed TLS on 127.0.0.1:8443, simulated market data, a printed demo API key");
 demo.SetAction((parse, ct) => ApplianceApp.RunAsync(demo: true, parse.GetValue(configOption), Console.Out, Console.Error, ct));
 
+var check = new Command("check", "Validate the configuration like nginx -t: exit 0, or 1 naming each bad or unknown key and its fix");
+check.SetAction(parse => ConfigurationCommands.Check(parse.GetValue(configOption), Console.Out, Console.Error));
+
+var showConfig = new Command("show-config", "Print the effective configuration like nginx -T, with where each value came from (secrets redacted)");
+showConfig.SetAction(parse => ConfigurationCommands.Show(parse.GetValue(configOption), Console.Out, Console.Error));
+
 root.Subcommands.Add(run);
+root.Subcommands.Add(check);
+root.Subcommands.Add(showConfig);
 root.Subcommands.Add(demo);
 return await root.Parse(args).InvokeAsync();

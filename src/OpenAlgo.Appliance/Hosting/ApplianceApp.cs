@@ -87,9 +87,11 @@ internal static class ApplianceApp
         return 0;
     }
 
-    public static ApplianceOptions Load(bool demo, string? configFile)
+    public static ApplianceOptions Load(bool demo, string? configFile) => ApplianceConfiguration.Bind(BuildConfiguration(demo, configFile));
+
+    public static IConfigurationRoot BuildConfiguration(bool demo, string? configFile)
     {
-        var configuration = ApplianceConfiguration.Build(new ConfigurationRequest
+        return ApplianceConfiguration.Build(new ConfigurationRequest
         {
             Defaults = demo ? DemoDefaults.Values : new Dictionary<string, string?>(),
             SkipAppSettings = demo,
@@ -97,7 +99,6 @@ internal static class ApplianceApp
             EnvironmentName = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? "Production",
             ConfigFile = configFile,
         });
-        return ApplianceConfiguration.Bind(configuration);
     }
 
     private static string DescribeStartFailure(Exception ex, ApplianceOptions options)

@@ -1,0 +1,93 @@
+using System.Reflection;
+using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Tests.TestSupport;
+
+namespace OpenAlgo.Appliance.Tests.Hosting;
+
+/// <summary><c>check</c> and <c>show-config</c> through the real executable, and the key table's completeness.</summary>
+public sealed class ConfigurationCommandsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("oa-check-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private async Task<ApplianceProcess> RunAsync(string json, Dictionary<string, string>? env, params string[] args)
+    {
+        string file = Path.Combine(_dir, "config.json");
+        File.WriteAllText(file, json);
+        var process = ApplianceProcess.Start(_dir, env ?? [], [.. args, "--config", file]);
+        await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        return process;
+    }
+
+    public static TheoryData<string, string> Broken => new()
+    {
+        { """{"Appliance": {"Limits": {"MaxClient": 5}}}""", "Appliance:Limits:MaxClient: unknown key. Fix: did you mean Appliance:Limits:MaxClients?" },
+        { """{"Appliance": {"Listen": {"Interal": "127.0.0.1:8765"}}}""", "Appliance:Listen:Interal: unknown key. Fix: did you mean Appliance:Listen:Internal?" },
+        { """{"Appliance": {"Limits": {"MaxClients": "many"}}}""", "'Appliance:Limits:MaxClients'" },
+        { """{"Appliance": {"Limits": {"PingTimeoutSeconds": -1}}}""", "Appliance:Limits:PingTimeoutSeconds: -1 is out of range. Fix:" },
+        { """{"Appliance": {"Tls": {"Mode": "Files"}}}""", "Appliance:Tls:CertificateFile: is required when Tls:Mode is Files. Fix:" },
+        { """{"Appliance": {"Auth": {"StaticKeys": [{"Key": "k"}]}}}""", "Appliance:Auth:StaticKeys:0:UserId: is empty. Fix:" },
+        { """{"Appliance": {"MarketData": {"Source": "Zmq", "ZmqEndpoint": "127.0.0.1:5555"}}}""", "Appliance:MarketData:ZmqEndpoint: '127.0.0.1:5555' is not a ZeroMQ endpoint. Fix:" },
+        { """{"Appliance": """, "Fix: correct the JSON syntax" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Broken))]
+    public async Task Check_exits_1_naming_the_key_and_fix(string json, string expected)
+    {
+        using var check = await RunAsync(json, null, "check");
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains(expected, check.Stderr);
+    }
+
+    [Fact]
+    public async Task Check_accepts_a_good_configuration()
+    {
+        using var check = await RunAsync("""{"Appliance": {"Auth": {"StaticKeys": [{"Key": "k", "UserId": "u", "Broker": "b"}]}}}""", null, "check");
+        Assert.Equal(0, check.ExitCode);
+        Assert.StartsWith("configuration OK", check.Stdout);
+    }
+
+    [Fact]
+    public async Task Show_config_prints_values_with_their_source_and_redacts_secrets()
+    {
+        var env = new Dictionary<string, string> { ["WEBSOCKET_PORT"] = "9876", ["Appliance__Limits__MaxClients"] = "77", ["API_KEY_PEPPER"] = "pepper-that-is-long-enough-0123456789" };
+        using var show = await RunAsync("""{"Appliance": {"Auth": {"StaticKeys": [{"Key": "supersecretkey", "UserId": "u", "Broker": "b"}]}}}""", env, "show-config");
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains("Appliance:Listen:Internal = 127.0.0.1:9876    # OpenAlgo .env name", show.Stdout);
+        Assert.Contains("Appliance:Limits:MaxClients = 77    # environment Appliance__*", show.Stdout);
+        Assert.Contains("Appliance:Auth:StaticKeys:0:UserId = u    # file ", show.Stdout);
+        Assert.Contains("Appliance:Listen:Https = 0.0.0.0:443    # built-in default", show.Stdout);
+        Assert.DoesNotContain("supersecretkey", show.Stdout);
+        Assert.DoesNotContain("pepper-that-is-long-enough", show.Stdout);
+        Assert.Contains("Appliance:Auth:StaticKeys:0:Key = (redacted, sha256 ", show.Stdout);
+    }
+
+    [Fact]
+    public void Key_table_covers_every_option()
+    {
+        var expected = new List<string>();
+        Walk(typeof(ApplianceOptions), "", expected);
+        var known = ConfigurationKeys.Known.Select(k => k.Key).ToList();
+        Assert.Empty(expected.Except(known));
+        Assert.Empty(known.Except(expected));
+    }
+
+    private static void Walk(Type type, string prefix, List<string> keys)
+    {
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            string key = prefix + property.Name;
+            var t = property.PropertyType;
+            if (t == typeof(string) || t.IsPrimitive) keys.Add(key);
+            else if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>))
+            {
+                var item = t.GetGenericArguments()[0];
+                if (item == typeof(string)) keys.Add(key + ":*");
+                else Walk(item, key + ":*:", keys);
+            }
+            else Walk(t, key + ":", keys);
+        }
+    }
+}
