@@ -36,7 +36,26 @@ verify.SetAction((parse, ct) =>
     return new VerifyCommand(Console.Out).RunAsync(new Uri(url), parse.GetValue(apiKeyOption), parse.GetValue(symbolOption)!, ct);
 });
 
+var domainOption = new Option<string?>("--domain") { Description = "The public host name (Tls:Domains)" };
+var emailOption = new Option<string?>("--email") { Description = "Contact for the certificate authority (Tls:Acme:Email)" };
+var rootOption = new Option<string>("--root") { Description = "Stage the files under this directory instead of /", DefaultValueFactory = _ => "/" };
+var noStartOption = new Option<bool>("--no-start") { Description = "Install without enabling or starting the service" };
+var install = new Command("install", "Install this binary as a systemd service: /usr/bin, /etc/openalgo-appliance, the units, the service user; then start it");
+install.Options.Add(domainOption);
+install.Options.Add(emailOption);
+install.Options.Add(rootOption);
+install.Options.Add(noStartOption);
+install.SetAction(parse => new InstallCommand(Console.Out, Console.Error).Install(parse.GetValue(domainOption), parse.GetValue(emailOption), parse.GetValue(rootOption)!, !parse.GetValue(noStartOption)));
+
+var purgeOption = new Option<bool>("--purge") { Description = "Also remove configuration, state (certificates, keys) and logs" };
+var uninstall = new Command("uninstall", "Stop and remove the service installed by 'install'");
+uninstall.Options.Add(rootOption);
+uninstall.Options.Add(purgeOption);
+uninstall.SetAction(parse => new InstallCommand(Console.Out, Console.Error).Uninstall(parse.GetValue(rootOption)!, parse.GetValue(purgeOption)));
+
 root.Subcommands.Add(run);
+root.Subcommands.Add(install);
+root.Subcommands.Add(uninstall);
 root.Subcommands.Add(verify);
 root.Subcommands.Add(check);
 root.Subcommands.Add(showConfig);

@@ -29,6 +29,46 @@ public sealed class NativeAotPublishTests
             var (versionExit, version) = Run(binary, output, "--version");
             Assert.Equal(0, versionExit);
             Assert.StartsWith("0.0.0-test", version.Trim());
+
+            // The Debian package from this binary: contents, and lintian clean where lintian is installed.
+            string artifacts = Path.Combine(output, "artifacts");
+            var env = $"PUBLISH_DIR={output} SKIP_PUBLISH=1 OUT={artifacts} VERSION=0.0.0~test";
+            var (debExit, debLog) = Run("sh", root, "-c", $"{env} packaging/build-deb.sh");
+            Assert.True(debExit == 0, debLog);
+            string deb = Path.Combine(artifacts, "openalgo-appliance_0.0.0~test_amd64.deb");
+            var (_, contents) = Run("dpkg-deb", root, "-c", deb);
+            foreach (var path in new[] { "./usr/bin/openalgo-appliance", "./lib/systemd/system/openalgo-appliance.service", "./lib/systemd/system/openalgo-appliance-https.socket",
+                "./usr/lib/sysusers.d/openalgo-appliance.conf", "./etc/openalgo-appliance/appsettings.Production.json", "./usr/share/man/man1/openalgo-appliance.1.gz" })
+            {
+                Assert.Contains(path, contents);
+            }
+            var (_, info) = Run("dpkg-deb", root, "-I", deb);
+            Assert.Contains("libssl3 | libssl3t64", info);
+            Assert.Contains("conffiles", info);
+
+            // The single-file release: tarball + checksum that verifies.
+            var (tarExit, tarLog) = Run("sh", root, "-c", $"PUBLISH_DIR={output} SKIP_PUBLISH=1 OUT={artifacts} VERSION=0.0.0-test packaging/build-tarball.sh");
+            Assert.True(tarExit == 0, tarLog);
+            var (sumExit, sumLog) = Run("sha256sum", artifacts, "-c", "openalgo-appliance-0.0.0-test-linux-x64.tar.gz.sha256");
+            Assert.True(sumExit == 0, sumLog);
+            var (_, listing) = Run("tar", artifacts, "-tzf", "openalgo-appliance-0.0.0-test-linux-x64.tar.gz");
+            Assert.Contains("openalgo-appliance-0.0.0-test-linux-x64/openalgo-appliance", listing);
+            Assert.Contains("openalgo-appliance-0.0.0-test-linux-x64/INSTALL", listing);
+            Assert.Contains("openalgo-appliance-0.0.0-test-linux-x64/systemd/openalgo-appliance.service", listing);
+
+            // install/uninstall, staged under a root directory.
+            string stage = Path.Combine(output, "stage");
+            var (installExit, installLog) = Run(binary, output, "install", "--domain", "trade.example.com", "--email", "ops@example.com", "--root", stage, "--no-start");
+            Assert.True(installExit == 0, installLog);
+            Assert.True(File.Exists(Path.Combine(stage, "usr/bin/openalgo-appliance")));
+            Assert.Contains("trade.example.com", File.ReadAllText(Path.Combine(stage, "etc/openalgo-appliance/appsettings.Production.json")));
+            Assert.Contains("Type=notify", File.ReadAllText(Path.Combine(stage, "etc/systemd/system/openalgo-appliance.service")));
+            var (checkExit, checkLog) = Run(Path.Combine(stage, "usr/bin/openalgo-appliance"), output, "check", "--config", Path.Combine(stage, "etc/openalgo-appliance/appsettings.Production.json"));
+            Assert.True(checkExit == 0, checkLog);
+            var (uninstallExit, uninstallLog) = Run(binary, output, "uninstall", "--root", stage, "--purge");
+            Assert.True(uninstallExit == 0, uninstallLog);
+            Assert.False(File.Exists(Path.Combine(stage, "etc/systemd/system/openalgo-appliance.service")));
+            Assert.False(Directory.Exists(Path.Combine(stage, "etc/openalgo-appliance")));
         }
         finally
         {

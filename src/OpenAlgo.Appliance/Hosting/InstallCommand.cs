@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json.Nodes;
+using OpenAlgo.Appliance.Tls;
+
+namespace OpenAlgo.Appliance.Hosting;
+
+/// <summary>
+/// <c>install --domain D --email E</c> and <c>uninstall</c> for the single-file release: the binary
+/// copies itself to /usr/bin, writes the configuration (unless one exists) and the systemd units it
+/// carries, creates the service user with systemd-sysusers and starts the service. <c>--root DIR</c>
+/// stages everything under DIR without touching the running system (packaging, tests).
+/// </summary>
+internal sealed class InstallCommand(TextWriter output, TextWriter error)
+{
+    public const string Binary = "usr/bin/openalgo-appliance";
+    public const string ConfigFile = "etc/openalgo-appliance/appsettings.Production.json";
+    public const string UnitDirectory = "etc/systemd/system";
+    public const string SysusersFile = "usr/lib/sysusers.d/openalgo-appliance.conf";
+
+    public int Install(string? domain, string? email, string root, bool start)
+    {
+        bool live = root == "/";
+        if (live && Environment.UserName != "root")
+        {
+            error.WriteLine("install: run as root (sudo ./openalgo-appliance install --domain D --email E).");
+            return 1;
+        }
+        if (domain is not null && Uri.CheckHostName(domain) != UriHostNameType.Dns)
+        {
+            error.WriteLine($"install: --domain '{domain}' is not a host name. Fix: pass a bare name such as trade.example.com.");
+            return 1;
+        }
+
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find my own executable");
+        string target = Path.Combine(root, Binary);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        if (Path.GetFileName(self) != "openalgo-appliance")
+        {
+            output.WriteLine($"not a native build ({self}); {target} not written — install from the release binary");
+        }
+        else if (!string.Equals(Path.GetFullPath(self), Path.GetFullPath(target), StringComparison.Ordinal))
+        {
+            File.Copy(self, target + ".new", overwrite: true);
+            File.SetUnixFileMode(target + ".new", (UnixFileMode)Convert.ToInt32("755", 8));
+            File.Move(target + ".new", target, overwrite: true);
+            output.WriteLine($"installed {target}");
+        }
+
+        string config = Path.Combine(root, ConfigFile);
+        if (File.Exists(config))
+        {
+            output.WriteLine($"kept existing {config}");
+        }
+        else
+        {
+            var json = JsonNode.Parse(Resource("appsettings.Production.json"))!;
+            var tls = json["Appliance"]!["Tls"]!.AsObject();
+            if (domain is not null) tls["Domains"] = new JsonArray(domain);
+            if (email is not null) tls["Acme"] = new JsonObject { ["Email"] = email, ["AcceptTermsOfService"] = true };
+            Directory.CreateDirectory(Path.GetDirectoryName(config)!);
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+            {
+                json.WriteTo(writer);
+            }
+            AtomicFile.WriteAllText(config, System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n",
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            output.WriteLine($"wrote {config}");
+        }
+
+        foreach (var name in UnitNames)
+        {
+            string path = Path.Combine(root, UnitDirectory, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            AtomicFile.WriteAllText(path, Resource("systemd/" + name).Replace("/usr/bin/openalgo-appliance", "/" + Binary, StringComparison.Ordinal),
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            output.WriteLine($"wrote {path}");
+        }
+        string sysusers = Path.Combine(root, SysusersFile);
+        Directory.CreateDirectory(Path.GetDirectoryName(sysusers)!);
+        AtomicFile.WriteAllText(sysusers, Resource("systemd/openalgo-appliance.sysusers"),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        if (!live)
+        {
+            output.WriteLine($"staged under {root}; nothing started");
+            return 0;
+        }
+        if (Run("systemd-sysusers", "openalgo-appliance.conf") != 0) return Failed("systemd-sysusers");
+        if (Run("systemctl", "daemon-reload") != 0) return Failed("systemctl daemon-reload");
+        if (!start || domain is null)
+        {
+            output.WriteLine("not started: set Tls:Domains in " + config + ", then: systemctl enable --now openalgo-appliance");
+            return 0;
+        }
+        if (Run("systemctl", "enable", "--now", "openalgo-appliance.service") != 0) return Failed("systemctl enable --now");
+        output.WriteLine("started: systemctl status openalgo-appliance; check with: openalgo-appliance verify https://" + domain + "/");
+        return 0;
+    }
+
+    public int Uninstall(string root, bool purge)
+    {
+        bool live = root == "/";
+        if (live)
+        {
+            Run("systemctl", ["disable", "--now", .. UnitNames]);
+        }
+        foreach (var name in UnitNames) Delete(Path.Combine(root, UnitDirectory, name));
+        Delete(Path.Combine(root, SysusersFile));
+        Delete(Path.Combine(root, Binary));
+        if (live) Run("systemctl", "daemon-reload");
+        if (purge)
+        {
+            foreach (var dir in new[] { "etc/openalgo-appliance", "var/lib/openalgo-appliance", "var/log/openalgo-appliance" })
+            {
+                string path = Path.Combine(root, dir);
+                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            }
+            if (live) Run("userdel", "openalgo-appliance");
+        }
+        output.WriteLine(purge ? "uninstalled and purged" : "uninstalled (configuration, state and logs kept; --purge removes them)");
+        return 0;
+    }
+
+    public static readonly string[] UnitNames =
+    [
+        "openalgo-appliance.service",
+        "openalgo-appliance-https.socket",
+        "openalgo-appliance-http.socket",
+        "openalgo-appliance-internal.socket",
+    ];
+
+    private void Delete(string path)
+    {
+        if (!File.Exists(path)) return;
+        File.Delete(path);
+        output.WriteLine($"removed {path}");
+    }
+
+    private int Failed(string step)
+    {
+        error.WriteLine($"install: {step} failed");
+        return 1;
+    }
+
+    private static string Resource(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name) ?? throw new InvalidOperationException($"resource {name} missing from the build");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private int Run(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        process.WaitForExit();
+        if (process.ExitCode != 0) error.WriteLine($"{file} {string.Join(' ', args)}: exit {process.ExitCode}");
+        return process.ExitCode;
+    }
+}
