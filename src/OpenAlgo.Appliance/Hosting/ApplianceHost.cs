@@ -2,7 +2,6 @@ using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Edge;
 using OpenAlgo.Appliance.Hosting.Systemd;
 using OpenAlgo.Appliance.MarketData;
-using OpenAlgo.Appliance.Proxy;
 using OpenAlgo.Appliance.Tls;
 
 namespace OpenAlgo.Appliance.Hosting;
@@ -32,7 +31,6 @@ internal static class ApplianceHost
         builder.Services.AddApplianceTls(options, certificates);
         builder.Services.AddMarketData(options);
         builder.Services.AddSystemdIntegration();
-        builder.Services.AddFlaskProxy(options);
         builder.Services.AddSingleton<EdgeRouter>();
         configureServices?.Invoke(builder.Services);
         var systemdSockets = ListenFds.Parse(Environment.GetEnvironmentVariable, Environment.ProcessId);
