@@ -33,7 +33,25 @@ internal static class ApplianceOptionsValidator
         }
         else if (o.Tls.Mode.Equals("Acme", StringComparison.OrdinalIgnoreCase))
         {
-            Error("Tls:Mode", "Acme is not available in this build yet", "use SelfSigned, or Files with certificates obtained by certbot");
+            if (o.Tls.Domains.Count == 0) Error("Tls:Domains", "is empty but Tls:Mode is Acme", "list the public host names to certify, for example [\"trade.example.com\"]");
+            if (!o.Tls.Acme.AcceptTermsOfService) Error("Tls:Acme:AcceptTermsOfService", "is false: the CA registers no account without it", "read the CA's terms of service and set it to true");
+            if (!Uri.TryCreate(o.Tls.Acme.DirectoryUrl, UriKind.Absolute, out var directory) || directory.Scheme != "https")
+            {
+                Error("Tls:Acme:DirectoryUrl", $"'{o.Tls.Acme.DirectoryUrl}' is not an https URL", "use the CA's directory URL, for example https://acme-v02.api.letsencrypt.org/directory");
+            }
+            var types = o.Tls.Acme.ChallengeTypes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (types.Length == 0 || types.Any(t => !t.Equals("Http01", StringComparison.OrdinalIgnoreCase) && !t.Equals("TlsAlpn01", StringComparison.OrdinalIgnoreCase)))
+            {
+                Error("Tls:Acme:ChallengeTypes", $"'{o.Tls.Acme.ChallengeTypes}' is not a list of Http01 and TlsAlpn01", "use Http01,TlsAlpn01 (or one of them)");
+            }
+            if (types.Length == 1 && types[0].Equals("Http01", StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(o.Listen.Http))
+            {
+                Error("Tls:Acme:ChallengeTypes", "is Http01 only but Listen:Http is off", "enable Listen:Http (port 80) or add TlsAlpn01");
+            }
+            if (!string.IsNullOrEmpty(o.Tls.Acme.TrustedRootsFile) && !File.Exists(o.Tls.Acme.TrustedRootsFile))
+            {
+                Error("Tls:Acme:TrustedRootsFile", $"'{o.Tls.Acme.TrustedRootsFile}' does not exist", "point it at a PEM file with the private CA's root certificates, or leave it empty");
+            }
         }
         for (int i = 0; i < o.Tls.Domains.Count; i++)
         {

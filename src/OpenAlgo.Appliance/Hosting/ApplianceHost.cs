@@ -3,6 +3,7 @@ using OpenAlgo.Appliance.Edge;
 using OpenAlgo.Appliance.Hosting.Systemd;
 using OpenAlgo.Appliance.MarketData;
 using OpenAlgo.Appliance.Tls;
+using OpenAlgo.Appliance.Tls.Acme;
 
 namespace OpenAlgo.Appliance.Hosting;
 
@@ -28,14 +29,15 @@ internal static class ApplianceHost
         var certificates = new CertificateHolder();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(registry);
-        builder.Services.AddApplianceTls(options, certificates);
+        var acmeResponder = new AcmeChallengeResponder();
+        builder.Services.AddApplianceTls(options, certificates, acmeResponder);
         builder.Services.AddMarketData(options);
         builder.Services.AddSystemdIntegration();
         builder.Services.AddSingleton<EdgeRouter>();
         configureServices?.Invoke(builder.Services);
         var systemdSockets = ListenFds.Parse(Environment.GetEnvironmentVariable, Environment.ProcessId);
         if (systemdSockets.Count > 0) ListenFds.ClearEnvironment();
-        builder.WebHost.ConfigureKestrel(kestrel => KestrelSetup.Configure(kestrel, options, registry, certificates, systemdSockets));
+        builder.WebHost.ConfigureKestrel(kestrel => KestrelSetup.Configure(kestrel, options, registry, certificates, acmeResponder, systemdSockets));
 
         var app = builder.Build();
         var router = app.Services.GetRequiredService<EdgeRouter>();

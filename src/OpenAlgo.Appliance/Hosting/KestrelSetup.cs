@@ -4,13 +4,16 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Tls;
+using OpenAlgo.Appliance.Tls.Acme;
 
 namespace OpenAlgo.Appliance.Hosting;
 
 /// <summary>Binds the three listeners and the TLS policy. The certificate is read per handshake, so a swap needs no restart.</summary>
 internal static class KestrelSetup
 {
-    public static void Configure(KestrelServerOptions kestrel, ApplianceOptions options, ListenerRegistry registry, CertificateHolder certificates, IReadOnlyDictionary<string, ulong>? systemdSockets = null)
+    private const string AcmeTlsItem = "acme-tls/1";
+
+    public static void Configure(KestrelServerOptions kestrel, ApplianceOptions options, ListenerRegistry registry, CertificateHolder certificates, AcmeChallengeResponder acme, IReadOnlyDictionary<string, ulong>? systemdSockets = null)
     {
         kestrel.AddServerHeader = false;
         systemdSockets ??= new Dictionary<string, ulong>();
@@ -27,17 +30,40 @@ internal static class KestrelSetup
         {
             // HTTP/1.1 only, as nginx was configured: WebSockets over h2 would need RFC 8441 on every path.
             listen.Protocols = HttpProtocols.Http1;
-            listen.UseHttps(new TlsHandshakeCallbackOptions
+            listen.UseHttps(new HttpsConnectionAdapterOptions
             {
-                OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+                SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                // Kestrel wants a selector; OnAuthenticate below replaces it with the cached full-chain context.
+                ServerCertificateSelector = (_, _) => certificates.Current.Leaf,
+                // RFC 8737: only a ClientHello that offers exactly acme-tls/1 gets the validation certificate.
+                TlsClientHelloBytesCallback = (connection, hello) =>
                 {
-                    ServerCertificateContext = certificates.Current.Context,
-                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                    ApplicationProtocols = [SslApplicationProtocol.Http11],
-                    AllowRenegotiation = false,
-                    ClientCertificateRequired = false,
-                }),
+                    if (TlsClientHello.TryParse(hello, out string? name, out var protocols) && protocols is ["acme-tls/1"])
+                    {
+                        connection.Items[AcmeTlsItem] = name;
+                    }
+                },
+                OnAuthenticate = (connection, ssl) =>
+                {
+                    ssl.ServerCertificate = null;
+                    ssl.ServerCertificateSelectionCallback = null;
+                    ssl.AllowRenegotiation = false;
+                    if (connection.Items.TryGetValue(AcmeTlsItem, out var name) && acme.TryGetTlsAlpn01(name as string, out var validation))
+                    {
+                        ssl.ServerCertificateContext = validation;
+                        ssl.ApplicationProtocols = [AcmeChallengeResponder.AcmeTls];
+                        return;
+                    }
+                    // Built once per certificate: the full chain goes on the wire.
+                    ssl.ServerCertificateContext = certificates.Current.Context;
+                    ssl.ApplicationProtocols = [SslApplicationProtocol.Http11];
+                },
             });
+            // A validation handshake has nothing to say afterwards: close it instead of parsing HTTP.
+            listen.Use(next => connection =>
+                connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ITlsApplicationProtocolFeature>()?.ApplicationProtocol.Span.SequenceEqual("acme-tls/1"u8) == true
+                    ? Task.CompletedTask
+                    : next(connection));
             registry.Add(ListenerKind.Https, listen);
         });
 

@@ -1,14 +1,24 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Tls.Acme;
 
 namespace OpenAlgo.Appliance.Tls;
 
 internal static class TlsServiceCollectionExtensions
 {
     /// <summary>The certificate holder the HTTPS listener reads on every handshake, and the source that fills it.</summary>
-    public static IServiceCollection AddApplianceTls(this IServiceCollection services, ApplianceOptions options, CertificateHolder holder)
+    public static IServiceCollection AddApplianceTls(this IServiceCollection services, ApplianceOptions options, CertificateHolder holder, AcmeChallengeResponder responder)
     {
         services.AddSingleton(holder);
-        if (options.Tls.Mode.Equals("Files", StringComparison.OrdinalIgnoreCase))
+        services.AddSingleton(responder);
+        if (options.Tls.Mode.Equals("Acme", StringComparison.OrdinalIgnoreCase))
+        {
+            services.TryAddSingleton(AcmeSchedule.Default);
+            services.AddSingleton<AcmeCertificateService>();
+            services.AddHostedService(sp => sp.GetRequiredService<AcmeCertificateService>());
+            services.AddTransient<IStartupFilter, Http01ChallengeStartupFilter>();
+        }
+        else if (options.Tls.Mode.Equals("Files", StringComparison.OrdinalIgnoreCase))
         {
             services.AddSingleton<PemFileCertificateSource>();
             services.AddHostedService(sp => sp.GetRequiredService<PemFileCertificateSource>());

@@ -161,7 +161,20 @@ public sealed class SystemdIntegrationTests : IDisposable
         using var process = Process.Start(start)!;
         try
         {
-            // systemd-socket-activate starts the service on the first connection.
+            // systemd-socket-activate binds first (wait for that), then starts the service on the first connection.
+            for (int i = 0; i < 100; i++)
+            {
+                try
+                {
+                    using var probe = new TcpClient();
+                    await probe.ConnectAsync("127.0.0.1", @internal);
+                    break;
+                }
+                catch (SocketException) when (i < 99)
+                {
+                    await Task.Delay(100);
+                }
+            }
             await using var client = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{@internal}/"));
             await client.AuthenticateAsync();
             await using var tls = await WsTestClient.ConnectAsync(new Uri($"wss://127.0.0.1:{https}/ws"));

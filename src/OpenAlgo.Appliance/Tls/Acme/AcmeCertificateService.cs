@@ -1,0 +1,189 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Hosting.Systemd;
+
+namespace OpenAlgo.Appliance.Tls.Acme;
+
+/// <summary>
+/// <c>Tls:Mode=Acme</c>: keeps a CA-issued certificate for <c>Tls:Domains</c> in service. At start
+/// it serves the stored certificate (a restart orders nothing) or, until the first issuance
+/// succeeds, a self-signed stand-in so the process is up and the listeners answer. It checks every
+/// 10 minutes, renews at 2/3 of the lifetime (ARI when offered), keeps serving the old certificate
+/// until the new one is in hand, and on failure backs off 1 min, 10 min, 100 min, then daily —
+/// forever, because giving up is how certificates expire.
+/// </summary>
+internal sealed partial class AcmeCertificateService(
+    ApplianceOptions options,
+    CertificateHolder holder,
+    AcmeChallengeResponder responder,
+    AcmeSchedule schedule,
+    SdNotify notify,
+    TimeProvider time,
+    ILogger<AcmeCertificateService> logger) : BackgroundService
+{
+    private AcmeStore? _store;
+    private ServerCertificate? _issued;
+    private int _failures;
+
+    public int Failures => Volatile.Read(ref _failures);
+    public ServerCertificate? Issued => Volatile.Read(ref _issued);
+
+    private IReadOnlyList<string> Names => options.Tls.Domains;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        _store = new AcmeStore(options.StateDirectory);
+        try
+        {
+            var stored = _store.LoadCertificate();
+            if (stored is not null && Covers(stored) && stored.Leaf.NotAfter.ToUniversalTime() > time.GetUtcNow().UtcDateTime)
+            {
+                _issued = stored;
+                holder.Set(stored);
+                Log.Reused(logger, stored.ToString());
+            }
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or InvalidDataException or ArgumentException or FormatException)
+        {
+            Log.Corrupt(logger, _store.Directory, ex.Message);
+        }
+        if (!holder.HasCertificate)
+        {
+            holder.Set(Fallback());
+            Log.Fallback(logger, string.Join(", ", Names));
+        }
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var random = new Random();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            TimeSpan wait = schedule.CheckInterval * (0.9 + 0.2 * random.NextDouble());
+            var current = Issued;
+            if (current is null || NeedsRenewal(current))
+            {
+                try
+                {
+                    await IssueAsync(current, stoppingToken);
+                    Volatile.Write(ref _failures, 0);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    int failures = Interlocked.Increment(ref _failures);
+                    wait = schedule.Backoff(failures);
+                    // Near expiry the daily retry would be too slow: keep trying every minute.
+                    if (current is not null && current.Leaf.NotAfter.ToUniversalTime() - time.GetUtcNow().UtcDateTime < (current.Leaf.NotAfter - current.Leaf.NotBefore) / 20)
+                    {
+                        wait = TimeSpan.FromMinutes(1) < wait ? TimeSpan.FromMinutes(1) : wait;
+                    }
+                    Log.Failed(logger, failures, ex.Message, wait);
+                    notify.Status($"certificate: ACME attempt {failures} failed ({ex.Message}); retrying in {wait}; serving {(current is null ? "a temporary self-signed certificate" : "the previous certificate")}");
+                }
+            }
+            try
+            {
+                await Task.Delay(wait, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool NeedsRenewal(ServerCertificate certificate) =>
+        !Covers(certificate) || RenewalPolicy.NeedsRenewal(time.GetUtcNow(), certificate.Leaf.NotBefore.ToUniversalTime(), certificate.Leaf.NotAfter.ToUniversalTime());
+
+    private bool Covers(ServerCertificate certificate) => Names.All(n => certificate.Leaf.MatchesHostname(n, allowWildcards: true, allowCommonName: false));
+
+    private async Task IssueAsync(ServerCertificate? current, CancellationToken ct)
+    {
+        var store = _store!;
+        using var lockFile = store.TryLock() ?? throw new IOException($"another instance holds {store.Directory}/.lock");
+        var acme = options.Tls.Acme;
+        using var http = CreateHttpClient(acme.TrustedRootsFile);
+        var account = store.LoadAccount(acme.DirectoryUrl);
+        var key = account?.Key ?? AcmeAccountKey.Create();
+        var client = new AcmeClient(http, new Uri(acme.DirectoryUrl), key, time) { AccountUrl = account?.Url };
+        if (account is null)
+        {
+            string url = await client.RegisterAsync(acme.Email, acme.AcceptTermsOfService, ct);
+            store.SaveAccount(acme.DirectoryUrl, key, url);
+            Log.Registered(logger, url);
+        }
+        var types = acme.ChallengeTypes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => t.Equals("Http01", StringComparison.OrdinalIgnoreCase) ? "http-01" : "tls-alpn-01").ToList();
+        var issuer = new AcmeIssuer(client, responder, time, logger);
+        var (chain, keyPem) = await issuer.IssueAsync(Names, types, replaces: null, ct);
+        var issued = ServerCertificate.FromPem(chain, keyPem);
+        store.SaveCertificate(chain, keyPem);
+        Volatile.Write(ref _issued, issued);
+        holder.Set(issued);
+        Log.Issued(logger, issued.ToString(), issued.Intermediates.Count);
+    }
+
+    private static HttpClient CreateHttpClient(string trustedRootsFile)
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AutomaticDecompression = DecompressionMethods.All };
+        if (!string.IsNullOrEmpty(trustedRootsFile))
+        {
+            // A private CA (Pebble, an internal ACME server): trust its roots for this client only.
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPemFile(trustedRootsFile);
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+            {
+                if (errors == SslPolicyErrors.None) return true;
+                if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+                using var custom = new X509Chain();
+                custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                custom.ChainPolicy.CustomTrustStore.AddRange(roots);
+                custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                if (chain is not null) custom.ChainPolicy.ExtraStore.AddRange(chain.ChainPolicy.ExtraStore);
+                return custom.Build(new X509Certificate2(certificate));
+            };
+        }
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    private ServerCertificate Fallback()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={Names.FirstOrDefault() ?? "localhost"}, O=OpenAlgo Appliance temporary certificate - waiting for ACME", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        foreach (var name in Names) san.AddDnsName(name);
+        request.CertificateExtensions.Add(san.Build());
+        var now = time.GetUtcNow();
+        using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(7));
+        return ServerCertificate.FromPem(certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1710, LogLevel.Information, "ACME: serving the stored certificate {Certificate}; nothing to order")]
+        public static partial void Reused(ILogger logger, string certificate);
+
+        [LoggerMessage(1711, LogLevel.Error, "ACME: stored certificate in {Directory} is unreadable ({Reason}); ordering a new one")]
+        public static partial void Corrupt(ILogger logger, string directory, string reason);
+
+        [LoggerMessage(1712, LogLevel.Warning, "ACME: serving a temporary self-signed certificate for {Names} until the first certificate is issued")]
+        public static partial void Fallback(ILogger logger, string names);
+
+        [LoggerMessage(1713, LogLevel.Information, "ACME: account registered ({AccountUrl})")]
+        public static partial void Registered(ILogger logger, string accountUrl);
+
+        [LoggerMessage(1714, LogLevel.Information, "ACME: certificate issued and now served: {Certificate} (+{Intermediates} intermediates)")]
+        public static partial void Issued(ILogger logger, string certificate, int intermediates);
+
+        [LoggerMessage(1715, LogLevel.Error, "ACME: attempt {Failures} failed: {Reason}; next attempt in {Wait}")]
+        public static partial void Failed(ILogger logger, int failures, string reason, TimeSpan wait);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace OpenAlgo.Appliance.Tls.Acme;
+
+/// <summary>
+/// What ACME state survives a restart, under <c>StateDirectory/acme</c> (0700): the account key and
+/// the certificate key encrypted with ASP.NET DataProtection (its key ring in
+/// <c>StateDirectory/dataprotection</c>), the account URL and the PEM chain in clear. Every write is
+/// atomic; a torn or corrupt file is reported and treated as absent, never served.
+/// </summary>
+internal sealed class AcmeStore
+{
+    private readonly string _directory;
+    private readonly IDataProtector _protector;
+
+    public AcmeStore(string stateDirectory)
+    {
+        _directory = Path.Combine(stateDirectory, "acme");
+        string keyRing = Path.Combine(stateDirectory, "dataprotection");
+        AtomicFile.EnsurePrivateDirectory(stateDirectory);
+        AtomicFile.EnsurePrivateDirectory(_directory);
+        AtomicFile.EnsurePrivateDirectory(keyRing);
+        _protector = DataProtectionProvider.Create(new DirectoryInfo(keyRing), builder => builder.SetApplicationName("openalgo-appliance"))
+            .CreateProtector("OpenAlgo.Appliance.Tls.Acme.PrivateKeys");
+    }
+
+    public string Directory => _directory;
+    private string AccountKeyPath => Path.Combine(_directory, "account.key.protected");
+    private string AccountPath => Path.Combine(_directory, "account.url");
+    private string ChainPath => Path.Combine(_directory, "certificate.pem");
+    private string CertificateKeyPath => Path.Combine(_directory, "certificate.key.protected");
+
+    /// <summary>The account for this directory URL, or null (none yet, another CA, or unreadable).</summary>
+    public (AcmeAccountKey Key, string Url)? LoadAccount(string directoryUrl)
+    {
+        if (!File.Exists(AccountKeyPath) || !File.Exists(AccountPath)) return null;
+        string[] lines = File.ReadAllLines(AccountPath);
+        if (lines.Length < 2 || lines[0] != directoryUrl) return null;
+        byte[] pkcs8 = Unprotect(File.ReadAllText(AccountKeyPath));
+        return (AcmeAccountKey.FromPkcs8(pkcs8), lines[1]);
+    }
+
+    public void SaveAccount(string directoryUrl, AcmeAccountKey key, string url)
+    {
+        AtomicFile.WriteAllText(AccountKeyPath, Protect(key.ExportPkcs8()));
+        AtomicFile.WriteAllText(AccountPath, directoryUrl + "\n" + url + "\n");
+    }
+
+    /// <summary>The stored certificate; throws on a corrupt file so the caller can say so and re-issue.</summary>
+    public ServerCertificate? LoadCertificate()
+    {
+        if (!File.Exists(ChainPath) || !File.Exists(CertificateKeyPath)) return null;
+        string keyPem = Encoding.UTF8.GetString(Unprotect(File.ReadAllText(CertificateKeyPath)));
+        return ServerCertificate.FromPem(File.ReadAllText(ChainPath), keyPem);
+    }
+
+    public void SaveCertificate(string chainPem, string keyPem)
+    {
+        // Key first: a crash between the writes leaves a new key with the old chain, which fails to
+        // load as a pair and is re-issued — never a mismatched pair served.
+        AtomicFile.WriteAllText(CertificateKeyPath, Protect(Encoding.UTF8.GetBytes(keyPem)));
+        AtomicFile.WriteAllText(ChainPath, chainPem, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+    }
+
+    /// <summary>An exclusive lock file: a second instance on the same state never orders at the same time.</summary>
+    public FileStream? TryLock()
+    {
+        try
+        {
+            return new FileStream(Path.Combine(_directory, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private string Protect(byte[] secret)
+    {
+        try
+        {
+            return Convert.ToBase64String(_protector.Protect(secret)) + "\n";
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    private byte[] Unprotect(string text)
+    {
+        try
+        {
+            return _protector.Unprotect(Convert.FromBase64String(text.Trim()));
+        }
+        catch (FormatException ex)
+        {
+            throw new CryptographicException("stored key is not valid base64 (truncated?)", ex);
+        }
+    }
+}
