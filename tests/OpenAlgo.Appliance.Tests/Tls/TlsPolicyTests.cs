@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Xml.Linq;
+using OpenAlgo.Appliance.Tests.TestSupport;
+
+namespace OpenAlgo.Appliance.Tests.Tls;
+
+/// <summary>
+/// The served endpoint scanned with Debian's sslscan (and openssl s_client for resumption): Mozilla
+/// intermediate or the test fails. The executable is run as a user would run it by hand — no unit
+/// environment — so the policy must come from the binary itself.
+/// </summary>
+public sealed class TlsPolicyTests : IDisposable
+{
+    private static readonly HashSet<string> AllowedTls12 =
+    [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ];
+    private static readonly HashSet<string> AllowedTls13 = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"];
+    private static readonly HashSet<string> AllowedGroups = ["x25519", "secp256r1", "prime256v1", "secp384r1"];
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("oa-tls-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Served_endpoint_meets_mozilla_intermediate_keeps_resumption_and_sends_hsts()
+    {
+        if (!File.Exists("/usr/bin/sslscan")) Assert.Fail("sslscan (Debian package sslscan) is required; .ci/run installs it");
+        int https = TestAppliance.FreeTcpPort();
+        var env = new Dictionary<string, string>
+        {
+            ["Appliance__Listen__Https"] = $"127.0.0.1:{https}",
+            ["Appliance__Listen__Http"] = "",
+            ["Appliance__Listen__Internal"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}",
+            ["TMPDIR"] = _dir,
+        };
+        using var demo = ApplianceProcess.Start(_dir, env, "demo");
+        await demo.WaitForLineAsync("Demo API key: ", TimeSpan.FromSeconds(30));
+
+        string xmlPath = Path.Combine(_dir, "scan.xml");
+        var (exit, output) = Run("sslscan", "--no-colour", "--sni-name=localhost", $"--xml={xmlPath}", $"127.0.0.1:{https}");
+        Assert.True(exit == 0, output);
+        var scan = XDocument.Load(xmlPath).Root!.Element("ssltest")!;
+
+        var enabled = scan.Elements("protocol").Where(p => (string?)p.Attribute("enabled") == "1")
+            .Select(p => $"{p.Attribute("type")?.Value}{p.Attribute("version")?.Value}".ToUpperInvariant()).ToList();
+        Assert.Equal(["TLS1.2", "TLS1.3"], enabled.Order().ToList());
+
+        var ciphers = scan.Elements("cipher").Select(c => (Version: (string)c.Attribute("sslversion")!, Name: (string)c.Attribute("cipher")!)).ToList();
+        Assert.NotEmpty(ciphers);
+        foreach (var (version, name) in ciphers)
+        {
+            Assert.True(version == "TLSv1.3" ? AllowedTls13.Contains(name) : version == "TLSv1.2" && AllowedTls12.Contains(name), $"{version} {name} is outside Mozilla intermediate");
+        }
+        foreach (var group in scan.Elements("group").Select(g => (string)g.Attribute("name")!))
+        {
+            Assert.True(AllowedGroups.Any(a => group.Contains(a, StringComparison.OrdinalIgnoreCase)), $"group {group}");
+        }
+        var renegotiation = scan.Element("renegotiation");
+        Assert.True(renegotiation is null || (string?)renegotiation.Attribute("supported") == "0", renegotiation?.ToString());
+
+        // Session resumption survives the policy (CipherSuitesPolicy would have turned it off).
+        if (File.Exists("/usr/bin/openssl"))
+        {
+            var (_, reconnect) = Run("sh", "-c", $"echo | openssl s_client -connect 127.0.0.1:{https} -servername localhost -reconnect -tls1_2 2>/dev/null");
+            Assert.Contains("Reused, TLSv1.2", reconnect);
+        }
+
+        using var client = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
+        var response = await client.GetAsync($"https://localhost:{https}/ws");
+        Assert.Equal("max-age=63072000", response.Headers.GetValues("Strict-Transport-Security").Single());
+    }
+
+    private static (int Exit, string Output) Run(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit(60_000);
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+}
