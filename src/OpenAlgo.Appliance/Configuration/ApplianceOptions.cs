@@ -53,6 +53,12 @@ internal sealed class AcmeSection
     public bool AcceptTermsOfService { get; set; }
     public string TrustedRootsFile { get; set; } = "";
     public string ChallengeTypes { get; set; } = "Http01,TlsAlpn01";
+
+    /// <summary>External account binding (RFC 8555 §7.3.4), for CAs that require it (ZeroSSL, Google, private CAs).</summary>
+    public string EabKeyId { get; set; } = "";
+
+    /// <summary>The EAB MAC key as the CA gives it (base64url).</summary>
+    public string EabHmacKey { get; set; } = "";
 }
 
 internal sealed class MarketDataSection

@@ -24,6 +24,8 @@ internal static class ConfigurationKeys
         ("Tls:Acme:AcceptTermsOfService", (o, _) => Bool(o.Tls.Acme.AcceptTermsOfService), false),
         ("Tls:Acme:TrustedRootsFile", (o, _) => o.Tls.Acme.TrustedRootsFile, false),
         ("Tls:Acme:ChallengeTypes", (o, _) => o.Tls.Acme.ChallengeTypes, false),
+        ("Tls:Acme:EabKeyId", (o, _) => o.Tls.Acme.EabKeyId, false),
+        ("Tls:Acme:EabHmacKey", (o, _) => o.Tls.Acme.EabHmacKey, true),
         ("MarketData:Source", (o, _) => o.MarketData.Source, false),
         ("MarketData:ZmqEndpoint", (o, _) => o.MarketData.ZmqEndpoint, false),
         ("MarketData:OpenAlgoUpstreamUrl", (o, _) => o.MarketData.OpenAlgoUpstreamUrl, false),

@@ -21,7 +21,10 @@ internal sealed class PebbleServer : IDisposable
     public required string TrustedRootsFile { get; init; }
     public required int ListenPort { get; init; }
 
-    public static PebbleServer Start(int httpPort, int tlsPort, int validitySeconds = 0, int nonceRejectPercent = 0, int chainLength = 1, int? listenPort = null)
+    public const string EabKeyId = "kid-1";
+    public const string EabHmacKey = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
+
+    public static PebbleServer Start(int httpPort, int tlsPort, int validitySeconds = 0, int nonceRejectPercent = 0, int chainLength = 1, int? listenPort = null, bool requireEab = false)
     {
         if (!File.Exists("/usr/bin/pebble")) Assert.Fail("pebble (Debian package pebble) is required; .ci/run installs it");
         string dir = Directory.CreateTempSubdirectory("oa-pebble-").FullName;
@@ -36,7 +39,8 @@ internal sealed class PebbleServer : IDisposable
                 "managementListenAddress": "127.0.0.1:{{management}}",
                 "certificate": "{{dir}}/cert.pem", "privateKey": "{{dir}}/key.pem",
                 "httpPort": {{httpPort}}, "tlsPort": {{tlsPort}},
-                "ocspResponderURL": "", "externalAccountBindingRequired": false
+                "ocspResponderURL": "", "externalAccountBindingRequired": {{(requireEab ? "true" : "false")}},
+                "externalAccountMACKeys": { "{{EabKeyId}}": "{{EabHmacKey}}" }
                 {{(validitySeconds > 0 ? $", \"certificateValidityPeriod\": {validitySeconds}" : "")}} } }
             """);
         var server = new PebbleServer(dir) { DirectoryUrl = $"https://127.0.0.1:{port}/dir", TrustedRootsFile = Path.Combine(dir, "ca.pem"), ListenPort = port };

@@ -27,6 +27,7 @@ internal sealed partial class AcmeCertificateService(
     private AcmeStore? _store;
     private ServerCertificate? _issued;
     private int _failures;
+    private (string Serial, DateTimeOffset Start, DateTimeOffset End, DateTimeOffset Until)? _ari;
 
     public int Failures => Volatile.Read(ref _failures);
     public ServerCertificate? Issued => Volatile.Read(ref _issued);
@@ -65,6 +66,7 @@ internal sealed partial class AcmeCertificateService(
         {
             TimeSpan wait = schedule.CheckInterval * (0.9 + 0.2 * random.NextDouble());
             var current = Issued;
+            if (current is not null) await RefreshRenewalInfoAsync(current, stoppingToken);
             if (current is null || NeedsRenewal(current))
             {
                 try
@@ -100,8 +102,36 @@ internal sealed partial class AcmeCertificateService(
         }
     }
 
-    private bool NeedsRenewal(ServerCertificate certificate) =>
-        !Covers(certificate) || RenewalPolicy.NeedsRenewal(time.GetUtcNow(), certificate.Leaf.NotBefore.ToUniversalTime(), certificate.Leaf.NotAfter.ToUniversalTime());
+    private bool NeedsRenewal(ServerCertificate certificate)
+    {
+        if (!Covers(certificate)) return true;
+        var ari = _ari is { } window && window.Serial == certificate.Leaf.SerialNumber ? window : default((string, DateTimeOffset, DateTimeOffset, DateTimeOffset)?);
+        return RenewalPolicy.NeedsRenewal(time.GetUtcNow(), certificate.Leaf.NotBefore.ToUniversalTime(), certificate.Leaf.NotAfter.ToUniversalTime(), ari?.Item2, ari?.Item3);
+    }
+
+    /// <summary>ARI (RFC 9773) when the CA offers renewalInfo: the CA may ask for an early renewal (e.g. a mass revocation).</summary>
+    private async Task RefreshRenewalInfoAsync(ServerCertificate certificate, CancellationToken ct)
+    {
+        if (_ari is { } cached && cached.Serial == certificate.Leaf.SerialNumber && cached.Until > time.GetUtcNow()) return;
+        string? certId = AriCertificateId.Of(certificate.Leaf);
+        if (certId is null) return;
+        try
+        {
+            var acme = options.Tls.Acme;
+            using var http = CreateHttpClient(acme.TrustedRootsFile);
+            using var key = AcmeAccountKey.Create(); // renewalInfo is unauthenticated
+            var client = new AcmeClient(http, new Uri(acme.DirectoryUrl), key, time);
+            if (await client.RenewalInfoAsync(certId, ct) is { } info)
+            {
+                var retry = info.RetryAfter is { } r && r > TimeSpan.Zero ? r : TimeSpan.FromHours(6);
+                _ari = (certificate.Leaf.SerialNumber, info.Info.SuggestedWindow.Start, info.Info.SuggestedWindow.End, time.GetUtcNow() + retry);
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or InvalidDataException or TaskCanceledException)
+        {
+            // ARI is advice; the 2/3-lifetime backstop still applies.
+        }
+    }
 
     private bool Covers(ServerCertificate certificate) => Names.All(n => certificate.Leaf.MatchesHostname(n, allowWildcards: true, allowCommonName: false));
 
@@ -116,14 +146,16 @@ internal sealed partial class AcmeCertificateService(
         var client = new AcmeClient(http, new Uri(acme.DirectoryUrl), key, time) { AccountUrl = account?.Url };
         if (account is null)
         {
-            string url = await client.RegisterAsync(acme.Email, acme.AcceptTermsOfService, ct);
+            string url = await client.RegisterAsync(acme.Email, acme.AcceptTermsOfService, ct, acme.EabKeyId, acme.EabHmacKey);
             store.SaveAccount(acme.DirectoryUrl, key, url);
             Log.Registered(logger, url);
         }
         var types = acme.ChallengeTypes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(t => t.Equals("Http01", StringComparison.OrdinalIgnoreCase) ? "http-01" : "tls-alpn-01").ToList();
         var issuer = new AcmeIssuer(client, responder, time, logger);
-        var (chain, keyPem) = await issuer.IssueAsync(Names, types, replaces: null, ct);
+        // RFC 9773 §5: name the certificate being replaced so the CA can relate the two.
+        string? replaces = current is not null && _ari is not null ? AriCertificateId.Of(current.Leaf) : null;
+        var (chain, keyPem) = await issuer.IssueAsync(Names, types, replaces, ct);
         var issued = ServerCertificate.FromPem(chain, keyPem);
         store.SaveCertificate(chain, keyPem);
         Volatile.Write(ref _issued, issued);

@@ -32,10 +32,19 @@ internal sealed class AcmeClient(HttpClient http, Uri directoryUrl, AcmeAccountK
     }
 
     /// <summary>Creates (or finds, for a known key) the account; sets <see cref="AccountUrl"/>.</summary>
-    public async Task<string> RegisterAsync(string? email, bool termsAgreed, CancellationToken ct)
+    public async Task<string> RegisterAsync(string? email, bool termsAgreed, CancellationToken ct, string? eabKeyId = null, string? eabHmacKey = null)
     {
         var directory = await DirectoryAsync(ct);
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new AcmeNewAccount(termsAgreed, email is { Length: > 0 } ? [$"mailto:{email}"] : null), AcmeJsonContext.Default.AcmeNewAccount);
+        AcmeJws? binding = null;
+        if (!string.IsNullOrEmpty(eabKeyId) && !string.IsNullOrEmpty(eabHmacKey))
+        {
+            // RFC 8555 §7.3.4: the account JWK, signed HS256 with the CA-issued MAC key, for the newAccount URL.
+            string header = Base64Url.Encode(Encoding.UTF8.GetBytes($"{{\"alg\":\"HS256\",\"kid\":{JsonString(eabKeyId)},\"url\":{JsonString(directory.NewAccount)}}}"));
+            string jwk = Base64Url.Encode(Encoding.UTF8.GetBytes(key.Jwk));
+            string mac = Base64Url.Encode(System.Security.Cryptography.HMACSHA256.HashData(Base64Url.Decode(eabHmacKey), Encoding.ASCII.GetBytes(header + "." + jwk)));
+            binding = new AcmeJws(header, jwk, mac);
+        }
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new AcmeNewAccount(termsAgreed, email is { Length: > 0 } ? [$"mailto:{email}"] : null, binding), AcmeJsonContext.Default.AcmeNewAccount);
         using var response = await PostAsync(directory.NewAccount, payload, useJwk: true, ct);
         AccountUrl = response.Headers.Location?.ToString() ?? throw new InvalidDataException("newAccount answered without Location");
         return AccountUrl;

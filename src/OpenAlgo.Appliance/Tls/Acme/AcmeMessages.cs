@@ -17,7 +17,14 @@ internal sealed record AcmeDirectoryMeta(
 
 internal sealed record AcmeNewAccount(
     [property: JsonPropertyName("termsOfServiceAgreed")] bool TermsOfServiceAgreed,
-    [property: JsonPropertyName("contact")] string[]? Contact);
+    [property: JsonPropertyName("contact"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string[]? Contact,
+    [property: JsonPropertyName("externalAccountBinding"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AcmeJws? ExternalAccountBinding = null);
+
+/// <summary>A flattened JWS (RFC 7515 §7.2.2), here the external account binding.</summary>
+internal sealed record AcmeJws(
+    [property: JsonPropertyName("protected")] string Protected,
+    [property: JsonPropertyName("payload")] string Payload,
+    [property: JsonPropertyName("signature")] string Signature);
 
 internal sealed record AcmeAccount(
     [property: JsonPropertyName("status")] string? Status);

@@ -118,6 +118,40 @@ public sealed class AcmePebbleTests : IDisposable
     }
 
     [Fact]
+    public async Task External_account_binding_is_sent_when_the_ca_requires_it()
+    {
+        int http = TestAppliance.FreeTcpPort(), https = TestAppliance.FreeTcpPort();
+        using var pebble = PebbleServer.Start(http, https, requireEab: true);
+        await using var appliance = await TestAppliance.StartAsync(o =>
+        {
+            o.StateDirectory = _state;
+            o.Listen.Http = $"127.0.0.1:{http}";
+            o.Listen.Https = $"127.0.0.1:{https}";
+            o.Tls.Mode = "Acme";
+            o.Tls.Domains = ["eab.test"];
+            o.Tls.Acme.DirectoryUrl = pebble.DirectoryUrl;
+            o.Tls.Acme.TrustedRootsFile = pebble.TrustedRootsFile;
+            o.Tls.Acme.AcceptTermsOfService = true;
+            o.Tls.Acme.ChallengeTypes = "Http01";
+            o.Tls.Acme.EabKeyId = PebbleServer.EabKeyId;
+            o.Tls.Acme.EabHmacKey = PebbleServer.EabHmacKey;
+        }, services: s => s.AddSingleton(Fast));
+        Assert.Contains("Pebble", (await WaitForIssuedAsync(appliance)).Leaf.Issuer);
+    }
+
+    [Fact]
+    public async Task Without_the_binding_a_ca_that_requires_it_refuses_and_the_loop_keeps_trying()
+    {
+        int http = TestAppliance.FreeTcpPort(), https = TestAppliance.FreeTcpPort();
+        using var pebble = PebbleServer.Start(http, https, requireEab: true);
+        await using var appliance = await StartApplianceAsync(pebble, http, https, "Http01", "noeab.test");
+        var service = appliance.Services.GetRequiredService<AcmeCertificateService>();
+        for (int i = 0; i < 100 && service.Failures < 2; i++) await Task.Delay(100);
+        Assert.True(service.Failures >= 2);
+        Assert.Null(service.Issued);
+    }
+
+    [Fact]
     public async Task A_corrupt_stored_key_is_reported_and_reissued_without_a_crash()
     {
         int http = TestAppliance.FreeTcpPort(), https = TestAppliance.FreeTcpPort();
