@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
+using OpenAlgo.Appliance.Tests.TestSupport;
+
 namespace OpenAlgo.Appliance.Tests.Hosting;
 
 /// <summary>
@@ -13,11 +15,11 @@ public sealed class NativeAotPublishTests
     [Fact]
     public void Publishes_native_aot_without_warnings_from_our_code_and_runs()
     {
-        string root = FindRepositoryRoot();
+        string root = Processes.RepositoryRoot();
         string output = Directory.CreateTempSubdirectory("oa-aot-").FullName;
         try
         {
-            var (exit, log) = Run("dotnet", root, "publish", "src/OpenAlgo.Appliance/OpenAlgo.Appliance.csproj", "-c", "Release", "-r", "linux-x64", "-o", output, "-p:Version=0.0.0-test");
+            var (exit, log) = Processes.Run("dotnet", root, "publish", "src/OpenAlgo.Appliance/OpenAlgo.Appliance.csproj", "-c", "Release", "-r", "linux-x64", "-o", output, "-p:Version=0.0.0-test");
             Assert.True(exit == 0, log);
             var ours = Regex.Matches(log, @"warning (IL\d{4}|CS\d{4}|CA\d{4})[^\n]*").Select(m => m.Value)
                 .Where(w => !w.Contains("Assembly 'NetMQ'") && !w.Contains("Assembly 'AsyncIO'"))
@@ -26,46 +28,46 @@ public sealed class NativeAotPublishTests
 
             string binary = Path.Combine(output, "openalgo-appliance");
             Assert.True(File.Exists(binary));
-            var (versionExit, version) = Run(binary, output, "--version");
+            var (versionExit, version) = Processes.Run(binary, output, "--version");
             Assert.Equal(0, versionExit);
             Assert.StartsWith("0.0.0-test", version.Trim());
 
             // The Debian package from this binary: contents, and lintian clean where lintian is installed.
             string artifacts = Path.Combine(output, "artifacts");
             var env = $"PUBLISH_DIR={output} SKIP_PUBLISH=1 OUT={artifacts} VERSION=0.0.0~test";
-            var (debExit, debLog) = Run("sh", root, "-c", $"{env} packaging/build-deb.sh");
+            var (debExit, debLog) = Processes.Run("sh", root, "-c", $"{env} packaging/build-deb.sh");
             Assert.True(debExit == 0, debLog);
             string deb = Path.Combine(artifacts, "openalgo-appliance_0.0.0~test_amd64.deb");
-            var (_, contents) = Run("dpkg-deb", root, "-c", deb);
+            var (_, contents) = Processes.Run("dpkg-deb", root, "-c", deb);
             foreach (var path in new[] { "./usr/bin/openalgo-appliance", "./lib/systemd/system/openalgo-appliance.service", "./lib/systemd/system/openalgo-appliance-https.socket",
                 "./usr/lib/sysusers.d/openalgo-appliance.conf", "./etc/openalgo-appliance/appsettings.Production.json", "./usr/share/man/man1/openalgo-appliance.1.gz" })
             {
                 Assert.Contains(path, contents);
             }
-            var (_, info) = Run("dpkg-deb", root, "-I", deb);
+            var (_, info) = Processes.Run("dpkg-deb", root, "-I", deb);
             Assert.Contains("libssl3 | libssl3t64", info);
             Assert.Contains("conffiles", info);
 
             // The single-file release: tarball + checksum that verifies.
-            var (tarExit, tarLog) = Run("sh", root, "-c", $"PUBLISH_DIR={output} SKIP_PUBLISH=1 OUT={artifacts} VERSION=0.0.0-test packaging/build-tarball.sh");
+            var (tarExit, tarLog) = Processes.Run("sh", root, "-c", $"PUBLISH_DIR={output} SKIP_PUBLISH=1 OUT={artifacts} VERSION=0.0.0-test packaging/build-tarball.sh");
             Assert.True(tarExit == 0, tarLog);
-            var (sumExit, sumLog) = Run("sha256sum", artifacts, "-c", "openalgo-appliance-0.0.0-test-linux-x64.tar.gz.sha256");
+            var (sumExit, sumLog) = Processes.Run("sha256sum", artifacts, "-c", "openalgo-appliance-0.0.0-test-linux-x64.tar.gz.sha256");
             Assert.True(sumExit == 0, sumLog);
-            var (_, listing) = Run("tar", artifacts, "-tzf", "openalgo-appliance-0.0.0-test-linux-x64.tar.gz");
+            var (_, listing) = Processes.Run("tar", artifacts, "-tzf", "openalgo-appliance-0.0.0-test-linux-x64.tar.gz");
             Assert.Contains("openalgo-appliance-0.0.0-test-linux-x64/openalgo-appliance", listing);
             Assert.Contains("openalgo-appliance-0.0.0-test-linux-x64/INSTALL", listing);
             Assert.Contains("openalgo-appliance-0.0.0-test-linux-x64/systemd/openalgo-appliance.service", listing);
 
             // install/uninstall, staged under a root directory.
             string stage = Path.Combine(output, "stage");
-            var (installExit, installLog) = Run(binary, output, "install", "--domain", "trade.example.com", "--email", "ops@example.com", "--root", stage, "--no-start");
+            var (installExit, installLog) = Processes.Run(binary, output, "install", "--domain", "trade.example.com", "--email", "ops@example.com", "--root", stage, "--no-start");
             Assert.True(installExit == 0, installLog);
             Assert.True(File.Exists(Path.Combine(stage, "usr/bin/openalgo-appliance")));
             Assert.Contains("trade.example.com", File.ReadAllText(Path.Combine(stage, "etc/openalgo-appliance/appsettings.Production.json")));
             Assert.Contains("Type=notify", File.ReadAllText(Path.Combine(stage, "etc/systemd/system/openalgo-appliance.service")));
-            var (checkExit, checkLog) = Run(Path.Combine(stage, "usr/bin/openalgo-appliance"), output, "check", "--config", Path.Combine(stage, "etc/openalgo-appliance/appsettings.Production.json"));
+            var (checkExit, checkLog) = Processes.Run(Path.Combine(stage, "usr/bin/openalgo-appliance"), output, "check", "--config", Path.Combine(stage, "etc/openalgo-appliance/appsettings.Production.json"));
             Assert.True(checkExit == 0, checkLog);
-            var (uninstallExit, uninstallLog) = Run(binary, output, "uninstall", "--root", stage, "--purge");
+            var (uninstallExit, uninstallLog) = Processes.Run(binary, output, "uninstall", "--root", stage, "--purge");
             Assert.True(uninstallExit == 0, uninstallLog);
             Assert.False(File.Exists(Path.Combine(stage, "etc/systemd/system/openalgo-appliance.service")));
             Assert.False(Directory.Exists(Path.Combine(stage, "etc/openalgo-appliance")));
@@ -74,24 +76,5 @@ public sealed class NativeAotPublishTests
         {
             Directory.Delete(output, recursive: true);
         }
-    }
-
-    private static (int Exit, string Output) Run(string file, string directory, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(8))) process.Kill(entireProcessTree: true);
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "OpenAlgo.Appliance.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 }

@@ -2,17 +2,19 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
+using OpenAlgo.Appliance.Tests.TestSupport;
+
 namespace OpenAlgo.Appliance.Tests.Packaging;
 
 /// <summary>The shipped units: systemd's own verifier is clean and the sandbox exposure stays at or below 2.0.</summary>
 public sealed class SystemdUnitTests
 {
-    private static readonly string Units = Path.Combine(RepositoryRoot(), "packaging", "systemd");
+    private static readonly string Units = Path.Combine(Processes.RepositoryRoot(), "packaging", "systemd");
 
     [Fact]
     public void Service_exposure_is_at_most_2()
     {
-        var (exit, output) = Run("systemd-analyze", "security", "--offline=true", Path.Combine(Units, "openalgo-appliance.service"));
+        var (exit, output) = Processes.Run("systemd-analyze", null, "security", "--offline=true", Path.Combine(Units, "openalgo-appliance.service"));
         var match = Regex.Match(output, @"Overall exposure level for openalgo-appliance\.service: (\d+\.\d)");
         Assert.True(match.Success, output);
         Assert.True(double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) <= 2.0, output);
@@ -35,11 +37,11 @@ public sealed class SystemdUnitTests
                 File.SetUnixFileMode(Path.Combine(root, stub), (UnixFileMode)Convert.ToInt32("755", 8));
             }
             Directory.CreateDirectory(Path.Combine(root, "lib/systemd"));
-            Assert.Equal(0, Run("cp", "-a", "/lib/systemd/system", Path.Combine(root, "lib/systemd/")).Exit); // keeps the .wants symlinks
+            Assert.Equal(0, Processes.Run("cp", null, "-a", "/lib/systemd/system", Path.Combine(root, "lib/systemd/")).Exit); // keeps the .wants symlinks
             var units = Directory.GetFiles(Units).Where(f => f.EndsWith(".service") || f.EndsWith(".socket")).ToList();
             Assert.Equal(4, units.Count);
             foreach (var unit in units) File.Copy(unit, Path.Combine(root, "etc/systemd/system", Path.GetFileName(unit)));
-            var (exit, output) = Run("systemd-analyze", ["verify", "--man=no", $"--root={root}", .. units.Select(u => "/etc/systemd/system/" + Path.GetFileName(u))]);
+            var (exit, output) = Processes.Run("systemd-analyze", null, ["verify", "--man=no", $"--root={root}", .. units.Select(u => "/etc/systemd/system/" + Path.GetFileName(u))]);
             Assert.True(exit == 0 && output.Trim().Length == 0, output);
         }
         finally
@@ -59,21 +61,4 @@ public sealed class SystemdUnitTests
         }
     }
 
-    private static (int Exit, string Output) Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit(60_000);
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "OpenAlgo.Appliance.sln"))) dir = dir.Parent;
-        return dir!.FullName;
-    }
 }

@@ -42,7 +42,7 @@ public sealed class TlsPolicyTests : IDisposable
         await demo.WaitForLineAsync("Demo API key: ", TimeSpan.FromSeconds(30));
 
         string xmlPath = Path.Combine(_dir, "scan.xml");
-        var (exit, output) = Run("sslscan", "--no-colour", "--sni-name=localhost", $"--xml={xmlPath}", $"127.0.0.1:{https}");
+        var (exit, output) = Processes.Run("sslscan", null, "--no-colour", "--sni-name=localhost", $"--xml={xmlPath}", $"127.0.0.1:{https}");
         Assert.True(exit == 0, output);
         var scan = XDocument.Load(xmlPath).Root!.Element("ssltest")!;
 
@@ -66,23 +66,12 @@ public sealed class TlsPolicyTests : IDisposable
         // Session resumption survives the policy (CipherSuitesPolicy would have turned it off).
         if (File.Exists("/usr/bin/openssl"))
         {
-            var (_, reconnect) = Run("sh", "-c", $"echo | openssl s_client -connect 127.0.0.1:{https} -servername localhost -reconnect -tls1_2 2>/dev/null");
+            var (_, reconnect) = Processes.Run("sh", null, "-c", $"echo | openssl s_client -connect 127.0.0.1:{https} -servername localhost -reconnect -tls1_2 2>/dev/null");
             Assert.Contains("Reused, TLSv1.2", reconnect);
         }
 
         using var client = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
         var response = await client.GetAsync($"https://localhost:{https}/ws");
         Assert.Equal("max-age=63072000", response.Headers.GetValues("Strict-Transport-Security").Single());
-    }
-
-    private static (int Exit, string Output) Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit(60_000);
-        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 }
