@@ -13,16 +13,17 @@ namespace OpenAlgo.Appliance.Tls.Acme;
 internal sealed class AcmeStore
 {
     private readonly string _directory;
+    private readonly string _keyRing;
     private readonly IDataProtector _protector;
 
     public AcmeStore(string stateDirectory)
     {
         _directory = Path.Combine(stateDirectory, "acme");
-        string keyRing = Path.Combine(stateDirectory, "dataprotection");
+        _keyRing = Path.Combine(stateDirectory, "dataprotection");
         AtomicFile.EnsurePrivateDirectory(stateDirectory);
         AtomicFile.EnsurePrivateDirectory(_directory);
-        AtomicFile.EnsurePrivateDirectory(keyRing);
-        _protector = DataProtectionProvider.Create(new DirectoryInfo(keyRing), builder => builder.SetApplicationName("openalgo-appliance"))
+        AtomicFile.EnsurePrivateDirectory(_keyRing);
+        _protector = DataProtectionProvider.Create(new DirectoryInfo(_keyRing), builder => builder.SetApplicationName("openalgo-appliance"))
             .CreateProtector("OpenAlgo.Appliance.Tls.Acme.PrivateKeys");
     }
 
@@ -81,7 +82,13 @@ internal sealed class AcmeStore
     {
         try
         {
-            return Convert.ToBase64String(_protector.Protect(secret)) + "\n";
+            string result = Convert.ToBase64String(_protector.Protect(secret)) + "\n";
+            // DataProtection writes its key files with the process umask; they are key material: 0600.
+            foreach (var file in System.IO.Directory.EnumerateFiles(_keyRing))
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+            return result;
         }
         finally
         {

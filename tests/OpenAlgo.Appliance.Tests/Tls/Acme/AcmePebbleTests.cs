@@ -81,6 +81,9 @@ public sealed class AcmePebbleTests : IDisposable
         Assert.DoesNotContain("PRIVATE KEY", protectedKey);
         Assert.StartsWith("-----BEGIN CERTIFICATE-----", File.ReadAllText(Path.Combine(_state, "acme", "certificate.pem")));
         Assert.Equal(Convert.ToInt32("700", 8), (int)File.GetUnixFileMode(Path.Combine(_state, "acme")));
+        Assert.Equal(Convert.ToInt32("700", 8), (int)File.GetUnixFileMode(Path.Combine(_state, "dataprotection")));
+        Assert.All(Directory.GetFiles(Path.Combine(_state, "dataprotection")), f => Assert.Equal(Convert.ToInt32("600", 8), (int)File.GetUnixFileMode(f)));
+        Assert.Equal(Convert.ToInt32("600", 8), (int)File.GetUnixFileMode(Path.Combine(_state, "acme", "account.key.protected")));
     }
 
     [Fact]
