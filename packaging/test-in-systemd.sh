@@ -1,54 +1,139 @@
 #!/usr/bin/env bash
-# Opt-in end-to-end check under a real systemd 252 (not part of .ci/run: it bootstraps Debian,
-# ~2-5 minutes). Installs the .deb into a booted systemd-nspawn Debian 12 container and checks:
-#   fresh install does not start the service; enable --now → active with READY/STATUS;
-#   a frozen process (SIGSTOP) is killed by the watchdog and restarted; an upgrade restarts the
-#   service; purge removes state, logs, configuration and the user.
+# Opt-in end-to-end check under a real systemd 252 (not part of .ci/run: it bootstraps Debian once,
+# then ~1 minute per run). Installs the .deb into a booted systemd-nspawn Debian 12 container with
+# its own network namespace (so 443/80/8765 are free inside) and checks:
+#   fresh install creates the user and does not start the service; enable --now → active with
+#   READY/STATUS; `openalgo-appliance verify` passes inside; state dir 0700; log file written;
+#   systemctl reload keeps the process; a frozen process (SIGSTOP) is killed by the watchdog and
+#   restarted; an upgrade restarts the service and keeps the admin's configuration; the three
+#   .socket units hand their sockets to the service; purge removes state, logs, configuration and
+#   the user.
 # Usage (as root):  packaging/test-in-systemd.sh [path/to.deb]
 # Needs: apt-get install debootstrap systemd-container; network access to the Debian mirror.
+# Environment: CACHE (pristine debootstrap root, reused; default /var/tmp/openalgo-appliance-nspawn),
+#   MIRROR, CT_TIMEOUT (seconds per command run in the container, default 180), KEEP=1 (keep the
+#   per-run copy of the root and the console log for debugging).
+# The host needs no systemd as PID 1: the container is started with --register=no --keep-unit and
+# commands run in it through nsenter into the namespaces of its systemd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+START=$SECONDS
+
+[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 2; }
+for tool in debootstrap systemd-nspawn nsenter dpkg-deb timeout; do
+    command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install debootstrap systemd-container)" >&2; exit 2; }
+done
+
+WORK=$(mktemp -d /var/tmp/oaappliance-e2e.XXXXXX)
+NSPAWN=""
+LEADER=""
+cleanup() {
+    local rc=$?
+    if [ -n "$NSPAWN" ] && kill -0 "$NSPAWN" 2>/dev/null; then
+        # SIGTERM makes nspawn send SIGRTMIN+3 to the container's systemd: an orderly poweroff.
+        kill -TERM "$NSPAWN" 2>/dev/null || true
+        for _ in $(seq 1 30); do kill -0 "$NSPAWN" 2>/dev/null || break; sleep 1; done
+        if kill -0 "$NSPAWN" 2>/dev/null; then
+            echo "container did not power off in 30 s; killing it" >&2
+            # Killing PID 1 of the container's PID namespace kills every process in it.
+            if [ -n "$LEADER" ]; then kill -KILL "$LEADER" 2>/dev/null || true; fi
+            kill -KILL "$NSPAWN" 2>/dev/null || true
+        fi
+    fi
+    if [ -n "$NSPAWN" ]; then wait "$NSPAWN" 2>/dev/null || true; fi
+    if [ "${KEEP:-0}" = 1 ]; then
+        echo "kept $WORK (root copy and console log)" >&2
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 DEB=${1:-}
 if [ -z "$DEB" ]; then
-    OUT=$(mktemp -d) packaging/build-deb.sh >/dev/null
-    DEB=$(ls -t artifacts/openalgo-appliance_*_amd64.deb 2>/dev/null | head -1 || true)
-    [ -n "$DEB" ] || DEB=$(ls -t "$OUT"/*.deb | head -1)
+    OUT="$WORK/deb"
+    OUT="$OUT" packaging/build-deb.sh >/dev/null
+    set -- "$OUT"/openalgo-appliance_*_amd64.deb
+    DEB=$1
 fi
-ROOT=${ROOT:-/var/tmp/openalgo-appliance-nspawn}
+[ -f "$DEB" ] || { echo "no such package: $DEB" >&2; exit 2; }
+CACHE=${CACHE:-${ROOT:-/var/tmp/openalgo-appliance-nspawn}}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
+CT_TIMEOUT=${CT_TIMEOUT:-180}
 MACHINE=oaappliance$$
+ROOT="$WORK/root"
 
-step() { printf '\n== %s\n' "$*"; }
-check() { if eval "$2"; then echo "PASS $1"; else echo "FAIL $1"; FAILED=1; fi; }
 FAILED=0
+STEP_FAILED=0
+step() { STEP_FAILED=0; printf '\n== %s\n' "$*"; }
+check() { if eval "$2"; then echo "PASS $1"; else echo "FAIL $1"; FAILED=1; STEP_FAILED=1; fi; }
 
-if [ ! -x "$ROOT/lib/systemd/systemd" ]; then
-    step "debootstrap bookworm into $ROOT"
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libssl3,ca-certificates,procps,init-system-helpers bookworm "$ROOT" "$MIRROR" >/dev/null
+# A marker written after a complete debootstrap: an interrupted one is redone, not reused.
+if [ ! -f "$CACHE/.openalgo-appliance-bootstrap-ok" ]; then
+    step "debootstrap bookworm into $CACHE (once; reused by later runs)"
+    if [ -e "$CACHE" ]; then
+        # Only ever delete what an earlier, interrupted debootstrap left.
+        if [ "$CACHE" = / ] || ! { [ -d "$CACHE/debootstrap" ] || [ -x "$CACHE/lib/systemd/systemd" ] || [ -z "$(ls -A "$CACHE")" ]; }; then
+            echo "$CACHE exists and is not a debootstrap root; set CACHE to another directory" >&2; exit 2
+        fi
+        rm -rf "$CACHE"
+    fi
+    timeout 1800 debootstrap --variant=minbase \
+        --include=systemd,systemd-sysv,dbus,libssl3,ca-certificates,procps,init-system-helpers \
+        bookworm "$CACHE" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
+        || { tail -20 "$WORK/debootstrap.log"; echo "debootstrap failed" >&2; exit 1; }
+    touch "$CACHE/.openalgo-appliance-bootstrap-ok"
 fi
+# Every run starts from the pristine root, so a failed run cannot leave a half-installed package behind.
+cp -a --reflink=auto "$CACHE" "$ROOT"
 cp "$DEB" "$ROOT/root/pkg.deb"
 # The second package of the upgrade step: same binary, higher version.
-UPGRADE_DIR=$(mktemp -d)
 VERSION_NEXT="$(dpkg-deb -f "$DEB" Version)+upgrade1"
-(mkdir -p "$UPGRADE_DIR/x" && dpkg-deb -R "$DEB" "$UPGRADE_DIR/x" && sed -i "s/^Version: .*/Version: $VERSION_NEXT/" "$UPGRADE_DIR/x/DEBIAN/control" \
-    && dpkg-deb --root-owner-group --build "$UPGRADE_DIR/x" "$ROOT/root/pkg-next.deb" >/dev/null)
+mkdir -p "$WORK/next"
+dpkg-deb -R "$DEB" "$WORK/next"
+sed -i "s/^Version: .*/Version: $VERSION_NEXT/" "$WORK/next/DEBIAN/control"
+dpkg-deb --root-owner-group --build "$WORK/next" "$ROOT/root/pkg-next.deb" >/dev/null
 
 step "boot the container"
-systemd-nspawn --register=no --keep-unit --private-network -D "$ROOT" -M "$MACHINE" -b --console=passive >/tmp/$MACHINE.console 2>&1 &
+systemd-nspawn --register=no --keep-unit --private-network -D "$ROOT" -M "$MACHINE" -b --console=passive >"$WORK/console.log" 2>&1 &
 NSPAWN=$!
-cleanup() { kill "$NSPAWN" 2>/dev/null || true; wait "$NSPAWN" 2>/dev/null || true; rm -rf "$UPGRADE_DIR"; }
-trap cleanup EXIT
-LEADER=""
 for _ in $(seq 1 60); do
     LEADER=$(pgrep -P "$NSPAWN" -x systemd || true)
     [ -n "$LEADER" ] && break
+    kill -0 "$NSPAWN" 2>/dev/null || break
     sleep 1
 done
-[ -n "$LEADER" ] || { echo "container did not boot"; cat /tmp/$MACHINE.console; exit 1; }
-ct() { nsenter -t "$LEADER" -m -u -i -n -p -- "$@"; }
-for _ in $(seq 1 60); do state=$(ct systemctl is-system-running 2>/dev/null || true); case $state in running|degraded) break;; esac; sleep 1; done
-echo "systemd in container: $(ct systemctl --version | head -1), state $state"
+[ -n "$LEADER" ] || { echo "container did not boot"; cat "$WORK/console.log"; exit 1; }
+# Every command in the container is bounded; a hung one counts as failed.
+ct() { timeout --kill-after=10 "$CT_TIMEOUT" nsenter -t "$LEADER" -m -u -i -n -p -- "$@"; }
+state=unknown
+for _ in $(seq 1 90); do
+    state=$(ct systemctl is-system-running 2>/dev/null || true)
+    case $state in running|degraded) break;; esac
+    sleep 1
+done
+SYSTEMD_VERSION=$(ct systemctl --version | head -1)
+echo "systemd in container: $SYSTEMD_VERSION; system state: $state"
+if [ "$state" = degraded ]; then
+    echo "failed units: $(ct systemctl list-units --state=failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')"
+fi
+svc() { ct systemctl show -p "$1" --value openalgo-appliance.service; }
+# Waits up to $1 s for the service to be active with a MainPID other than $2; sets NEWPID.
+wait_active_new_pid() {
+    local _
+    NEWPID=$(svc MainPID)
+    for _ in $(seq 1 "$1"); do
+        NEWPID=$(svc MainPID)
+        [ "$NEWPID" != "$2" ] && [ "$NEWPID" != 0 ] && ct systemctl is-active --quiet openalgo-appliance && return 0
+        sleep 1
+    done
+    return 1
+}
+# After a failed check: the unit's status and its last journal lines, for the record.
+on_failure_dump() { [ "$STEP_FAILED" = 0 ] || { ct systemctl status --no-pager -l openalgo-appliance | tail -20 || true; }; }
 
 step "fresh install"
 ct dpkg -i /root/pkg.deb
@@ -61,41 +146,101 @@ ct sh -c 'cat > /etc/openalgo-appliance/appsettings.Production.json <<JSON
   "MarketData": {"Source": "Simulated"},
   "Auth": {"StaticKeys": [{"Key": "nspawn-test-key", "UserId": "ops", "Broker": "demo"}]}}}
 JSON'
+check "check accepts the edited configuration" \
+    "ct openalgo-appliance check --config /etc/openalgo-appliance/appsettings.Production.json"
 # A short watchdog so the freeze test takes seconds, not the unit's 30 s.
 ct mkdir -p /etc/systemd/system/openalgo-appliance.service.d
 ct sh -c 'printf "[Service]\nWatchdogSec=4s\n" > /etc/systemd/system/openalgo-appliance.service.d/test.conf'
 ct systemctl daemon-reload
 ct systemctl enable --now openalgo-appliance
 check "active after enable --now" "ct systemctl is-active --quiet openalgo-appliance"
-echo "status: $(ct systemctl show -p StatusText --value openalgo-appliance)"
-check "verify passes inside the container" "ct openalgo-appliance verify https://127.0.0.1/ --api-key nspawn-test-key --symbol NSE:RELIANCE | tee /dev/stderr | grep -q 'verify: OK'"
+echo "status: $(svc StatusText)"
+VERIFY_RC=0
+VERIFY_OUT=$(ct openalgo-appliance verify https://127.0.0.1/ --api-key nspawn-test-key --symbol NSE:RELIANCE 2>&1) || VERIFY_RC=$?
+printf '%s\n' "$VERIFY_OUT" | sed 's/^/    /'
+check "verify passes inside the container" "[ \$VERIFY_RC = 0 ] && printf '%s\n' \"\$VERIFY_OUT\" | grep -qx 'verify: OK'"
 check "state directory 0700, owned by the service user" "[ \"\$(ct stat -c '%a %U' /var/lib/openalgo-appliance)\" = '700 openalgo-appliance' ]"
-check "log file written" "ct sh -c 'ls /var/log/openalgo-appliance/openalgo-appliance-*.log' >/dev/null"
+check "log file written" "ct sh -c 'test -s /var/log/openalgo-appliance/openalgo-appliance-*.log'"
+on_failure_dump
+
+step "reload (SIGHUP)"
+PID0=$(svc MainPID)
+ct systemctl reload openalgo-appliance
+sleep 1
+check "reload keeps the process and the service active (pid $PID0 -> $(svc MainPID))" \
+    "[ \"\$(svc MainPID)\" = \"\$PID0\" ] && ct systemctl is-active --quiet openalgo-appliance"
+check "reload logged" "ct sh -c 'grep -q \"Configuration reloaded\" /var/log/openalgo-appliance/openalgo-appliance-*.log'"
+on_failure_dump
 
 step "watchdog: freeze the process"
-PID1=$(ct systemctl show -p MainPID --value openalgo-appliance)
+PID1=$(svc MainPID)
+FROZEN_AT=$SECONDS
 ct kill -STOP "$PID1"
-for _ in $(seq 1 30); do
-    PID2=$(ct systemctl show -p MainPID --value openalgo-appliance)
-    [ "$PID2" != "$PID1" ] && [ "$PID2" != "0" ] && ct systemctl is-active --quiet openalgo-appliance && break
-    sleep 1
-done
-check "frozen process killed by the watchdog and restarted (NRestarts=$(ct systemctl show -p NRestarts --value openalgo-appliance))" "[ \"\$PID2\" != \"\$PID1\" ] && ct systemctl is-active --quiet openalgo-appliance"
+wait_active_new_pid 40 "$PID1" || true
+PID2=$NEWPID
+echo "restarted after $((SECONDS - FROZEN_AT)) s; NRestarts=$(svc NRestarts)"
+ct journalctl -u openalgo-appliance --no-pager -o cat --since "-2min" | grep -E 'Watchdog timeout|with signal SIGABRT|result .watchdog' | sed 's/^/    /' || true
+check "frozen process killed by the watchdog and restarted ($PID1 -> $PID2)" \
+    "[ \"\$PID2\" != \"\$PID1\" ] && ct systemctl is-active --quiet openalgo-appliance && ct journalctl -u openalgo-appliance --no-pager -o cat | grep -q 'Watchdog timeout'"
+on_failure_dump
 
 step "upgrade"
-PID3=$(ct systemctl show -p MainPID --value openalgo-appliance)
+PID3=$(svc MainPID)
 ct dpkg -i /root/pkg-next.deb
-sleep 2
-PID4=$(ct systemctl show -p MainPID --value openalgo-appliance)
+wait_active_new_pid 30 "$PID3" || true
+PID4=$NEWPID
 check "upgrade restarted the service ($PID3 -> $PID4)" "[ \"\$PID4\" != \"\$PID3\" ] && ct systemctl is-active --quiet openalgo-appliance"
 check "admin's configuration kept on upgrade" "ct grep -q appliance.test /etc/openalgo-appliance/appsettings.Production.json"
+check "still enabled after upgrade" "ct systemctl is-enabled --quiet openalgo-appliance"
+
+step "socket activation"
+SOCKETS="openalgo-appliance-https.socket openalgo-appliance-http.socket openalgo-appliance-internal.socket"
+all_active() { local u; for u in "$@"; do ct systemctl is-active --quiet "$u" || return 1; done; }
+# Inode of the socket listening on a hex port (443 = 01BB, 80 = 0050, 8765 = 223D) in the container.
+# shellcheck disable=SC2016 # awk's own $ fields
+listen_inode() { ct awk -v p=":$1" '$4 == "0A" && substr($2, length($2) - 4) == p {print $10}' /proc/net/tcp; }
+# True when the service's MainPID holds the very sockets systemd listens on (LISTEN_FDS), not its own.
+holds_systemd_sockets() {
+    local pid hex inode
+    pid=$(svc MainPID)
+    for hex in 01BB 0050 223D; do
+        inode=$(listen_inode "$hex")
+        [ "$(printf '%s\n' "$inode" | grep -c .)" = 1 ] || return 1
+        ct sh -c "ls -l /proc/$pid/fd /proc/1/fd" | grep -c "socket:\[$inode\]" | grep -qx 2 || return 1
+    done
+}
+ct systemctl stop openalgo-appliance
+# shellcheck disable=SC2086
+ct systemctl enable --now $SOCKETS
+ct systemctl start openalgo-appliance
+check "sockets listening and service active" "all_active $SOCKETS openalgo-appliance.service"
+echo "    LISTEN_FDNAMES=$(ct sh -c "tr '\\0' '\\n' < /proc/$(svc MainPID)/environ | sed -n 's/^LISTEN_FDNAMES=//p'")"
+check "service serves on the sockets systemd bound (443, 80, 8765)" "holds_systemd_sockets"
+VERIFY_RC=0
+VERIFY_OUT=$(ct openalgo-appliance verify https://127.0.0.1/ 2>&1) || VERIFY_RC=$?
+check "TLS and /ws upgrade through the systemd-owned socket" "[ \$VERIFY_RC = 0 ]"
+[ "$VERIFY_RC" = 0 ] || printf '%s\n' "$VERIFY_OUT" | sed 's/^/    /'
+# The point of the sockets: they stay open while the service restarts (upgrades, crashes).
+INODE_BEFORE=$(listen_inode 01BB)
+PID5=$(svc MainPID)
+ct systemctl restart openalgo-appliance
+wait_active_new_pid 30 "$PID5" || true
+check "service restart keeps the listening socket (443 inode $INODE_BEFORE -> $(listen_inode 01BB))" \
+    "[ \"\$(listen_inode 01BB)\" = \"\$INODE_BEFORE\" ] && all_active $SOCKETS openalgo-appliance.service && holds_systemd_sockets"
+ct systemctl stop openalgo-appliance 2>/dev/null
+VERIFY_RC=0
+VERIFY_OUT=$(ct openalgo-appliance verify https://127.0.0.1/ 2>&1) || VERIFY_RC=$?
+check "a connection to the stopped service starts it" "[ \$VERIFY_RC = 0 ] && ct systemctl is-active --quiet openalgo-appliance"
+on_failure_dump
 
 step "purge"
 ct dpkg -P openalgo-appliance
+check "service and sockets stopped" "! ct systemctl is-active --quiet openalgo-appliance $SOCKETS"
 check "state removed" "! ct test -e /var/lib/openalgo-appliance"
 check "logs removed" "! ct test -e /var/log/openalgo-appliance"
 check "configuration removed" "! ct test -e /etc/openalgo-appliance"
 check "user removed" "! ct getent passwd openalgo-appliance >/dev/null"
 
 step "result"
-[ "$FAILED" = 0 ] && echo "ALL PASSED" || { echo "SOME CHECKS FAILED"; exit 1; }
+echo "$SYSTEMD_VERSION; $((SECONDS - START)) s"
+if [ "$FAILED" = 0 ]; then echo "ALL PASSED"; else echo "SOME CHECKS FAILED"; exit 1; fi

@@ -95,11 +95,26 @@ internal static class ApplianceApp
         {
             Defaults = demo ? DemoDefaults.Values : new Dictionary<string, string?>(),
             SkipAppSettings = demo,
-            ConfigurationDirectory = Environment.GetEnvironmentVariable("CONFIGURATION_DIRECTORY")?.Split(':')[0] is { Length: > 0 } dir ? dir : Directory.GetCurrentDirectory(),
+            ConfigurationDirectory = ConfigurationDirectory(),
             EnvironmentName = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? "Production",
             ConfigFile = configFile,
         });
     }
+
+    /// <summary>
+    /// Where appsettings*.json are read from: systemd's <c>$CONFIGURATION_DIRECTORY</c>; else the
+    /// current directory when it has them (a tarball install, development); else the package's
+    /// <c>/etc/openalgo-appliance</c>, so <c>openalgo-appliance check</c> run by hand checks the installed file.
+    /// </summary>
+    public static string ConfigurationDirectory()
+    {
+        if (Environment.GetEnvironmentVariable("CONFIGURATION_DIRECTORY")?.Split(':')[0] is { Length: > 0 } systemd) return systemd;
+        string current = Directory.GetCurrentDirectory();
+        if (Directory.EnumerateFiles(current, "appsettings*.json").Any()) return current;
+        return Directory.Exists(PackageConfigurationDirectory) ? PackageConfigurationDirectory : current;
+    }
+
+    public const string PackageConfigurationDirectory = "/etc/openalgo-appliance";
 
     private static string DescribeStartFailure(Exception ex, ApplianceOptions options)
     {

@@ -105,7 +105,10 @@ internal static class ConfigurationCommands
         return "built-in default";
     }
 
-    private static IEnumerable<string> Layers(IConfigurationRoot configuration) => configuration.Providers.Select(Describe).Distinct();
+    // Optional JSON files that do not exist are not layers anyone needs to hear about.
+    private static IEnumerable<string> Layers(IConfigurationRoot configuration) => configuration.Providers
+        .Where(p => p is not JsonConfigurationProvider json || json.Source.FileProvider?.GetFileInfo(json.Source.Path ?? "").Exists != false)
+        .Select(Describe).Distinct();
 
     private static string Describe(IConfigurationProvider provider) => provider switch
     {

@@ -38,7 +38,10 @@ internal sealed class ListenerRegistry
     {
         foreach (var (k, o) in _listeners)
         {
-            if (k == kind) return o.IPEndPoint?.ToString() ?? (o.FileHandle is { } fd ? $"systemd fd {fd}" : o.ToString()!);
+            if (k != kind) continue;
+            // A socket passed by systemd also reports its address once bound; say where it came from.
+            if (o.FileHandle is { } fd) return $"systemd fd {fd}" + (o.IPEndPoint is { } bound ? $" ({bound})" : "");
+            return o.IPEndPoint?.ToString() ?? o.ToString()!;
         }
         return "off";
     }

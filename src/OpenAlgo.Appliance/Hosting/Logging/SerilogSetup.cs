@@ -23,7 +23,7 @@ internal static class SerilogSetup
         if (console)
         {
             configuration = journal
-                ? configuration.WriteTo.Console(outputTemplate: "<{JournalPriority}>{SourceContext}: {Message:lj}{NewLine}{Exception}", formatProvider: System.Globalization.CultureInfo.InvariantCulture)
+                ? configuration.WriteTo.Console(outputTemplate: "<{JournalPriority}>{Message:lj}{NewLine}{Exception}", formatProvider: System.Globalization.CultureInfo.InvariantCulture)
                 : configuration.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}", formatProvider: System.Globalization.CultureInfo.InvariantCulture);
         }
         Directory.CreateDirectory(logsDirectory);
