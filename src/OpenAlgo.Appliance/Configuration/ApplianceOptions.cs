@@ -76,6 +76,9 @@ internal sealed class MarketDataSection
 
     /// <summary>OpenAlgo's <c>VALID_BROKERS</c>: the reply of <c>get_supported_brokers</c>.</summary>
     public string SupportedBrokers { get; set; } = "";
+
+    /// <summary>OpenAlgo's <c>WS_PROXY_STATS_FILE</c>: connection stats every 10 s for its health page; empty = off.</summary>
+    public string StatsFile { get; set; } = "";
 }
 
 internal sealed class AuthSection

@@ -31,6 +31,7 @@ internal static class ConfigurationKeys
         ("MarketData:OpenAlgoUpstreamUrl", (o, _) => o.MarketData.OpenAlgoUpstreamUrl, false),
         ("MarketData:SimulatedTicksPerSecond", (o, _) => Number(o.MarketData.SimulatedTicksPerSecond), false),
         ("MarketData:SupportedBrokers", (o, _) => o.MarketData.SupportedBrokers, false),
+        ("MarketData:StatsFile", (o, _) => o.MarketData.StatsFile, false),
         ("Auth:Mode", (o, _) => o.Auth.Mode, false),
         ("Auth:StaticKeys:*:Key", (o, i) => i < o.Auth.StaticKeys.Count ? o.Auth.StaticKeys[i].Key : null, true),
         ("Auth:StaticKeys:*:UserId", (o, i) => i < o.Auth.StaticKeys.Count ? o.Auth.StaticKeys[i].UserId : null, false),

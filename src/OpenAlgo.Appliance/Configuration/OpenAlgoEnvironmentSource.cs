@@ -17,7 +17,7 @@ internal sealed class OpenAlgoEnvironmentSource(IDictionary? environment = null)
     [
         "WEBSOCKET_HOST", "WEBSOCKET_PORT", "ZMQ_HOST", "ZMQ_PORT", "MAX_SYMBOLS_PER_WEBSOCKET",
         "MAX_WEBSOCKET_CONNECTIONS", "WS_AUTH_GRACE_SECONDS", "WS_PING_INTERVAL", "WS_PING_TIMEOUT",
-        "SOCKETIO_ORIGINS", "API_KEY_PEPPER", "DATABASE_URL", "VALID_BROKERS",
+        "SOCKETIO_ORIGINS", "API_KEY_PEPPER", "DATABASE_URL", "VALID_BROKERS", "WS_PROXY_STATS_FILE",
     ];
 
     private sealed class Provider(IDictionary environment) : ConfigurationProvider
@@ -53,6 +53,7 @@ internal sealed class OpenAlgoEnvironmentSource(IDictionary? environment = null)
             Map("WS_PING_TIMEOUT", "Appliance:Limits:PingTimeoutSeconds");
             Map("API_KEY_PEPPER", "Appliance:Auth:ApiKeyPepper");
             Map("VALID_BROKERS", "Appliance:MarketData:SupportedBrokers");
+            Map("WS_PROXY_STATS_FILE", "Appliance:MarketData:StatsFile");
             if (Get("DATABASE_URL") is { } databaseUrl)
             {
                 const string prefix = "sqlite:///";

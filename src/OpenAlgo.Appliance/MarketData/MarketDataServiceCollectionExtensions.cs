@@ -4,6 +4,7 @@ using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
 using OpenAlgo.Appliance.MarketData.Sources;
+using OpenAlgo.Appliance.MarketData.Stats;
 
 namespace OpenAlgo.Appliance.MarketData;
 
@@ -24,6 +25,12 @@ internal static class MarketDataServiceCollectionExtensions
         services.AddSingleton<MarketDataEndpoint>();
         services.AddSingleton<ConnectionSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionSupervisor>());
+
+        if (!string.IsNullOrWhiteSpace(options.MarketData.StatsFile))
+        {
+            services.AddHostedService(sp => new ProxyStatsWriter(options.MarketData.StatsFile, sp.GetRequiredService<MarketDataHub>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ProxyStatsWriter>>()));
+        }
 
         if (options.MarketData.Source.Equals("Zmq", StringComparison.OrdinalIgnoreCase))
         {
