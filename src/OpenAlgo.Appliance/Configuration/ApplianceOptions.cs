@@ -14,6 +14,8 @@ internal sealed class ApplianceOptions
     public MarketDataSection MarketData { get; set; } = new();
     public AuthSection Auth { get; set; } = new();
     public LimitsSection Limits { get; set; } = new();
+    public ProxySection Proxy { get; set; } = new();
+    public SecuritySection Security { get; set; } = new();
 
     /// <summary>Certificates, keys, demo key. systemd's <c>$STATE_DIRECTORY</c>, else <c>./state</c>.</summary>
     public string StateDirectory { get; set; } = "";
@@ -96,6 +98,44 @@ internal sealed class StaticKeyOptions
     public string Key { get; set; } = "";
     public string UserId { get; set; } = "";
     public string Broker { get; set; } = "";
+}
+
+/// <summary>The reverse proxy to OpenAlgo's Flask app (nginx's <c>location /</c> and <c>location /socket.io/</c>).</summary>
+internal sealed class ProxySection
+{
+    /// <summary>
+    /// <c>unix:/var/python/openalgo/openalgo.sock</c> (install.sh's gunicorn) or <c>http://127.0.0.1:5000</c>.
+    /// Empty (the embedded default) disables the proxy: the demo and tests run without Flask.
+    /// </summary>
+    public string Upstream { get; set; } = "";
+
+    /// <summary>Socket.IO only for callers whose cookies belong to a logged-in Flask session (nginx <c>auth_request</c>-style).</summary>
+    public bool RequireSessionForSocketIo { get; set; } = true;
+
+    /// <summary>Asked with the caller's cookies; answers JSON <c>{"authenticated": true|false}</c>.</summary>
+    public string SessionCheckPath { get; set; } = "/auth/session-status";
+
+    /// <summary>How long one answer of the session check is reused for the same Cookie header; 0 asks every time.</summary>
+    public double SessionCacheSeconds { get; set; } = 5;
+
+    /// <summary>Largest request body forwarded; larger ones get 413 (nginx's <c>client_max_body_size</c>).</summary>
+    public long MaxRequestBodyBytes { get; set; } = 16 << 20;
+
+    /// <summary>Silence allowed on a plain request (nginx <c>proxy_read_timeout 300s</c> in <c>location /</c>: broker logins take 60-90 s).</summary>
+    public double ReadTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Silence allowed on an upgraded (Socket.IO WebSocket) connection (nginx <c>proxy_read_timeout 86400s</c>).</summary>
+    public double UpgradeIdleTimeoutSeconds { get; set; } = 86400;
+}
+
+/// <summary>Browser-facing policies.</summary>
+internal sealed class SecuritySection
+{
+    /// <summary>
+    /// Extra origins (<c>https://host[:port]</c>) allowed to open WebSockets on <c>/ws</c> and
+    /// <c>/socket.io/</c>, besides <c>Tls:Domains</c>; <c>*</c> allows any. OpenAlgo's <c>SOCKETIO_ORIGINS</c>.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
 }
 
 internal sealed class LimitsSection

@@ -1,3 +1,6 @@
+using OpenAlgo.Appliance.Proxy;
+using OpenAlgo.Appliance.Security;
+
 namespace OpenAlgo.Appliance.Configuration;
 
 /// <summary>
@@ -115,6 +118,31 @@ internal static class ApplianceOptionsValidator
         Positive("Limits:ClientQueueFrames", l.ClientQueueFrames);
         PositiveSeconds("Limits:SlowClientTimeoutSeconds", l.SlowClientTimeoutSeconds, allowZero: false);
         PositiveSeconds("Limits:CloseTimeoutSeconds", l.CloseTimeoutSeconds, allowZero: false);
+
+        var p = o.Proxy;
+        if (!string.IsNullOrWhiteSpace(p.Upstream) && !UpstreamAddress.TryParse(p.Upstream, out _))
+        {
+            Error("Proxy:Upstream", $"'{p.Upstream}' is not an upstream address", "use unix:/var/python/openalgo/openalgo.sock (gunicorn's --bind), http://127.0.0.1:5000, or empty to turn the proxy off");
+        }
+        if (!p.SessionCheckPath.StartsWith('/') || p.SessionCheckPath.StartsWith("//", StringComparison.Ordinal) || p.SessionCheckPath.Any(char.IsWhiteSpace))
+        {
+            Error("Proxy:SessionCheckPath", $"'{p.SessionCheckPath}' is not a path on the Flask app", "write an absolute path such as /auth/session-status");
+        }
+        if (p.MaxRequestBodyBytes < 1024) Error("Proxy:MaxRequestBodyBytes", $"{p.MaxRequestBodyBytes} is out of range", "use a number of bytes of at least 1024 (default 16777216, 16 MiB)");
+        if (double.IsNaN(p.SessionCacheSeconds) || p.SessionCacheSeconds < 0 || p.SessionCacheSeconds > 300)
+        {
+            Error("Proxy:SessionCacheSeconds", $"{p.SessionCacheSeconds} is out of range", "use 0 (ask every time) up to 300 seconds");
+        }
+        PositiveSeconds("Proxy:ReadTimeoutSeconds", p.ReadTimeoutSeconds, allowZero: false);
+        PositiveSeconds("Proxy:UpgradeIdleTimeoutSeconds", p.UpgradeIdleTimeoutSeconds, allowZero: false);
+        for (int i = 0; i < o.Security.AllowedOrigins.Count; i++)
+        {
+            string origin = o.Security.AllowedOrigins[i];
+            if (origin.Trim() != "*" && !OriginPolicy.TryNormalize(origin, out _))
+            {
+                Error($"Security:AllowedOrigins:{i}", $"'{origin}' is not an origin", "write scheme://host[:port] such as https://trade.example.com, or * for any (OpenAlgo's SOCKETIO_ORIGINS fills this list)");
+            }
+        }
 
         if (!Enum.TryParse<Serilog.Events.LogEventLevel>(o.LogLevel, ignoreCase: true, out _))
         {

@@ -1,15 +1,20 @@
 using System.Net;
 using OpenAlgo.Appliance.Hosting;
 using OpenAlgo.Appliance.MarketData;
+using OpenAlgo.Appliance.Proxy;
+using OpenAlgo.Appliance.Security;
+using OpenAlgo.Appliance.Tls.Acme;
 
 namespace OpenAlgo.Appliance.Edge;
 
 /// <summary>
 /// What nginx's server blocks did, by listener: HTTPS serves <c>/ws</c> and <c>/ws/…</c> (HSTS on
 /// every response); plain HTTP redirects everything to HTTPS with 308; the internal listener is
-/// the market-data hub on any path, for loopback peers only.
+/// the market-data hub on any path, for loopback peers only. Everything else on HTTPS except ACME
+/// challenges goes to the Flask app when <c>Proxy:Upstream</c> is set; WebSocket handshakes on
+/// <c>/ws</c> pass the origin policy first.
 /// </summary>
-internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataEndpoint marketData, ILogger<EdgeRouter> logger)
+internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataEndpoint marketData, WebSocketOriginGuard origins, FlaskProxy proxy, ILogger<EdgeRouter> logger)
 {
     /// <summary>Two years, as install.sh's nginx config sends it.</summary>
     public const string HstsValue = "max-age=63072000";
@@ -34,7 +39,13 @@ internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataE
                 var path = context.Request.Path.Value ?? "/";
                 if (path == "/ws" || path.StartsWith("/ws/", StringComparison.Ordinal))
                 {
+                    // /ws authenticates by API key, so websocket-client's default http:// Origin is fine.
+                    if (!origins.Admits(context, allowPlainHttpScheme: true)) return Task.CompletedTask;
                     return marketData.HandleAsync(context, "https");
+                }
+                if (proxy.IsEnabled && !path.StartsWith(AcmeChallengeResponder.HttpPathPrefix, StringComparison.Ordinal))
+                {
+                    return proxy.HandleAsync(context);
                 }
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;

@@ -2,6 +2,7 @@ using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Edge;
 using OpenAlgo.Appliance.Hosting.Systemd;
 using OpenAlgo.Appliance.MarketData;
+using OpenAlgo.Appliance.Proxy;
 using OpenAlgo.Appliance.Tls;
 using OpenAlgo.Appliance.Tls.Acme;
 
@@ -33,6 +34,7 @@ internal static class ApplianceHost
         builder.Services.AddApplianceTls(options, certificates, acmeResponder);
         builder.Services.AddMarketData(options);
         builder.Services.AddSystemdIntegration();
+        builder.Services.AddFlaskProxy(options);
         builder.Services.AddSingleton<EdgeRouter>();
         configureServices?.Invoke(builder.Services);
         var systemdSockets = ListenFds.Parse(Environment.GetEnvironmentVariable, Environment.ProcessId);
