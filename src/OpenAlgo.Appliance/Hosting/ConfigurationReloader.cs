@@ -10,7 +10,7 @@ namespace OpenAlgo.Appliance.Hosting;
 
 /// <summary>
 /// SIGHUP (<c>systemctl reload</c>): re-reads the configuration and applies what can change live —
-/// limits, log level, certificate files — with RELOADING=1/MONOTONIC_USEC … READY=1 around it.
+/// limits, log level, certificate files, allowed WebSocket origins — with RELOADING=1/MONOTONIC_USEC … READY=1 around it.
 /// A configuration that does not validate is refused as a whole and the running one stays.
 /// Listener addresses, TLS mode and market-data source need a restart; a change there is logged.
 /// </summary>
@@ -55,6 +55,7 @@ internal sealed partial class ConfigurationReloader(
             services.GetRequiredService<MarketDataHub>().Limits = HubLimits.From(fresh.Limits);
             levelSwitch.MinimumLevel = Enum.Parse<LogEventLevel>(fresh.LogLevel, ignoreCase: true);
             services.GetService<PemFileCertificateSource>()?.ReloadIfChanged();
+            services.GetService<OpenAlgo.Appliance.Security.OriginPolicy>()?.Reload(fresh);
             if (fresh.Listen.Https != running.Listen.Https || fresh.Listen.Http != running.Listen.Http || fresh.Listen.Internal != running.Listen.Internal
                 || !fresh.Tls.Mode.Equals(running.Tls.Mode, StringComparison.OrdinalIgnoreCase)
                 || !fresh.MarketData.Source.Equals(running.MarketData.Source, StringComparison.OrdinalIgnoreCase)
@@ -75,7 +76,7 @@ internal sealed partial class ConfigurationReloader(
 
     private static partial class Log
     {
-        [LoggerMessage(1600, LogLevel.Information, "Configuration reloaded (limits, log level, certificate files)")]
+        [LoggerMessage(1600, LogLevel.Information, "Configuration reloaded (limits, log level, certificate files, origins)")]
         public static partial void Reloaded(ILogger logger);
 
         [LoggerMessage(1601, LogLevel.Error, "Configuration reload refused, the running configuration stays: {Errors}")]

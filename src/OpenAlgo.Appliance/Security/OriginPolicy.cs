@@ -13,18 +13,30 @@ namespace OpenAlgo.Appliance.Security;
 /// </summary>
 internal sealed class OriginPolicy
 {
-    private readonly HashSet<string> _domains;
-    private readonly HashSet<string> _origins;
-    private readonly bool _anyOrigin;
+    private State _state;
 
-    public OriginPolicy(ApplianceOptions options)
+    public OriginPolicy(ApplianceOptions options) => _state = State.From(options);
+
+    /// <summary>SIGHUP: new domains and allowed origins apply to the next handshake.</summary>
+    public void Reload(ApplianceOptions options) => Volatile.Write(ref _state, State.From(options));
+
+    private HashSet<string> CurrentDomains => Volatile.Read(ref _state).Domains;
+    private HashSet<string> CurrentOrigins => Volatile.Read(ref _state).Origins;
+    private bool AnyOriginAllowed => Volatile.Read(ref _state).AnyOrigin;
+
+    private sealed record State(HashSet<string> Domains, HashSet<string> Origins, bool AnyOrigin)
     {
-        _domains = new HashSet<string>(options.Tls.Domains.Select(d => d.Trim().TrimEnd('.')), StringComparer.OrdinalIgnoreCase);
-        _origins = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in options.Security.AllowedOrigins)
+        public static State From(ApplianceOptions options)
         {
-            if (entry.Trim() == "*") _anyOrigin = true;
-            else if (TryNormalize(entry, out var origin)) _origins.Add(origin.ToString());
+            var domains = new HashSet<string>(options.Tls.Domains.Select(d => d.Trim().TrimEnd('.')), StringComparer.OrdinalIgnoreCase);
+            var origins = new HashSet<string>(StringComparer.Ordinal);
+            bool any = false;
+            foreach (var entry in options.Security.AllowedOrigins)
+            {
+                if (entry.Trim() == "*") any = true;
+                else if (TryNormalize(entry, out var origin)) origins.Add(origin.ToString());
+            }
+            return new State(domains, origins, any);
         }
     }
 
@@ -40,7 +52,7 @@ internal sealed class OriginPolicy
     public bool IsAllowed(StringValues origins, HostString requestHost, bool allowPlainHttpScheme)
     {
         if (origins.Count == 0) return true;
-        if (_anyOrigin) return true;
+        if (AnyOriginAllowed) return true;
         // Two Origin headers are not something a browser sends; every one of them must pass.
         foreach (var value in origins)
         {
@@ -53,12 +65,12 @@ internal sealed class OriginPolicy
     {
         // "null" (sandboxed frames, file://) and anything unparsable are foreign.
         if (!TryNormalize(value, out var origin)) return false;
-        if (_origins.Contains(origin.ToString())) return true;
+        if (CurrentOrigins.Contains(origin.ToString())) return true;
         if (!(origin.Scheme == "https" || (allowPlainHttpScheme && origin.Scheme == "http"))) return false;
 
         string requestHostName = requestHost.Host.Trim('[', ']').TrimEnd('.');
-        bool hostMatches = _domains.Count > 0
-            ? _domains.Contains(origin.Host)
+        bool hostMatches = CurrentDomains.Count > 0
+            ? CurrentDomains.Contains(origin.Host)
             : string.Equals(origin.Host, requestHostName, StringComparison.OrdinalIgnoreCase);
         if (!hostMatches) return false;
         // The page's port: the scheme's default, or the one this request came in on (8443 in the demo).
