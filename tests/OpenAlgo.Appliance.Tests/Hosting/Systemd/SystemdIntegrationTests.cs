@@ -21,7 +21,7 @@ public sealed class SystemdIntegrationTests : IDisposable
         return new Dictionary<string, string>
         {
             ["NOTIFY_SOCKET"] = notify.Address,
-            ["WATCHDOG_USEC"] = "400000",
+            ["WATCHDOG_USEC"] = "2000000", // pets every second
             ["Appliance__Listen__Https"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}",
             ["Appliance__Listen__Http"] = "",
             ["Appliance__Listen__Internal"] = $"127.0.0.1:{internalPort}",
@@ -52,7 +52,7 @@ public sealed class SystemdIntegrationTests : IDisposable
         {
             await probe.ConnectAsync("127.0.0.1", internalPort); // bound before READY
         }
-        Assert.True(await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(1.5)) >= 3);
+        Assert.True(await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(3.5)) >= 2);
 
         // SIGHUP: a new limit applies without a restart.
         File.WriteAllText(config, """{"Appliance": {"Limits": {"MaxClients": 1}}}""");
@@ -82,14 +82,15 @@ public sealed class SystemdIntegrationTests : IDisposable
     public async Task Watchdog_stops_while_the_bus_loop_is_wedged_and_resumes_after()
     {
         using var notify = new NotifySocket(@abstract: true);
-        await using var appliance = await TestAppliance.StartAsync(services: s => s.AddSingleton(new SystemdSettings(notify.Address, TimeSpan.FromMilliseconds(500))));
+        await using var appliance = await TestAppliance.StartAsync(services: s => s.AddSingleton(new SystemdSettings(notify.Address, TimeSpan.FromSeconds(1))));
         await using var client = await WsTestClient.ConnectAsync(appliance.InternalUri);
         await client.AuthenticateAsync();
         await client.AskAsync("{\"action\": \"subscribe\", \"symbol\": \"SBIN\", \"exchange\": \"NSE\", \"mode\": 1}");
         using var bus = new BusPublisher(appliance.ZmqEndpoint);
         await bus.PublishUntilReceivedAsync(client, "NSE_SBIN_LTP", "{\"ltp\": 1}");
-        // Checked every 500 ms; the supervisor sweeps every 250 ms and the bus loop wakes at least every 300 ms.
-        Assert.True(await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(1.6)) >= 2);
+        // Checked every second; the supervisor sweeps every 250 ms and the bus loop wakes at least every 300 ms,
+        // so a healthy hub always shows progress (margins are wide: the CI machine is shared).
+        Assert.True(await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(3.5)) >= 2);
 
         // Hold the client's queue lock on another thread: the bus thread blocks inside the fan-out.
         var session = appliance.Hub.Sessions.Single();
@@ -106,16 +107,16 @@ public sealed class SystemdIntegrationTests : IDisposable
         holder.Start();
         held.Wait();
         bus.Publish("NSE_SBIN_LTP", "{\"ltp\": 2}");
-        await Task.Delay(1200); // the first check after the wedge may still see earlier progress
+        await Task.Delay(2500); // the first check after the wedge may still see earlier progress
         var zmq = appliance.Services.GetRequiredService<OpenAlgo.Appliance.MarketData.Sources.ZmqTickSource>();
         long beatsBefore = zmq.Heartbeats;
         notify.Clear();
-        int pets = await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(1.6));
+        int pets = await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(3.5));
         Assert.True(pets == 0, $"pets {pets}, bus heartbeats {beatsBefore} -> {zmq.Heartbeats}");
 
         release.Set();
         holder.Join();
-        Assert.True(await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(1.6)) >= 1);
+        Assert.True(await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(5)) >= 1);
     }
 
     [Fact]
