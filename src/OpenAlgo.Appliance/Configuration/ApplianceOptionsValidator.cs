@@ -68,9 +68,11 @@ internal static class ApplianceOptionsValidator
         {
             Error("MarketData:Source", $"'{o.MarketData.Source}' is not a market-data source", "use Simulated, Zmq or OpenAlgo");
         }
-        else if (o.MarketData.Source.Equals("OpenAlgo", StringComparison.OrdinalIgnoreCase))
+        bool upstreamSource = o.MarketData.Source.Equals("OpenAlgo", StringComparison.OrdinalIgnoreCase);
+        if (upstreamSource
+            && !(Uri.TryCreate(o.MarketData.OpenAlgoUpstreamUrl, UriKind.Absolute, out var upstreamUri) && upstreamUri.Scheme is "ws" or "wss"))
         {
-            Error("MarketData:Source", "OpenAlgo (upstream multiplexing) is not available in this build yet", "use Zmq with OpenAlgo's ZeroMQ bus, or Simulated");
+            Error("MarketData:OpenAlgoUpstreamUrl", $"'{o.MarketData.OpenAlgoUpstreamUrl}' is not a WebSocket URL", "use ws://127.0.0.1:8766, where OpenAlgo's own proxy listens after WEBSOCKET_PORT=8766 in its .env");
         }
         if (o.MarketData.Source.Equals("Zmq", StringComparison.OrdinalIgnoreCase)
             && !(o.MarketData.ZmqEndpoint.StartsWith("tcp://", StringComparison.Ordinal) || o.MarketData.ZmqEndpoint.StartsWith("ipc://", StringComparison.Ordinal)))
@@ -86,9 +88,28 @@ internal static class ApplianceOptionsValidator
         {
             Error("Auth:Mode", $"'{o.Auth.Mode}' is not an auth mode", "use StaticKeys, OpenAlgoDatabase or Upstream");
         }
-        else if (!o.Auth.Mode.Equals("StaticKeys", StringComparison.OrdinalIgnoreCase))
+        else if (upstreamSource && !o.Auth.Mode.Equals("Upstream", StringComparison.OrdinalIgnoreCase))
         {
-            Error("Auth:Mode", $"{o.Auth.Mode} is not available in this build yet", "use StaticKeys with Auth:StaticKeys:0:Key, :UserId and :Broker");
+            Error("Auth:Mode", $"{o.Auth.Mode} cannot be used with MarketData:Source=OpenAlgo: OpenAlgo's proxy checks every key itself", "set Auth:Mode to Upstream");
+        }
+        else if (!upstreamSource && o.Auth.Mode.Equals("Upstream", StringComparison.OrdinalIgnoreCase))
+        {
+            Error("Auth:Mode", $"Upstream needs MarketData:Source=OpenAlgo (it is {o.MarketData.Source})", "set MarketData:Source to OpenAlgo, or Auth:Mode to OpenAlgoDatabase or StaticKeys");
+        }
+        else if (o.Auth.Mode.Equals("OpenAlgoDatabase", StringComparison.OrdinalIgnoreCase))
+        {
+            if (string.IsNullOrWhiteSpace(o.Auth.DatabasePath))
+            {
+                Error("Auth:DatabasePath", "is empty", "point it at OpenAlgo's SQLite database, e.g. /var/python/openalgo/db/openalgo.db (or set DATABASE_URL=sqlite:///...)");
+            }
+            else if (!File.Exists(o.Auth.DatabasePath))
+            {
+                Error("Auth:DatabasePath", $"'{o.Auth.DatabasePath}' does not exist (or this user cannot see it)", "point it at OpenAlgo's db/openalgo.db and give the service read access to it");
+            }
+            if (string.IsNullOrEmpty(o.Auth.ApiKeyPepper))
+            {
+                Error("Auth:ApiKeyPepper", "is empty: OpenAlgo hashes every API key with its pepper", "set API_KEY_PEPPER (the value in OpenAlgo's .env) or Auth:ApiKeyPepper");
+            }
         }
         for (int i = 0; i < o.Auth.StaticKeys.Count; i++)
         {

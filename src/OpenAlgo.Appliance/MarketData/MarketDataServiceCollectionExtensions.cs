@@ -5,6 +5,7 @@ using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
 using OpenAlgo.Appliance.MarketData.Sources;
 using OpenAlgo.Appliance.MarketData.Stats;
+using OpenAlgo.Appliance.MarketData.Upstream;
 
 namespace OpenAlgo.Appliance.MarketData;
 
@@ -16,12 +17,14 @@ internal static class MarketDataServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(_ => new MarketDataHub { Limits = HubLimits.From(options.Limits) });
         services.TryAddSingleton<IApiKeyAuthenticator>(_ => new StaticKeyAuthenticator(options.Auth.StaticKeys));
+        bool upstream = options.MarketData.Source.Equals("OpenAlgo", StringComparison.OrdinalIgnoreCase);
         services.AddSingleton(sp => new OpenAlgoProtocol(
             sp.GetRequiredService<MarketDataHub>(),
             sp.GetRequiredService<IApiKeyAuthenticator>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<OpenAlgoProtocol>>(),
-            options.MarketData.SupportedBrokers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+            options.MarketData.SupportedBrokers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            upstream ? sp.GetRequiredService<OpenAlgoUpstream>() : null));
         services.AddSingleton<MarketDataEndpoint>();
         services.AddSingleton<ConnectionSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionSupervisor>());
@@ -32,7 +35,13 @@ internal static class MarketDataServiceCollectionExtensions
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ProxyStatsWriter>>()));
         }
 
-        if (options.MarketData.Source.Equals("Zmq", StringComparison.OrdinalIgnoreCase))
+        if (upstream)
+        {
+            services.AddSingleton(sp => new OpenAlgoUpstream(new Uri(options.MarketData.OpenAlgoUpstreamUrl),
+                sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<ILoggerFactory>()));
+            services.AddHostedService(sp => sp.GetRequiredService<OpenAlgoUpstream>());
+        }
+        else if (options.MarketData.Source.Equals("Zmq", StringComparison.OrdinalIgnoreCase))
         {
             services.AddSingleton<ZmqTickSource>();
             services.AddHostedService(sp => sp.GetRequiredService<ZmqTickSource>());

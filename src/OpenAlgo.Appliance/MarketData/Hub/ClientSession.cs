@@ -47,6 +47,9 @@ internal sealed class ClientSession
     public Dictionary<SymbolKey, byte> Subscriptions { get; } = [];
     public bool OrdersSubscribed { get; set; }
 
+    /// <summary>The feed partition this client's symbols live in (see <see cref="SymbolKey.Scope"/>); 0 = the shared bus.</summary>
+    public int Scope { get; set; }
+
     public long LastReceivedAt;
     public long LastPingAt;
     /// <summary>When the outstanding Ping was sent; 0 when none is outstanding.</summary>

@@ -34,6 +34,15 @@ internal sealed class MarketDataHub
     public long TicksIn => Interlocked.Read(ref _ticksIn);
     public long FramesOut => Interlocked.Read(ref _framesOut);
     public ICollection<ClientSession> Sessions => _sessions.Values;
+
+    /// <summary>
+    /// Raised (on the caller's thread) when a client gives up modes on a symbol — unsubscribe or
+    /// disconnect — so a feed that streams per subscription can shrink what it asks for.
+    /// </summary>
+    public event Action<ClientSession, SymbolKey, byte>? Released;
+
+    /// <summary>Raised once per connection after it has been dropped from the hub.</summary>
+    public event Action<ClientSession>? Unregistered;
     public int UserCount => _users.Count(u => u.Value.Clients > 0);
 
     /// <summary>Admits a new connection unless the server is at <c>Limits:MaxClients</c>.</summary>
@@ -53,9 +62,11 @@ internal sealed class MarketDataHub
     {
         if (!_sessions.TryRemove(session.Id, out _)) return;
         Interlocked.Decrement(ref _clientCount);
-        foreach (var (key, _) in session.Subscriptions)
+        var released = Released;
+        foreach (var (key, modes) in session.Subscriptions)
         {
             if (_symbols.TryGetValue(key, out var entry)) entry.Set(session, 0);
+            released?.Invoke(session, key, modes);
         }
         var user = session.User;
         if (user is not null)
@@ -68,6 +79,7 @@ internal sealed class MarketDataHub
             }
         }
         session.Subscriptions.Clear();
+        Unregistered?.Invoke(session);
     }
 
     /// <summary>
@@ -138,10 +150,15 @@ internal sealed class MarketDataHub
         return null;
     }
 
-    /// <summary>Removes <paramref name="modes"/> from the session's hold on <paramref name="key"/> and re-routes at once.</summary>
-    public void Release(ClientSession session, SymbolKey key, byte modes)
+    /// <summary>
+    /// Removes <paramref name="modes"/> from the session's hold on <paramref name="key"/> and re-routes
+    /// at once. <paramref name="notify"/> false undoes a <see cref="Reserve"/> that a feed refused, so
+    /// <see cref="Released"/> is not raised for something the feed never counted.
+    /// </summary>
+    public void Release(ClientSession session, SymbolKey key, byte modes, bool notify = true)
     {
         if (!session.Subscriptions.TryGetValue(key, out byte held)) return;
+        byte removed = (byte)(held & modes);
         byte remaining = (byte)(held & ~modes);
         if (remaining == 0)
         {
@@ -157,6 +174,7 @@ internal sealed class MarketDataHub
             session.Subscriptions[key] = remaining;
         }
         Route(session, key);
+        if (notify && removed != 0) Released?.Invoke(session, key, removed);
     }
 
     /// <summary>Makes the routing index match what the session holds on <paramref name="key"/>.</summary>
@@ -240,6 +258,9 @@ internal sealed class MarketDataHub
         }
         return result;
     }
+
+    /// <summary>The union of the modes subscribers hold on <paramref name="key"/> (bits), 0 when nobody does.</summary>
+    public byte ModesOf(SymbolKey key) => _symbols.TryGetValue(key, out var entry) ? entry.UnionModes : (byte)0;
 
     /// <summary>Distinct (symbol, exchange, mode) keys with subscribers — OpenAlgo's <c>total_symbols</c>.</summary>
     public int ActiveSubscriptionKeys()

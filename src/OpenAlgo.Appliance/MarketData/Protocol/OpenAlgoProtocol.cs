@@ -1,5 +1,6 @@
 using OpenAlgo.Appliance.Auth;
 using OpenAlgo.Appliance.MarketData.Hub;
+using OpenAlgo.Appliance.MarketData.Upstream;
 using OpenAlgo.Appliance.MarketData.WebSockets;
 
 namespace OpenAlgo.Appliance.MarketData.Protocol;
@@ -14,7 +15,8 @@ internal sealed partial class OpenAlgoProtocol(
     IApiKeyAuthenticator authenticator,
     TimeProvider time,
     ILogger<OpenAlgoProtocol> logger,
-    IReadOnlyList<string> supportedBrokers)
+    IReadOnlyList<string> supportedBrokers,
+    OpenAlgoUpstream? upstream = null)
 {
     private static readonly PyDict SupportedFeatures = new PyDict().Set("ltp", true).Set("quote", true).Set("depth", true);
 
@@ -63,7 +65,7 @@ internal sealed partial class OpenAlgoProtocol(
                 await AuthenticateAsync(session, message, cancellationToken);
                 break;
             case "subscribe":
-                Subscribe(session, message);
+                await SubscribeAsync(session, message, cancellationToken);
                 break;
             case "unsubscribe" or "unsubscribe_all":
                 Unsubscribe(session, message);
@@ -97,6 +99,11 @@ internal sealed partial class OpenAlgoProtocol(
         }
         // OpenAlgo hashes api_key.encode(): a number or list fails exactly like this.
         if (keyValue is not PyStr key) throw PythonError.NoAttribute(keyValue, "encode");
+        if (upstream is not null)
+        {
+            await AuthenticateUpstreamAsync(upstream, session, key.Value, cancellationToken);
+            return;
+        }
 
         var check = await authenticator.CheckAsync(key.Value, cancellationToken);
         if (check.Status == ApiKeyCheckStatus.InvalidKey || check.UserId is null)
@@ -129,7 +136,54 @@ internal sealed partial class OpenAlgoProtocol(
             .Set("supported_features", SupportedFeatures));
     }
 
-    private void Subscribe(ClientSession session, PyDict message)
+    /// <summary>
+    /// <c>MarketData:Source=OpenAlgo</c>: OpenAlgo's proxy checks the key on the session shared by
+    /// everyone using it, and its reply — success or error — reaches the client byte for byte.
+    /// </summary>
+    private async ValueTask AuthenticateUpstreamAsync(OpenAlgoUpstream upstream, ClientSession session, string apiKey, CancellationToken cancellationToken)
+    {
+        string fingerprint = ApiKeyFingerprint.Of(apiKey);
+        var (result, shared) = await upstream.AuthenticateAsync(apiKey, cancellationToken);
+        if (shared is null)
+        {
+            if (result.Outcome == UpstreamAuthOutcome.Unavailable)
+            {
+                Log.UpstreamUnavailable(logger, session.Id, result.Message);
+                SendError(session, ProtocolErrors.ServerError, result.Message);
+            }
+            else
+            {
+                Log.UpstreamRefused(logger, session.Id, fingerprint, result.Message);
+                SendRaw(session, result.Reply!);
+            }
+            return;
+        }
+
+        // A BROKER_* reply means the key was valid: OpenAlgo counts the connection as authenticated
+        // but says nothing of the user, so the key's fingerprint stands in for the name locally.
+        string userId = result.UserId ?? session.UserId ?? fingerprint;
+        if (hub.Authorize(session, userId, result.Broker) is null)
+        {
+            upstream.Let(shared);
+            Log.UserLimit(logger, session.Id, userId, hub.Limits.MaxClientsPerUser);
+            SendError(session, ProtocolErrors.LimitExceeded, $"Too many connections for user {userId}: at most {hub.Limits.MaxClientsPerUser}");
+            return;
+        }
+        var previous = upstream.SessionOf(session);
+        if (previous is not null && !ReferenceEquals(previous, shared))
+        {
+            // Re-authentication with another key: what the client held was streamed by the old key's
+            // session, so it is given up there (the client subscribes again under the new key).
+            foreach (var (key, modes) in session.Subscriptions.ToArray()) hub.Release(session, key, modes);
+            if (session.OrdersSubscribed) previous.SetOrders(session, false);
+        }
+        upstream.Attach(session, shared);
+        if (session.OrdersSubscribed) shared.SetOrders(session, true);
+        if (result.Outcome == UpstreamAuthOutcome.Success) Log.Authenticated(logger, session.Id, userId, result.Broker ?? "", fingerprint);
+        SendRaw(session, result.Reply!);
+    }
+
+    private async ValueTask SubscribeAsync(ClientSession session, PyDict message, CancellationToken cancellationToken)
     {
         if (!RequireAuthentication(session)) return;
         int? mode = ModeParser.Parse(message.Get("mode") ?? new PyStr("Quote"), out string? modeError);
@@ -164,6 +218,8 @@ internal sealed partial class OpenAlgoProtocol(
 
         var results = new PyList();
         var routed = new List<SymbolKey>();
+        // Entries whose mode is new for this client, by position in results: the upstream may refuse them.
+        var added = new List<(int Index, SymbolKey Key)>();
         bool anyFailed = false;
         byte bit = ModeTags.Bit(mode.Value);
         try
@@ -175,11 +231,13 @@ internal sealed partial class OpenAlgoProtocol(
                 var exchangeValue = entry.Get("exchange");
                 if (symbolValue is not { IsTruthy: true } || exchangeValue is not { IsTruthy: true }) continue;
 
-                var key = new SymbolKey(exchangeValue.Str(), symbolValue.Str());
+                var key = new SymbolKey(exchangeValue.Str(), symbolValue.Str(), session.Scope);
+                bool isNew = (session.Subscriptions.GetValueOrDefault(key) & bit) == 0;
                 string? refusal = hub.Reserve(session, key, bit);
                 if (refusal is null)
                 {
                     routed.Add(key);
+                    if (isNew) added.Add((results.Items.Count, key));
                     results.Items.Add(new PyDict()
                         .Set("symbol", symbolValue)
                         .Set("exchange", exchangeValue)
@@ -203,8 +261,24 @@ internal sealed partial class OpenAlgoProtocol(
         catch (PythonError)
         {
             // OpenAlgo aborts mid-loop: entries before the bad one stay subscribed, without an ack.
+            if (upstream is not null && added.Count > 0)
+            {
+                var partial = new PyList();
+                await ConfirmUpstreamAsync(session, added, mode.Value, depth, partial, cancellationToken);
+            }
             foreach (var key in routed) hub.Route(session, key);
             throw;
+        }
+
+        if (upstream is not null && added.Count > 0)
+        {
+            var outcome = await ConfirmUpstreamAsync(session, added, mode.Value, depth, results, cancellationToken);
+            if (outcome.Envelope is { } envelope)
+            {
+                SendRaw(session, envelope);
+                return;
+            }
+            anyFailed |= outcome.Refused.Count > 0;
         }
 
         var reply = new PyDict()
@@ -217,6 +291,34 @@ internal sealed partial class OpenAlgoProtocol(
         Send(session, reply);
         // Routed after the ack is queued, so the first tick never arrives before the ack.
         foreach (var key in routed) hub.Route(session, key);
+    }
+
+    /// <summary>
+    /// Source=OpenAlgo: the shared upstream session subscribes what it does not stream yet, and its
+    /// per-symbol answers replace ours in <paramref name="results"/> (its depth, its error texts);
+    /// what it refused is given back. On a whole-request error nothing stays reserved.
+    /// </summary>
+    private async ValueTask<UpstreamSubscribeResult> ConfirmUpstreamAsync(ClientSession session, List<(int Index, SymbolKey Key)> added, int mode, PyValue depth, PyList results, CancellationToken cancellationToken)
+    {
+        byte bit = ModeTags.Bit(mode);
+        var shared = upstream!.SessionOf(session);
+        var keys = added.Select(a => a.Key.Unscoped).Distinct().ToList();
+        UpstreamSubscribeResult outcome = shared is null
+            ? new UpstreamSubscribeResult { Envelope = PyJsonWriter.Serialize(ErrorEnvelope(ProtocolErrors.BrokerError, ProtocolErrors.AdapterNotFound)) }
+            : await shared.SubscribeAsync(keys, mode, depth, cancellationToken);
+        foreach (var (index, key) in added)
+        {
+            if (outcome.Envelope is not null || outcome.Refused.ContainsKey(key.Unscoped))
+            {
+                hub.Release(session, key, bit, notify: false);
+                if (outcome.Envelope is null && index < results.Items.Count) results.Items[index] = outcome.Refused[key.Unscoped];
+            }
+            else if (outcome.Accepted.TryGetValue(key.Unscoped, out var accepted) && index < results.Items.Count)
+            {
+                results.Items[index] = accepted;
+            }
+        }
+        return outcome;
     }
 
     private void Unsubscribe(ClientSession session, PyDict message)
@@ -272,7 +374,7 @@ internal sealed partial class OpenAlgoProtocol(
                         continue;
                     }
                     if (symbolValue is not { IsTruthy: true } || exchangeValue is not { IsTruthy: true }) continue;
-                    hub.Release(session, new SymbolKey(exchangeValue.Str(), symbolValue.Str()), ModeTags.Bit(mode.Value));
+                    hub.Release(session, new SymbolKey(exchangeValue.Str(), symbolValue.Str(), session.Scope), ModeTags.Bit(mode.Value));
                     successful.Items.Add(SuccessEntry(symbolValue, exchangeValue, broker));
                 }
             }
@@ -289,7 +391,7 @@ internal sealed partial class OpenAlgoProtocol(
                     SendError(session, ProtocolErrors.BrokerError, ProtocolErrors.AdapterNotFound);
                     return;
                 }
-                hub.Release(session, new SymbolKey(exchange.Str(), symbol.Str()), ModeTags.Bit(mode.Value));
+                hub.Release(session, new SymbolKey(exchange.Str(), symbol.Str(), session.Scope), ModeTags.Bit(mode.Value));
                 successful.Items.Add(SuccessEntry(symbol, exchange, broker));
             }
             else
@@ -323,6 +425,7 @@ internal sealed partial class OpenAlgoProtocol(
     {
         if (!RequireAuthentication(session)) return;
         hub.SetOrderSubscription(session, subscribe);
+        upstream?.SessionOf(session)?.SetOrders(session, subscribe);
         var reply = new PyDict()
             .Set("type", subscribe ? "subscribe_orders" : "unsubscribe_orders")
             .Set("status", "success")
@@ -394,7 +497,15 @@ internal sealed partial class OpenAlgoProtocol(
 
     internal static void SendError(ClientSession session, string code, string message)
     {
-        Send(session, new PyDict().Set("status", "error").Set("code", code).Set("message", message));
+        Send(session, ErrorEnvelope(code, message));
+    }
+
+    private static PyDict ErrorEnvelope(string code, string message) => new PyDict().Set("status", "error").Set("code", code).Set("message", message);
+
+    /// <summary>Relays a message exactly as OpenAlgo's proxy wrote it.</summary>
+    private static void SendRaw(ClientSession session, byte[] json)
+    {
+        session.Outbox.EnqueueControl(WebSocketFrames.Text(json));
     }
 
     internal static void Send(ClientSession session, PyDict reply)
@@ -409,6 +520,12 @@ internal sealed partial class OpenAlgoProtocol(
 
         [LoggerMessage(1102, LogLevel.Warning, "Client {ClientId} presented an invalid API key ({KeyFingerprint})")]
         public static partial void InvalidKey(ILogger logger, long clientId, string keyFingerprint);
+
+        [LoggerMessage(1104, LogLevel.Warning, "Client {ClientId}: OpenAlgo's proxy refused API key {KeyFingerprint}: {Message}")]
+        public static partial void UpstreamRefused(ILogger logger, long clientId, string keyFingerprint, string message);
+
+        [LoggerMessage(1105, LogLevel.Warning, "Client {ClientId} could not authenticate: {Message}")]
+        public static partial void UpstreamUnavailable(ILogger logger, long clientId, string message);
 
         [LoggerMessage(1103, LogLevel.Warning, "Client {ClientId} refused: user {UserId} already has {Limit} connections (Limits:MaxClientsPerUser)")]
         public static partial void UserLimit(ILogger logger, long clientId, string userId, int limit);

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using OpenAlgo.Appliance.MarketData.Hub;
+
+namespace OpenAlgo.Appliance.MarketData.Upstream;
+
+/// <summary>
+/// <c>MarketData:Source=OpenAlgo</c>: OpenAlgo's own proxy keeps hosting the broker adapters (on
+/// 8766) and this registry multiplexes local clients onto it — one <see cref="UpstreamSession"/>
+/// per API key, created by the first client that authenticates with the key and closed when the
+/// last one leaves (so OpenAlgo tears the broker adapter down exactly as it would have).
+/// </summary>
+internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
+{
+    private readonly Uri _uri;
+    private readonly MarketDataHub _hub;
+    private readonly ILoggerFactory _loggers;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, UpstreamSession> _byKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<int, UpstreamSession> _byScope = new();
+    private readonly ConcurrentDictionary<long, UpstreamSession> _attached = new();
+    private int _nextScope;
+    private bool _stopped;
+
+    public OpenAlgoUpstream(Uri uri, MarketDataHub hub, ILoggerFactory loggers)
+    {
+        _uri = uri;
+        _hub = hub;
+        _loggers = loggers;
+        hub.Released += OnReleased;
+        hub.Unregistered += OnUnregistered;
+    }
+
+    public Uri Uri => _uri;
+
+    /// <summary>Open upstream sessions (one per API key in use).</summary>
+    public int SessionCount
+    {
+        get { lock (_gate) return _byKey.Count; }
+    }
+
+    public UpstreamSession? SessionOf(ClientSession client) => _attached.GetValueOrDefault(client.Id);
+
+    /// <summary>
+    /// Authenticates <paramref name="apiKey"/> upstream. When accepted, the returned session is held
+    /// for the caller, who must either <see cref="Attach"/> a client to it or <see cref="Let"/> it go.
+    /// </summary>
+    public async Task<(UpstreamAuthResult Result, UpstreamSession? Session)> AuthenticateAsync(string apiKey, CancellationToken cancellationToken)
+    {
+        var session = Hold(apiKey);
+        if (session is null) return (UpstreamAuthResult.Unavailable(_uri, "shutting down"), null);
+        UpstreamAuthResult result;
+        try
+        {
+            result = await session.AuthenticateAsync(cancellationToken);
+        }
+        catch
+        {
+            Let(session);
+            throw;
+        }
+        if (result.Accepted) return (result, session);
+        Let(session);
+        return (result, null);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="session"/> (already held for this client) the client's upstream. When
+    /// the client moves from another session, the caller has already released what it held there
+    /// (those subscriptions were routed under the old scope).
+    /// </summary>
+    public void Attach(ClientSession client, UpstreamSession session)
+    {
+        UpstreamSession? previous = null;
+        _attached.AddOrUpdate(client.Id, session, (_, old) => { previous = old; return session; });
+        if (ReferenceEquals(previous, session)) Let(session); // already held once for this client
+        else if (previous is not null) Let(previous);
+        client.Scope = session.Scope;
+    }
+
+    /// <summary>Gives back a hold taken by <see cref="AuthenticateAsync"/> or <see cref="Attach"/>.</summary>
+    public void Let(UpstreamSession session)
+    {
+        bool close;
+        lock (_gate)
+        {
+            close = --session.Holders == 0;
+            if (close)
+            {
+                _byKey.Remove(session.KeyId);
+                _byScope.TryRemove(session.Scope, out _);
+            }
+        }
+        if (close) _ = session.DisposeAsync().AsTask();
+    }
+
+    private UpstreamSession? Hold(string apiKey)
+    {
+        string id = Digest(apiKey);
+        lock (_gate)
+        {
+            if (_stopped) return null;
+            if (_byKey.TryGetValue(id, out var existing))
+            {
+                existing.Holders++;
+                return existing;
+            }
+            var session = new UpstreamSession(++_nextScope, apiKey, _uri, _hub, _loggers.CreateLogger<UpstreamSession>()) { Holders = 1, KeyId = id };
+            _byKey[id] = session;
+            _byScope[session.Scope] = session;
+            session.Start();
+            return session;
+        }
+    }
+
+    private static string Digest(string apiKey) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
+
+    private void OnReleased(ClientSession client, SymbolKey key, byte modes)
+    {
+        if (key.Scope != 0 && _byScope.TryGetValue(key.Scope, out var session)) session.Release(key.Unscoped, modes);
+    }
+
+    private void OnUnregistered(ClientSession client)
+    {
+        if (!_attached.TryRemove(client.Id, out var session)) return;
+        session.SetOrders(client, false);
+        Let(session);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        UpstreamSession[] sessions;
+        lock (_gate)
+        {
+            _stopped = true;
+            sessions = [.. _byKey.Values];
+            _byKey.Clear();
+            _byScope.Clear();
+        }
+        await Task.WhenAll(sessions.Select(s => s.DisposeAsync().AsTask()));
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
+}

@@ -1,0 +1,189 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using OpenAlgo.Appliance.MarketData.Protocol;
+
+namespace OpenAlgo.Appliance.MarketData.Upstream;
+
+/// <summary>A reply from OpenAlgo's proxy: its exact bytes (to relay) and the parsed form (to read).</summary>
+internal sealed record UpstreamReply(byte[] Raw, PyValue Parsed)
+{
+    public PyDict? Dict => Parsed as PyDict;
+    public string? Type => (Dict?.Get("type") as PyStr)?.Value;
+    public string? Status => (Dict?.Get("status") as PyStr)?.Value;
+    public string? Code => (Dict?.Get("code") as PyStr)?.Value;
+
+    /// <summary>OpenAlgo's error envelope: <c>status: error</c> and no <c>type</c> (spec §4.3).</summary>
+    public bool IsErrorEnvelope => Status == "error" && Type is null;
+}
+
+/// <summary>The upstream connection went away before a reply arrived.</summary>
+internal sealed class UpstreamDisconnectedException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// One WebSocket to OpenAlgo's proxy. OpenAlgo handles a connection's messages strictly in order
+/// and answers each exactly once (§4.1, §5.3), so replies are matched to requests first-in,
+/// first-out; <c>market_data</c> and <c>order_update</c> are the only unsolicited messages and go
+/// to <see cref="Pushed"/> on the receive loop's thread.
+/// </summary>
+internal sealed class UpstreamConnection : IAsyncDisposable
+{
+    private const int MaxMessageBytes = 16 * 1024 * 1024;
+
+    private readonly ClientWebSocket _socket;
+    private readonly ConcurrentQueue<TaskCompletionSource<UpstreamReply>> _pending = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Action<UpstreamConnection, ReadOnlyMemory<byte>, PyDict> _pushed;
+    private Task _receiving = Task.CompletedTask;
+    private volatile string? _closeReason;
+
+    private UpstreamConnection(ClientWebSocket socket, Action<UpstreamConnection, ReadOnlyMemory<byte>, PyDict> pushed)
+    {
+        _socket = socket;
+        _pushed = pushed;
+    }
+
+    /// <summary>Completes when the connection has ended, for whatever reason.</summary>
+    public Task Completion => _receiving;
+
+    public string CloseReason => _closeReason ?? "closed";
+
+    public static async Task<UpstreamConnection> ConnectAsync(Uri uri, Action<UpstreamConnection, ReadOnlyMemory<byte>, PyDict> pushed, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        // Answer OpenAlgo's 20 s pings (automatic) and notice a dead proxy ourselves within 40 s.
+        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
+        socket.Options.KeepAliveTimeout = TimeSpan.FromSeconds(20);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        try
+        {
+            await socket.ConnectAsync(uri, cts.Token);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        var connection = new UpstreamConnection(socket, pushed);
+        connection._receiving = Task.Run(connection.ReceiveLoopAsync);
+        return connection;
+    }
+
+    /// <summary>Sends one request and waits for its reply.</summary>
+    public async Task<UpstreamReply> RequestAsync(PyDict request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var reply = new TaskCompletionSource<UpstreamReply>(TaskCreationOptions.RunContinuationsAsynchronously);
+        byte[] bytes = PyJsonWriter.Serialize(request);
+        await _sendLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_receiving.IsCompleted) throw new UpstreamDisconnectedException(CloseReason);
+            _pending.Enqueue(reply);
+            // The loop may have ended between the check and the enqueue: fail what it could not see.
+            if (_closeReason is not null) Fail(_closeReason);
+            await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        {
+            Fail($"send failed: {ex.Message}");
+            throw new UpstreamDisconnectedException(CloseReason, ex);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+        try
+        {
+            return await reply.Task.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // A reply that never comes would shift every later reply onto the wrong request: start over.
+            Fail($"no reply within {timeout.TotalSeconds:0} s");
+            throw new UpstreamDisconnectedException(CloseReason);
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        try
+        {
+            while (true)
+            {
+                buffer.ResetWrittenCount();
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    var memory = buffer.GetMemory(4096);
+                    result = await _socket.ReceiveAsync(memory, _stop.Token);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        Fail($"proxy closed the connection ({(int?)_socket.CloseStatus} {_socket.CloseStatusDescription})");
+                        return;
+                    }
+                    buffer.Advance(result.Count);
+                    if (buffer.WrittenCount > MaxMessageBytes)
+                    {
+                        Fail("proxy sent a message over 16 MiB");
+                        return;
+                    }
+                }
+                while (!result.EndOfMessage);
+                Dispatch(buffer.WrittenMemory);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            Fail(ex is OperationCanceledException ? "closed" : $"connection lost: {ex.Message}");
+        }
+    }
+
+    private void Dispatch(ReadOnlyMemory<byte> message)
+    {
+        PyValue parsed;
+        try
+        {
+            parsed = PyJsonReader.Parse(message.Span);
+        }
+        catch (PyJsonException)
+        {
+            Fail("proxy sent a message that is not JSON");
+            return;
+        }
+        if (parsed is PyDict dict && dict.Get("type") is PyStr { Value: "market_data" or "order_update" })
+        {
+            _pushed(this, message, dict);
+            return;
+        }
+        if (_pending.TryDequeue(out var waiter)) waiter.TrySetResult(new UpstreamReply(message.ToArray(), parsed));
+    }
+
+    private void Fail(string reason)
+    {
+        _closeReason ??= reason;
+        try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+        while (_pending.TryDequeue(out var waiter)) waiter.TrySetException(new UpstreamDisconnectedException(reason));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_socket.State == WebSocketState.Open)
+        {
+            try
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", cts.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
+        }
+        Fail("closed");
+        try { await _receiving; } catch { }
+        _socket.Dispose();
+        _stop.Dispose();
+    }
+}

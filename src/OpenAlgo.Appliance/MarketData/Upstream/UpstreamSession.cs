@@ -1,0 +1,510 @@
+using System.Buffers;
+using OpenAlgo.Appliance.Auth;
+using OpenAlgo.Appliance.MarketData.Hub;
+using OpenAlgo.Appliance.MarketData.Protocol;
+using OpenAlgo.Appliance.MarketData.WebSockets;
+
+namespace OpenAlgo.Appliance.MarketData.Upstream;
+
+/// <summary>
+/// One API key's session with OpenAlgo's proxy, shared by every local client that presents that
+/// key: OpenAlgo sees one connection however many clients there are. It holds the union of those
+/// clients' subscriptions (<see cref="SubscriptionUnion"/>), keeps the upstream in step with it,
+/// fans received ticks into the hub under its own <see cref="Scope"/>, relays order updates, and
+/// when the connection drops reconnects with backoff, re-authenticates and resubscribes while the
+/// local clients stay connected. All upstream I/O is serialized in call order by <c>_gate</c>.
+/// </summary>
+internal sealed partial class UpstreamSession : IAsyncDisposable
+{
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FirstAttemptWait = TimeSpan.FromSeconds(5);
+    /// <summary>OpenAlgo may create a broker adapter and log in to the broker while answering: be patient.</summary>
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+    private const int SymbolsPerRequest = 500;
+
+    private readonly string _apiKey;
+    private readonly Uri _uri;
+    private readonly MarketDataHub _hub;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _state = new();
+    private readonly SubscriptionUnion _union = new();
+    private readonly HashSet<(SymbolKey, int)> _refused = [];
+    private readonly HashSet<ClientSession> _orderHolders = [];
+    private readonly CancellationTokenSource _closed = new();
+    private readonly ArrayBufferWriter<byte> _data = new(1024);
+    private ClientSession[] _orderSnapshot = [];
+    private bool _ordersUpstream;
+    private int _reconcileScheduled;
+    private UpstreamConnection? _connection;
+    private TaskCompletionSource _attempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string _lastProblem = "not connected yet";
+    private volatile bool _everAccepted;
+    private Task _running = Task.CompletedTask;
+    private long _ticks;
+    private long _connects;
+
+    public UpstreamSession(int scope, string apiKey, Uri uri, MarketDataHub hub, ILogger logger)
+    {
+        Scope = scope;
+        _apiKey = apiKey;
+        _uri = uri;
+        _hub = hub;
+        _logger = logger;
+        Fingerprint = ApiKeyFingerprint.Of(apiKey);
+    }
+
+    public int Scope { get; }
+    public string Fingerprint { get; }
+
+    /// <summary>Local clients holding this session (owned by <see cref="OpenAlgoUpstream"/> under its lock).</summary>
+    internal int Holders;
+
+    /// <summary>SHA-256 of the key: the registry's index, so the key itself is never a dictionary key.</summary>
+    internal string KeyId { get; init; } = "";
+
+    public bool IsConnected => Volatile.Read(ref _connection) is not null;
+    public long Ticks => Interlocked.Read(ref _ticks);
+    /// <summary>Successful (re)connections so far.</summary>
+    public long Connects => Interlocked.Read(ref _connects);
+
+    public void Start() => _running = Task.Run(RunAsync);
+
+    /// <summary>Sends <c>authenticate</c> upstream for a local client and classifies the reply.</summary>
+    public async Task<UpstreamAuthResult> AuthenticateAsync(CancellationToken cancellationToken)
+    {
+        var connection = await WaitConnectedAsync(cancellationToken);
+        if (connection is null) return UpstreamAuthResult.Unavailable(_uri, _lastProblem);
+        await _gate.WaitAsync(cancellationToken);
+        UpstreamReply reply;
+        try
+        {
+            reply = await connection.RequestAsync(AuthenticateRequest(), RequestTimeout, cancellationToken);
+        }
+        catch (UpstreamDisconnectedException ex)
+        {
+            return UpstreamAuthResult.Unavailable(_uri, ex.Message);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        var result = UpstreamAuthResult.From(reply);
+        if (result.Accepted) _everAccepted = true;
+        return result;
+    }
+
+    /// <summary>
+    /// Counts <paramref name="keys"/> (unscoped, distinct) at <paramref name="mode"/> for a client.
+    /// Keys the upstream does not yet stream at that mode or higher are subscribed first and the
+    /// upstream's per-symbol answer decides; a refused symbol is not counted. While the upstream is
+    /// down everything is counted and sent on reconnect.
+    /// </summary>
+    public async Task<UpstreamSubscribeResult> SubscribeAsync(IReadOnlyList<SymbolKey> keys, int mode, PyValue depth, CancellationToken cancellationToken)
+    {
+        var result = new UpstreamSubscribeResult();
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            List<SymbolKey> needed;
+            lock (_state) needed = keys.Where(k => _union.Upstream(k) < mode).ToList();
+            var connection = Volatile.Read(ref _connection);
+            if (needed.Count > 0 && connection is not null)
+            {
+                try
+                {
+                    var reply = await connection.RequestAsync(SubscribeRequest(needed, mode, depth), RequestTimeout, cancellationToken);
+                    if (reply.Dict?.Get("type") is not PyStr { Value: "subscribe" })
+                    {
+                        // BROKER_ERROR "Broker adapter not found" and the like: the client sees it as is.
+                        result.Envelope = reply.Raw;
+                        return result;
+                    }
+                    ReadEntries(reply, result);
+                    var replaced = new List<(SymbolKey Key, int Mode)>();
+                    lock (_state)
+                    {
+                        foreach (var key in needed)
+                        {
+                            if (result.Refused.ContainsKey(key)) continue;
+                            int previous = _union.Upstream(key);
+                            _union.SetUpstream(key, mode);
+                            if (previous > 0 && previous != mode) replaced.Add((key, previous));
+                        }
+                    }
+                    if (replaced.Count > 0) await UnsubscribeAsync(connection, replaced, cancellationToken);
+                }
+                catch (UpstreamDisconnectedException)
+                {
+                    // Counted below; the reconnect resubscribes the whole union.
+                }
+            }
+            lock (_state)
+            {
+                foreach (var key in keys)
+                {
+                    if (!result.Refused.ContainsKey(key)) _union.Add(key, mode, depth);
+                }
+            }
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>A client gave up <paramref name="modes"/> (bits) on <paramref name="key"/>; the upstream follows in the background.</summary>
+    public void Release(SymbolKey key, byte modes)
+    {
+        lock (_state)
+        {
+            for (int mode = 1; mode <= 3; mode++)
+            {
+                if ((modes & ModeTags.Bit(mode)) != 0) _union.Remove(key, mode);
+            }
+        }
+        ScheduleReconcile();
+    }
+
+    public void SetOrders(ClientSession client, bool subscribed)
+    {
+        lock (_state)
+        {
+            bool changed = subscribed ? _orderHolders.Add(client) : _orderHolders.Remove(client);
+            if (!changed) return;
+            Volatile.Write(ref _orderSnapshot, [.. _orderHolders]);
+        }
+        ScheduleReconcile();
+    }
+
+    /// <summary>(wanted, upstream) mode for a symbol — what the union asks for and what OpenAlgo was told.</summary>
+    public (int Wanted, int Upstream) Describe(SymbolKey key)
+    {
+        lock (_state) return (_union.Wanted(key), _union.Upstream(key));
+    }
+
+    private async Task RunAsync()
+    {
+        int failures = 0;
+        var token = _closed.Token;
+        while (!token.IsCancellationRequested)
+        {
+            UpstreamConnection connection;
+            try
+            {
+                connection = await UpstreamConnection.ConnectAsync(_uri, OnPushed, ConnectTimeout, token);
+            }
+            catch (Exception ex) when (!token.IsCancellationRequested && ex is System.Net.WebSockets.WebSocketException or IOException or OperationCanceledException or System.Net.Http.HttpRequestException)
+            {
+                _lastProblem = ex.InnerException?.Message ?? ex.Message;
+                if (failures == 0 || _everAccepted) Log.ConnectFailed(_logger, Fingerprint, _uri, _lastProblem);
+                SignalAttempt();
+                await DelayAsync(Backoff(failures++), token);
+                continue;
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            if (_everAccepted && !await ResyncAsync(connection, token))
+            {
+                await connection.DisposeAsync();
+                SignalAttempt();
+                await DelayAsync(Backoff(failures++), token);
+                continue;
+            }
+            failures = 0;
+            Interlocked.Increment(ref _connects);
+            Volatile.Write(ref _connection, connection);
+            SignalAttempt();
+            Log.Connected(_logger, Fingerprint, _uri);
+            ScheduleReconcile();
+
+            try { await connection.Completion.WaitAsync(token); } catch (OperationCanceledException) { }
+            Volatile.Write(ref _connection, null);
+            lock (_state)
+            {
+                _union.ForgetUpstream();
+                _ordersUpstream = false;
+                _refused.Clear();
+            }
+            _lastProblem = connection.CloseReason;
+            await connection.DisposeAsync();
+            if (token.IsCancellationRequested) break;
+            Log.Lost(_logger, Fingerprint, _lastProblem);
+            await DelayAsync(Backoff(0), token);
+        }
+        SignalAttempt();
+    }
+
+    /// <summary>After a reconnect: authenticate again and send the whole union before serving anyone.</summary>
+    private async Task<bool> ResyncAsync(UpstreamConnection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _gate.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        try
+        {
+            var auth = UpstreamAuthResult.From(await connection.RequestAsync(AuthenticateRequest(), RequestTimeout, cancellationToken));
+            if (!auth.Accepted)
+            {
+                _lastProblem = auth.Message;
+                Log.Refused(_logger, Fingerprint, auth.Message);
+                return false;
+            }
+            lock (_state)
+            {
+                _union.ForgetUpstream();
+                _ordersUpstream = false;
+                _refused.Clear();
+            }
+            await ReconcileCoreAsync(connection, cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is UpstreamDisconnectedException or OperationCanceledException)
+        {
+            _lastProblem = ex.Message;
+            return false;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void ScheduleReconcile()
+    {
+        if (Interlocked.Exchange(ref _reconcileScheduled, 1) == 1) return;
+        _ = Task.Run(ReconcileAsync);
+    }
+
+    private async Task ReconcileAsync()
+    {
+        try
+        {
+            await _gate.WaitAsync(_closed.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        try
+        {
+            Volatile.Write(ref _reconcileScheduled, 0);
+            var connection = Volatile.Read(ref _connection);
+            if (connection is not null) await ReconcileCoreAsync(connection, _closed.Token);
+        }
+        catch (Exception ex) when (ex is UpstreamDisconnectedException or OperationCanceledException)
+        {
+            // The reconnect resyncs everything.
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Brings the upstream in line with the union: upgrades and downgrades first, then drops, then order updates. Caller holds the gate.</summary>
+    private async Task ReconcileCoreAsync(UpstreamConnection connection, CancellationToken cancellationToken)
+    {
+        List<(SymbolKey Key, int Wanted, int Upstream)> differences;
+        bool ordersWanted;
+        lock (_state)
+        {
+            differences = _union.Differences().Where(d => !_refused.Contains((d.Key, d.Wanted))).ToList();
+            ordersWanted = _orderHolders.Count > 0;
+        }
+
+        // Subscribe at the wanted mode (one request per mode and depth), then drop the mode it replaces.
+        var replaced = new List<(SymbolKey Key, int Mode)>();
+        foreach (var group in differences.Where(d => d.Wanted > 0).GroupBy(d => (d.Wanted, Depth: d.Wanted == 3 ? DepthOf(d.Key) : "5")))
+        {
+            var items = group.ToList();
+            for (int i = 0; i < items.Count; i += SymbolsPerRequest)
+            {
+                var chunk = items.Skip(i).Take(SymbolsPerRequest).ToList();
+                PyValue depth;
+                lock (_state) depth = group.Key.Wanted == 3 ? _union.DepthFor(chunk[0].Key) : new PyInt(5);
+                var reply = await connection.RequestAsync(SubscribeRequest(chunk.Select(c => c.Key).ToList(), group.Key.Wanted, depth), RequestTimeout, cancellationToken);
+                var result = new UpstreamSubscribeResult();
+                if (reply.Dict?.Get("type") is PyStr { Value: "subscribe" }) ReadEntries(reply, result);
+                else
+                {
+                    Log.ResubscribeFailed(_logger, Fingerprint, System.Text.Encoding.UTF8.GetString(reply.Raw));
+                    continue;
+                }
+                lock (_state)
+                {
+                    foreach (var (key, wanted, upstream) in chunk)
+                    {
+                        if (result.Refused.TryGetValue(key, out var refusal))
+                        {
+                            _refused.Add((key, wanted));
+                            Log.SymbolRefused(_logger, Fingerprint, key.ToString(), wanted, (refusal.Get("message") as PyStr)?.Value ?? "refused");
+                            continue;
+                        }
+                        int current = _union.Upstream(key);
+                        _union.SetUpstream(key, wanted);
+                        if (current > 0 && current != wanted) replaced.Add((key, current));
+                    }
+                }
+            }
+        }
+        foreach (var (key, wanted, upstream) in differences)
+        {
+            if (wanted == 0 && upstream > 0) replaced.Add((key, upstream));
+        }
+        if (replaced.Count > 0)
+        {
+            await UnsubscribeAsync(connection, replaced, cancellationToken);
+            lock (_state)
+            {
+                foreach (var (key, mode) in replaced)
+                {
+                    if (_union.Wanted(key) == 0 && _union.Upstream(key) == mode) _union.SetUpstream(key, 0);
+                }
+            }
+        }
+
+        bool ordersUpstream;
+        lock (_state) ordersUpstream = _ordersUpstream;
+        if (ordersWanted != ordersUpstream)
+        {
+            await connection.RequestAsync(new PyDict().Set("action", ordersWanted ? "subscribe_orders" : "unsubscribe_orders"), RequestTimeout, cancellationToken);
+            lock (_state) _ordersUpstream = ordersWanted;
+        }
+    }
+
+    private string DepthOf(SymbolKey key)
+    {
+        lock (_state) return _union.DepthFor(key).Repr();
+    }
+
+    private async Task UnsubscribeAsync(UpstreamConnection connection, List<(SymbolKey Key, int Mode)> items, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < items.Count; i += SymbolsPerRequest)
+        {
+            var symbols = new PyList();
+            foreach (var (key, mode) in items.Skip(i).Take(SymbolsPerRequest))
+            {
+                // List form: OpenAlgo reads each entry's own mode (§4.6).
+                symbols.Items.Add(new PyDict().Set("symbol", key.Symbol).Set("exchange", key.Exchange).Set("mode", mode));
+            }
+            await connection.RequestAsync(new PyDict().Set("action", "unsubscribe").Set("symbols", symbols), RequestTimeout, cancellationToken);
+        }
+    }
+
+    private void OnPushed(UpstreamConnection connection, ReadOnlyMemory<byte> raw, PyDict message)
+    {
+        if (message.Get("type") is PyStr { Value: "order_update" })
+        {
+            var targets = Volatile.Read(ref _orderSnapshot);
+            if (targets.Length == 0) return;
+            // Relayed as received: OpenAlgo already wrote it in json.dumps form.
+            byte[] frame = WebSocketFrames.Text(raw.Span);
+            foreach (var client in targets) client.Outbox.EnqueueControl(frame);
+            return;
+        }
+        if (message.Get("symbol") is not PyStr symbol || message.Get("exchange") is not PyStr exchange
+            || message.Get("mode") is not PyInt { IsSmall: true, Value: >= 1 and <= 3 } mode || message.Get("data") is not { } data)
+        {
+            return;
+        }
+        Interlocked.Increment(ref _ticks);
+        _data.ResetWrittenCount();
+        PyJsonWriter.WriteValue(_data, data);
+        _hub.Publish(new SymbolKey(exchange.Value, symbol.Value, Scope), (int)mode.Value, _data.WrittenSpan);
+    }
+
+    private static void ReadEntries(UpstreamReply reply, UpstreamSubscribeResult result)
+    {
+        if (reply.Dict?.Get("subscriptions") is not PyList entries) return;
+        foreach (var item in entries.Items)
+        {
+            if (item is not PyDict entry || entry.Get("symbol") is not { } symbol || entry.Get("exchange") is not { } exchange) continue;
+            var key = new SymbolKey(exchange.Str(), symbol.Str());
+            if (entry.Get("status") is PyStr { Value: "success" }) result.Accepted.TryAdd(key, entry);
+            else result.Refused.TryAdd(key, entry);
+        }
+    }
+
+    private PyDict AuthenticateRequest() => new PyDict().Set("action", "authenticate").Set("api_key", _apiKey);
+
+    private static PyDict SubscribeRequest(IReadOnlyList<SymbolKey> keys, int mode, PyValue depth)
+    {
+        var symbols = new PyList();
+        foreach (var key in keys) symbols.Items.Add(new PyDict().Set("symbol", key.Symbol).Set("exchange", key.Exchange));
+        return new PyDict().Set("action", "subscribe").Set("symbols", symbols).Set("mode", mode).Set("depth", depth);
+    }
+
+    private async Task<UpstreamConnection?> WaitConnectedAsync(CancellationToken cancellationToken)
+    {
+        var attempt = Volatile.Read(ref _attempt).Task;
+        var connection = Volatile.Read(ref _connection);
+        if (connection is not null) return connection;
+        try
+        {
+            // The next connection attempt decides; a client is not kept waiting through a long backoff.
+            await attempt.WaitAsync(FirstAttemptWait, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+        return Volatile.Read(ref _connection);
+    }
+
+    private void SignalAttempt()
+    {
+        var previous = Interlocked.Exchange(ref _attempt, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        previous.TrySetResult();
+    }
+
+    /// <summary>0.5 s, 1 s, 2 s, 4 s, then 5 s, with ±20 % jitter so many sessions do not reconnect in step.</summary>
+    private static TimeSpan Backoff(int failures)
+    {
+        double seconds = Math.Min(5, 0.5 * Math.Pow(2, Math.Min(failures, 10)));
+        return TimeSpan.FromSeconds(seconds * (0.8 + Random.Shared.NextDouble() * 0.4));
+    }
+
+    private static async Task DelayAsync(TimeSpan delay, CancellationToken token)
+    {
+        try { await Task.Delay(delay, token); } catch (OperationCanceledException) { }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_closed.IsCancellationRequested) return;
+        _closed.Cancel();
+        try { await _running; } catch (Exception ex) when (ex is OperationCanceledException) { }
+        var connection = Interlocked.Exchange(ref _connection, null);
+        if (connection is not null) await connection.DisposeAsync();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1401, LogLevel.Information, "Upstream session {KeyFingerprint} connected to {Uri}")]
+        public static partial void Connected(ILogger logger, string keyFingerprint, Uri uri);
+
+        [LoggerMessage(1402, LogLevel.Warning, "Upstream session {KeyFingerprint} lost its connection ({Reason}); clients stay connected, reconnecting")]
+        public static partial void Lost(ILogger logger, string keyFingerprint, string reason);
+
+        [LoggerMessage(1403, LogLevel.Warning, "Upstream session {KeyFingerprint} cannot reach OpenAlgo's proxy at {Uri}: {Reason}. Is it running with WEBSOCKET_PORT matching MarketData:OpenAlgoUpstreamUrl?")]
+        public static partial void ConnectFailed(ILogger logger, string keyFingerprint, Uri uri, string reason);
+
+        [LoggerMessage(1404, LogLevel.Error, "OpenAlgo refused API key {KeyFingerprint} on reconnect: {Message}; retrying")]
+        public static partial void Refused(ILogger logger, string keyFingerprint, string message);
+
+        [LoggerMessage(1405, LogLevel.Warning, "Upstream session {KeyFingerprint}: resubscribe failed: {Reply}")]
+        public static partial void ResubscribeFailed(ILogger logger, string keyFingerprint, string reply);
+
+        [LoggerMessage(1406, LogLevel.Warning, "Upstream session {KeyFingerprint}: OpenAlgo refused {Symbol} at mode {Mode}: {Message}")]
+        public static partial void SymbolRefused(ILogger logger, string keyFingerprint, string symbol, int mode, string message);
+    }
+}

@@ -1,0 +1,202 @@
+using OpenAlgo.Appliance.MarketData.Hub;
+using OpenAlgo.Appliance.MarketData.Upstream;
+using OpenAlgo.Appliance.Tests.TestSupport;
+
+namespace OpenAlgo.Appliance.Tests.MarketData.Upstream;
+
+/// <summary>
+/// <c>MarketData:Source=OpenAlgo</c> against a real upstream that speaks OpenAlgo's protocol: a
+/// second appliance in Zmq mode (the "origin", standing in for OpenAlgo's proxy on 8766) fed by a
+/// real NetMQ publisher. What the origin's hub holds is what OpenAlgo's proxy would have been asked for.
+/// </summary>
+public sealed class OpenAlgoUpstreamTests
+{
+    private static readonly SymbolKey Reliance = new("NSE", "RELIANCE");
+
+    private static Task<TestAppliance> StartOriginAsync(int port, Action<OpenAlgo.Appliance.Configuration.ApplianceOptions>? configure = null) =>
+        TestAppliance.StartAsync(o =>
+        {
+            o.Listen.Internal = $"127.0.0.1:{port}";
+            configure?.Invoke(o);
+        });
+
+    private static Task<TestAppliance> StartFrontAsync(int upstreamPort) =>
+        TestAppliance.StartAsync(o =>
+        {
+            o.Auth.Mode = "Upstream";
+            o.MarketData.OpenAlgoUpstreamUrl = $"ws://127.0.0.1:{upstreamPort}";
+        }, source: "OpenAlgo");
+
+    private static string Subscribe(string symbol, int mode) =>
+        $"{{\"action\": \"subscribe\", \"symbols\": [{{\"symbol\": \"{symbol}\", \"exchange\": \"NSE\"}}], \"mode\": {mode}}}";
+
+    private static string Unsubscribe(string symbol, int mode) =>
+        $"{{\"action\": \"unsubscribe\", \"symbols\": [{{\"symbol\": \"{symbol}\", \"exchange\": \"NSE\", \"mode\": {mode}}}]}}";
+
+    [Fact]
+    public async Task Many_clients_with_one_key_share_one_upstream_session_and_see_its_replies_byte_for_byte()
+    {
+        int port = TestAppliance.FreeTcpPort();
+        await using var origin = await StartOriginAsync(port);
+        await using var front = await StartFrontAsync(port);
+
+        await using var direct = await WsTestClient.ConnectAsync(origin.InternalUri);
+        string directAuth = await direct.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"testkey\"}");
+        string directAck = await direct.AskAsync(Subscribe("TCS", 2));
+        await direct.DisposeAsync();
+        await Eventually.TrueAsync(() => origin.Hub.ClientCount == 0, "direct client gone");
+
+        var clients = new List<WsTestClient>();
+        try
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                var client = await WsTestClient.ConnectAsync(i % 2 == 0 ? front.InternalUri : front.PublicUri);
+                clients.Add(client);
+                Assert.Equal(directAuth, await client.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"testkey\"}"));
+            }
+            Assert.Equal(1, origin.Hub.ClientCount);
+            Assert.Equal(directAck, await clients[0].AskAsync(Subscribe("TCS", 2)));
+
+            await using var other = await WsTestClient.ConnectAsync(front.InternalUri);
+            string otherAuth = await other.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"otherkey\"}");
+            Assert.Contains("\"broker\": \"zerodha\", \"user_id\": \"otheruser\"", otherAuth);
+            Assert.Equal(2, origin.Hub.ClientCount);
+            Assert.Equal(2, front.Services.GetRequiredService<OpenAlgoUpstream>().SessionCount);
+        }
+        finally
+        {
+            foreach (var client in clients) await client.DisposeAsync();
+        }
+        // The last client of a key gone: its upstream session closes, as OpenAlgo's adapter would.
+        await Eventually.TrueAsync(() => origin.Hub.ClientCount == 0, "upstream sessions closed");
+        Assert.Equal(0, front.Services.GetRequiredService<OpenAlgoUpstream>().SessionCount);
+    }
+
+    [Fact]
+    public async Task Upstream_holds_only_the_highest_mode_of_the_union_and_follows_it_down()
+    {
+        int port = TestAppliance.FreeTcpPort();
+        await using var origin = await StartOriginAsync(port);
+        await using var front = await StartFrontAsync(port);
+        using var bus = new BusPublisher(origin.ZmqEndpoint);
+        await using var ltp = await WsTestClient.ConnectAsync(front.InternalUri);
+        await using var depth = await WsTestClient.ConnectAsync(front.PublicUri);
+        await using var quote = await WsTestClient.ConnectAsync(front.InternalUri);
+        await ltp.AuthenticateAsync();
+        await depth.AuthenticateAsync();
+        await quote.AuthenticateAsync();
+
+        await ltp.AskAsync(Subscribe("RELIANCE", 1));
+        Assert.Equal(ModeTags.Bit(1), origin.Hub.ModesOf(Reliance));
+        string depthAck = await depth.AskAsync("{\"action\": \"subscribe\", \"symbols\": [{\"symbol\": \"RELIANCE\", \"exchange\": \"NSE\"}], \"mode\": \"Depth\", \"depth\": 20}");
+        Assert.Equal("{\"type\": \"subscribe\", \"status\": \"success\", \"subscriptions\": [{\"symbol\": \"RELIANCE\", \"exchange\": \"NSE\", \"status\": \"success\", \"mode\": \"Depth\", \"depth\": 20, \"broker\": \"fakebroker\"}], \"message\": \"Subscription processing complete\", \"broker\": \"fakebroker\"}", depthAck);
+        await Eventually.TrueAsync(() => origin.Hub.ModesOf(Reliance) == ModeTags.Bit(3), "upgrade to Depth replaces LTP upstream");
+        await quote.AskAsync(Subscribe("RELIANCE", 2));
+        Assert.Equal(ModeTags.Bit(3), origin.Hub.ModesOf(Reliance)); // covered: nothing sent upstream
+
+        // One Depth tick upstream reaches every local client once, tagged per §5.1 with the client's broker.
+        string first = await bus.PublishUntilReceivedAsync(depth, "NSE_RELIANCE_DEPTH", "{\"ltp\": 2950.5, \"depth\": {\"buy\": [], \"sell\": []}}");
+        Assert.Equal("{\"type\": \"market_data\", \"symbol\": \"RELIANCE\", \"exchange\": \"NSE\", \"mode\": 3, \"data\": {\"ltp\": 2950.5, \"depth\": {\"buy\": [], \"sell\": []}}, \"broker\": \"fakebroker\"}", first);
+        Assert.Contains("\"mode\": 1, \"data\": {\"ltp\": 2950.5,", await ltp.ReceiveAsync());
+        Assert.Contains("\"mode\": 2, \"data\": {\"ltp\": 2950.5,", await quote.ReceiveAsync());
+
+        // The Depth holder leaves: the upstream is downgraded to Quote, then to LTP, then dropped.
+        await depth.AskAsync(Unsubscribe("RELIANCE", 3));
+        await Eventually.TrueAsync(() => origin.Hub.ModesOf(Reliance) == ModeTags.Bit(2), "downgrade to Quote");
+        await quote.DisposeAsync();
+        await Eventually.TrueAsync(() => origin.Hub.ModesOf(Reliance) == ModeTags.Bit(1), "downgrade to LTP when the Quote client disconnects");
+        await ltp.AskAsync("{\"action\": \"unsubscribe_all\"}");
+        await Eventually.TrueAsync(() => origin.Hub.ModesOf(Reliance) == 0, "unsubscribed upstream when the last client leaves");
+        Assert.Equal(1, origin.Hub.ClientCount); // the session stays while its clients are connected
+    }
+
+    [Fact]
+    public async Task Upstream_refusals_reach_the_client_as_OpenAlgo_wrote_them_and_are_not_counted()
+    {
+        int port = TestAppliance.FreeTcpPort();
+        await using var origin = await StartOriginAsync(port, o => o.Limits.MaxSymbolsPerClient = 1);
+        await using var front = await StartFrontAsync(port);
+        await using var client = await WsTestClient.ConnectAsync(front.InternalUri);
+        await client.AuthenticateAsync();
+
+        string ack = await client.AskAsync("{\"action\": \"subscribe\", \"symbols\": [{\"symbol\": \"INFY\", \"exchange\": \"NSE\"}, {\"symbol\": \"TCS\", \"exchange\": \"NSE\"}], \"mode\": 1, \"request_id\": \"r1\"}");
+        Assert.Equal("{\"type\": \"subscribe\", \"status\": \"partial\", \"subscriptions\": [{\"symbol\": \"INFY\", \"exchange\": \"NSE\", \"status\": \"success\", \"mode\": \"LTP\", \"depth\": 5, \"broker\": \"fakebroker\"}, {\"symbol\": \"TCS\", \"exchange\": \"NSE\", \"status\": \"error\", \"message\": \"Maximum symbols per connection reached: 1. Unsubscribe some symbols first.\", \"broker\": \"fakebroker\"}], \"message\": \"Subscription processing complete\", \"broker\": \"fakebroker\", \"request_id\": \"r1\"}", ack);
+        var hub = front.Hub;
+        var session = Assert.Single(hub.Sessions);
+        Assert.Single(session.Subscriptions);
+    }
+
+    [Fact]
+    public async Task Authentication_errors_are_relayed_exactly_and_an_unreachable_upstream_is_named()
+    {
+        int port = TestAppliance.FreeTcpPort();
+        await using var front = await StartFrontAsync(port);
+        await using var early = await WsTestClient.ConnectAsync(front.InternalUri);
+        string unavailable = await early.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"testkey\"}");
+        Assert.StartsWith("{\"status\": \"error\", \"code\": \"SERVER_ERROR\", \"message\": \"Market data upstream (OpenAlgo's proxy at ws://127.0.0.1:", unavailable);
+        Assert.Equal("{\"status\": \"error\", \"code\": \"NOT_AUTHENTICATED\", \"message\": \"You must authenticate first\"}", await early.AskAsync(Subscribe("INFY", 1)));
+
+        await using var origin = await StartOriginAsync(port);
+        await using var client = await WsTestClient.ConnectAsync(front.PublicUri);
+        Assert.Equal("{\"status\": \"error\", \"code\": \"AUTHENTICATION_ERROR\", \"message\": \"Invalid API key\"}",
+            await client.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"not-a-key\"}"));
+        Assert.Equal("{\"status\": \"error\", \"code\": \"NOT_AUTHENTICATED\", \"message\": \"You must authenticate first\"}", await client.AskAsync(Subscribe("INFY", 1)));
+        await Eventually.TrueAsync(() => origin.Hub.ClientCount == 0, "the refused key's upstream session is closed");
+        // The same socket can still authenticate with a good key afterwards.
+        await client.AuthenticateAsync();
+        Assert.Equal(1, origin.Hub.ClientCount);
+    }
+
+    [Fact]
+    public async Task Upstream_restart_resumes_ticks_and_order_updates_without_client_reconnects()
+    {
+        int port = TestAppliance.FreeTcpPort();
+        var origin = await StartOriginAsync(port);
+        await using var front = await StartFrontAsync(port);
+        await using var client = await WsTestClient.ConnectAsync(front.PublicUri);
+        await using var quiet = await WsTestClient.ConnectAsync(front.InternalUri);
+        await client.AuthenticateAsync();
+        await quiet.AuthenticateAsync();
+        await client.AskAsync(Subscribe("RELIANCE", 2));
+        await client.AskAsync("{\"action\": \"subscribe_orders\"}");
+        try
+        {
+            using (var bus = new BusPublisher(origin.ZmqEndpoint))
+            {
+                Assert.Contains("\"mode\": 2, \"data\": {\"ltp\": 1.5}", await bus.PublishUntilReceivedAsync(client, "NSE_RELIANCE_QUOTE", "{\"ltp\": 1.5}"));
+            }
+        }
+        finally
+        {
+            await origin.DisposeAsync();
+        }
+
+        // OpenAlgo's proxy restarts (same port, fresh state): the session reconnects, re-authenticates and resubscribes.
+        await using var restarted = await StartOriginAsync(port);
+        await Eventually.TrueAsync(() => restarted.Hub.ModesOf(Reliance) == ModeTags.Bit(2), "resubscribed after the restart", TimeSpan.FromSeconds(20));
+        Assert.Equal(1, restarted.Hub.ClientCount);
+        await Eventually.TrueAsync(() => restarted.Hub.Sessions.Any(s => s.OrdersSubscribed), "order updates resubscribed");
+        using var bus2 = new BusPublisher(restarted.ZmqEndpoint);
+        string tick;
+        while (true)
+        {
+            // Ticks from before the restart may still be queued; the first one from the new upstream has ltp 2.5.
+            tick = await bus2.PublishUntilReceivedAsync(client, "NSE_RELIANCE_QUOTE", "{\"ltp\": 2.5}");
+            if (tick.Contains("2.5")) break;
+        }
+        Assert.Equal("{\"type\": \"market_data\", \"symbol\": \"RELIANCE\", \"exchange\": \"NSE\", \"mode\": 2, \"data\": {\"ltp\": 2.5}, \"broker\": \"fakebroker\"}", tick);
+        while (true)
+        {
+            try { await client.ReceiveAsync(TimeSpan.FromMilliseconds(200)); } catch (TimeoutException) { break; }
+        }
+
+        // Order updates relayed byte for byte, only to the client that asked for them.
+        const string update = "{\"type\": \"order_update\", \"user_id\": \"testuser\", \"data\": {\"orderid\": \"42\", \"status\": \"complete\", \"price\": 101.0}}";
+        string received = await bus2.PublishUntilReceivedAsync(client, "FAKEBROKER_testuser_orders", update);
+        Assert.Equal(update, received);
+        await quiet.AssertSilentAsync(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(System.Net.WebSockets.WebSocketState.Open, client.State);
+        Assert.Equal(System.Net.WebSockets.WebSocketState.Open, quiet.State);
+    }
+}
