@@ -8,6 +8,11 @@ namespace OpenAlgo.Appliance.Auth;
 internal interface IApiKeyAuthenticator
 {
     ValueTask<ApiKeyCheck> CheckAsync(string apiKey, CancellationToken cancellationToken);
+
+    /// <summary>OpenAlgo's bus said cached auth of <paramref name="userId"/> is stale (<c>AUTH</c>, <c>FEED</c> or <c>ALL</c>).</summary>
+    void Invalidate(string cacheType, string? userId)
+    {
+    }
 }
 
 internal enum ApiKeyCheckStatus
@@ -17,6 +22,8 @@ internal enum ApiKeyCheckStatus
     InvalidKey,
     /// <summary>The key is valid but no broker is recorded (or it is revoked): BROKER_ERROR.</summary>
     NoBroker,
+    /// <summary>The key could not be checked (database unreadable): no verdict, nothing cached.</summary>
+    Unavailable,
 }
 
 internal readonly record struct ApiKeyCheck(ApiKeyCheckStatus Status, string? UserId, string? Broker)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenAlgo.Appliance.Auth;
+using OpenAlgo.Appliance.Auth.Database;
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
@@ -16,6 +17,12 @@ internal static class MarketDataServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(_ => new MarketDataHub { Limits = HubLimits.From(options.Limits) });
+        if (options.Auth.Mode.Equals("OpenAlgoDatabase", StringComparison.OrdinalIgnoreCase))
+        {
+            services.TryAddSingleton<IApiKeyAuthenticator>(sp => new OpenAlgoDatabaseAuthenticator(options.Auth.DatabasePath, options.Auth.ApiKeyPepper,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<OpenAlgoDatabaseAuthenticator>>()));
+            services.AddHostedService(sp => new DatabaseProbe(sp.GetRequiredService<IApiKeyAuthenticator>(), options.Auth.DatabasePath));
+        }
         services.TryAddSingleton<IApiKeyAuthenticator>(_ => new StaticKeyAuthenticator(options.Auth.StaticKeys));
         bool upstream = options.MarketData.Source.Equals("OpenAlgo", StringComparison.OrdinalIgnoreCase);
         services.AddSingleton(sp => new OpenAlgoProtocol(

@@ -58,7 +58,16 @@ internal sealed class TestAppliance : IAsyncDisposable
         if (errors.Count > 0) throw new ConfigurationErrorsException(errors);
 
         var app = ApplianceHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning), services);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+            throw;
+        }
         return new TestAppliance(app, options, root);
     }
 

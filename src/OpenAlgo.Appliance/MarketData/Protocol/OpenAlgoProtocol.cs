@@ -106,6 +106,11 @@ internal sealed partial class OpenAlgoProtocol(
         }
 
         var check = await authenticator.CheckAsync(key.Value, cancellationToken);
+        if (check.Status == ApiKeyCheckStatus.Unavailable)
+        {
+            SendError(session, ProtocolErrors.ServerError, "API key verification is temporarily unavailable; try again shortly");
+            return;
+        }
         if (check.Status == ApiKeyCheckStatus.InvalidKey || check.UserId is null)
         {
             Log.InvalidKey(logger, session.Id, ApiKeyFingerprint.Of(key.Value));

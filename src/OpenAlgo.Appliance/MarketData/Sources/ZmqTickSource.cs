@@ -1,3 +1,5 @@
+using OpenAlgo.Appliance.MarketData.Protocol;
+using OpenAlgo.Appliance.Auth;
 using NetMQ;
 using NetMQ.Sockets;
 using OpenAlgo.Appliance.Configuration;
@@ -11,7 +13,7 @@ namespace OpenAlgo.Appliance.MarketData.Sources;
 /// two-frame messages on a dedicated thread. Binding happens at start so a busy port fails the
 /// start instead of producing "subscribe works, no ticks" (OpenAlgo #1470).
 /// </summary>
-internal sealed partial class ZmqTickSource(MarketDataHub hub, ApplianceOptions options, ILogger<ZmqTickSource> logger) : IHostedService, IDisposable
+internal sealed partial class ZmqTickSource(MarketDataHub hub, ApplianceOptions options, IApiKeyAuthenticator authenticator, ILogger<ZmqTickSource> logger) : IHostedService, IDisposable
 {
     private SubscriberSocket? _socket;
     private Thread? _thread;
@@ -45,7 +47,7 @@ internal sealed partial class ZmqTickSource(MarketDataHub hub, ApplianceOptions 
         }
         socket.SubscribeToAnyTopic();
         _socket = socket;
-        _router = new BusMessageRouter(hub, logger);
+        _router = new BusMessageRouter(hub, logger) { CacheInvalidation = OnCacheInvalidation };
         _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "zmq-bus" };
         _thread.Start();
         Log.Bound(logger, Endpoint);
@@ -111,6 +113,20 @@ internal sealed partial class ZmqTickSource(MarketDataHub hub, ApplianceOptions 
     }
 
     public void Dispose() => _stopping = true;
+
+    /// <summary>
+    /// <c>CACHE_INVALIDATE_{AUTH|FEED|ALL}_{user}</c> (spec §9.4): the payload's <c>cache_type</c>
+    /// decides, the topic's segment when the payload has none.
+    /// </summary>
+    private void OnCacheInvalidation(string topic, PyValue? payload)
+    {
+        var dict = payload as PyDict;
+        string rest = topic.Length > "CACHE_INVALIDATE_".Length ? topic["CACHE_INVALIDATE_".Length..] : "";
+        int split = rest.IndexOf('_');
+        string type = dict?.Get("cache_type") is PyStr { Value.Length: > 0 } t ? t.Value : split > 0 ? rest[..split] : rest;
+        string? user = dict?.Get("user_id") is PyStr u ? u.Value : split > 0 ? rest[(split + 1)..] : null;
+        authenticator.Invalidate(type, user);
+    }
 
     private static partial class Log
     {
