@@ -59,7 +59,17 @@ uninstall.Options.Add(rootOption);
 uninstall.Options.Add(purgeOption);
 uninstall.SetAction(parse => new InstallCommand(Console.Out, Console.Error).Uninstall(parse.GetValue(rootOption)!, parse.GetValue(purgeOption)));
 
+var certOption = new Option<string>("--cert") { Description = "Full-chain PEM (certbot: /etc/letsencrypt/live/DOMAIN/fullchain.pem)", Required = true };
+var keyOption = new Option<string>("--key") { Description = "Its private key PEM (certbot: privkey.pem)", Required = true };
+var stateOption = new Option<string?>("--state-directory") { Description = "Where the appliance keeps its state (default: $STATE_DIRECTORY, else /var/lib/openalgo-appliance on a package install)" };
+var importCertificate = new Command("import-certificate", "Take over an existing certificate (e.g. certbot's): served from the next start, renewed by the appliance at 2/3 of its lifetime");
+importCertificate.Options.Add(certOption);
+importCertificate.Options.Add(keyOption);
+importCertificate.Options.Add(stateOption);
+importCertificate.SetAction(parse => new ImportCertificateCommand(Console.Out, Console.Error).Run(parse.GetValue(certOption)!, parse.GetValue(keyOption)!, parse.GetValue(configOption), parse.GetValue(stateOption)));
+
 root.Subcommands.Add(run);
+root.Subcommands.Add(importCertificate);
 root.Subcommands.Add(install);
 root.Subcommands.Add(uninstall);
 root.Subcommands.Add(verify);

@@ -13,7 +13,7 @@ public sealed class CertificateSourcesTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (string Chain, string Key, string Serial) MakeChain(string name)
+    internal static (string Chain, string Key, string Serial) MakeChain(string name)
     {
         // root → intermediate → leaf; fullchain.pem holds leaf + intermediate, as certbot writes it.
         using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -34,7 +34,7 @@ public sealed class CertificateSourcesTests : IDisposable
         return (leaf.ExportCertificatePem() + "\n" + ca.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(), leaf.SerialNumber);
     }
 
-    private static async Task<(string Serial, int Sent)> ServedAsync(int port, string name)
+    internal static async Task<(string Serial, int Sent)> ServedAsync(int port, string name)
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync("127.0.0.1", port);

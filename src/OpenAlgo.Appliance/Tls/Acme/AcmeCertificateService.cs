@@ -154,7 +154,7 @@ internal sealed partial class AcmeCertificateService(
             .Select(t => t.Equals("Http01", StringComparison.OrdinalIgnoreCase) ? "http-01" : "tls-alpn-01").ToList();
         var issuer = new AcmeIssuer(client, responder, time, logger);
         // RFC 9773 §5: name the certificate being replaced so the CA can relate the two.
-        string? replaces = current is not null && _ari is not null ? AriCertificateId.Of(current.Leaf) : null;
+        string? replaces = current is not null && _ari is not null && !store.IsImported ? AriCertificateId.Of(current.Leaf) : null;
         var (chain, keyPem) = await issuer.IssueAsync(Names, types, replaces, ct);
         var issued = ServerCertificate.FromPem(chain, keyPem);
         store.SaveCertificate(chain, keyPem);

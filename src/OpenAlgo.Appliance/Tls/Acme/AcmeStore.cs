@@ -32,6 +32,13 @@ internal sealed class AcmeStore
     private string AccountPath => Path.Combine(_directory, "account.url");
     private string ChainPath => Path.Combine(_directory, "certificate.pem");
     private string CertificateKeyPath => Path.Combine(_directory, "certificate.key.protected");
+    private string ImportedMarkerPath => Path.Combine(_directory, "certificate.imported");
+
+    /// <summary>
+    /// The stored certificate came from <c>import-certificate</c> (another ACME account, e.g.
+    /// certbot's), so its renewal must not claim to replace it (RFC 9773 <c>replaces</c>).
+    /// </summary>
+    public bool IsImported => File.Exists(ImportedMarkerPath);
 
     /// <summary>The account for this directory URL, or null (none yet, another CA, or unreadable).</summary>
     public (AcmeAccountKey Key, string Url)? LoadAccount(string directoryUrl)
@@ -57,12 +64,14 @@ internal sealed class AcmeStore
         return ServerCertificate.FromPem(File.ReadAllText(ChainPath), keyPem);
     }
 
-    public void SaveCertificate(string chainPem, string keyPem)
+    public void SaveCertificate(string chainPem, string keyPem, bool imported = false)
     {
         // Key first: a crash between the writes leaves a new key with the old chain, which fails to
         // load as a pair and is re-issued — never a mismatched pair served.
         AtomicFile.WriteAllText(CertificateKeyPath, Protect(Encoding.UTF8.GetBytes(keyPem)));
         AtomicFile.WriteAllText(ChainPath, chainPem, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        if (imported) AtomicFile.WriteAllText(ImportedMarkerPath, "imported with openalgo-appliance import-certificate\n");
+        else File.Delete(ImportedMarkerPath);
     }
 
     /// <summary>An exclusive lock file: a second instance on the same state never orders at the same time.</summary>

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Tls;
+using OpenAlgo.Appliance.Tls.Acme;
+
+namespace OpenAlgo.Appliance.Hosting;
+
+/// <summary>
+/// <c>import-certificate --cert FULLCHAIN --key KEY</c>: takes over a certificate another client
+/// obtained (certbot's <c>/etc/letsencrypt/live/DOMAIN/</c>) so the appliance serves it from its
+/// first start and renews it itself at 2/3 of its lifetime — no issuance at the switch-over. The
+/// pair is checked (matching key, unexpired, covering every <c>Tls:Domains</c> name) before
+/// anything is written; the key is stored encrypted like an issued one.
+/// </summary>
+internal sealed class ImportCertificateCommand(TextWriter output, TextWriter error)
+{
+    public const string PackageStateDirectory = "/var/lib/openalgo-appliance";
+    public const string ServiceUser = "openalgo-appliance";
+
+    public int Run(string certificateFile, string keyFile, string? configFile, string? stateDirectory)
+    {
+        ApplianceOptions options;
+        try
+        {
+            options = ApplianceApp.Load(demo: false, configFile);
+        }
+        catch (ConfigurationErrorsException ex)
+        {
+            error.WriteLine(ex.Message);
+            return ApplianceApp.ConfigurationError;
+        }
+        if (!options.Tls.Mode.Equals("Acme", StringComparison.OrdinalIgnoreCase))
+        {
+            error.WriteLine($"Appliance:Tls:Mode: is {options.Tls.Mode}; an imported certificate is served and renewed only in Acme mode. Fix: set Tls:Mode to Acme (or use Files mode with Tls:CertificateFile and Tls:KeyFile instead of importing).");
+            return ApplianceApp.ConfigurationError;
+        }
+
+        string chainPem, keyPem;
+        ServerCertificate certificate;
+        try
+        {
+            chainPem = File.ReadAllText(certificateFile);
+            keyPem = File.ReadAllText(keyFile);
+            certificate = ServerCertificate.FromPem(chainPem, keyPem);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or InvalidDataException or ArgumentException)
+        {
+            error.WriteLine($"import-certificate: cannot use {certificateFile} with {keyFile}: {ex.Message}. Fix: pass the full-chain PEM (certbot's fullchain.pem) and its private key (privkey.pem); run with sudo if only root can read them.");
+            return ApplianceApp.ConfigurationError;
+        }
+
+        var leaf = certificate.Leaf;
+        if (leaf.NotAfter.ToUniversalTime() <= DateTime.UtcNow)
+        {
+            error.WriteLine($"import-certificate: the certificate expired on {leaf.NotAfter.ToUniversalTime():u}. Fix: nothing to import; the appliance obtains a new one itself.");
+            return ApplianceApp.ConfigurationError;
+        }
+        var missing = options.Tls.Domains.Where(d => !leaf.MatchesHostname(d, allowWildcards: true, allowCommonName: false)).ToList();
+        if (options.Tls.Domains.Count == 0 || missing.Count > 0)
+        {
+            error.WriteLine(options.Tls.Domains.Count == 0
+                ? "Appliance:Tls:Domains: is empty, so no imported certificate would be used. Fix: set Tls:Domains to the names on the certificate first."
+                : $"Appliance:Tls:Domains: the certificate does not cover {string.Join(", ", missing)}. Fix: set Tls:Domains to names the certificate covers, or skip the import and let the appliance issue one.");
+            return ApplianceApp.ConfigurationError;
+        }
+
+        string state = stateDirectory ?? ResolveStateDirectory(options);
+        var store = new AcmeStore(state);
+        // Normalized: certbot's fullchain.pem is already leaf-first; this drops anything that is not a certificate.
+        store.SaveCertificate(ToPem(certificate), keyPem, imported: true);
+        output.WriteLine($"Imported {certificate} with {certificate.Intermediates.Count} intermediate(s) into {store.Directory}.");
+        output.WriteLine($"Renewal by the appliance from {RenewalStart(leaf):u} (2/3 of its lifetime); restart the service if it is running.");
+
+        if (Environment.UserName == "root" && state == PackageStateDirectory && UserExists(ServiceUser))
+        {
+            // Written by root for a service that runs as its own user: hand the state over.
+            Run("chown", "-R", $"{ServiceUser}:{ServiceUser}", state);
+        }
+        return 0;
+    }
+
+    /// <summary>systemd's <c>$STATE_DIRECTORY</c>; by hand on a package install, the package's state directory.</summary>
+    private static string ResolveStateDirectory(ApplianceOptions options)
+    {
+        bool systemd = Environment.GetEnvironmentVariable("STATE_DIRECTORY") is { Length: > 0 };
+        if (!systemd && options.StateDirectory == "state" && ApplianceApp.ConfigurationDirectory() == ApplianceApp.PackageConfigurationDirectory)
+        {
+            return PackageStateDirectory;
+        }
+        return options.StateDirectory;
+    }
+
+    private static DateTime RenewalStart(System.Security.Cryptography.X509Certificates.X509Certificate2 leaf)
+    {
+        var start = leaf.NotBefore.ToUniversalTime();
+        return start + (leaf.NotAfter.ToUniversalTime() - start) * 2 / 3;
+    }
+
+    private static string ToPem(ServerCertificate certificate)
+    {
+        var builder = new System.Text.StringBuilder();
+        builder.Append(certificate.Leaf.ExportCertificatePem()).Append('\n');
+        foreach (var intermediate in certificate.Intermediates) builder.Append(intermediate.ExportCertificatePem()).Append('\n');
+        return builder.ToString();
+    }
+
+    private static bool UserExists(string name) => File.ReadLines("/etc/passwd").Any(l => l.StartsWith(name + ":", StringComparison.Ordinal));
+
+    private static void Run(string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file);
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        process.WaitForExit();
+    }
+}
