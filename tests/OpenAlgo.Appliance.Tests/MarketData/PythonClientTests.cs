@@ -54,4 +54,27 @@ ws.close()
         Assert.Contains("TICK NSE:RELIANCE 1418.4", output);
         Assert.Contains("UNSUB success", output);
     }
+
+    [Fact]
+    public async Task Websocket_client_works_unchanged_through_the_OpenAlgo_upstream_mode()
+    {
+        int port = TestAppliance.FreeTcpPort();
+        await using var origin = await TestAppliance.StartAsync(o => o.Listen.Internal = $"127.0.0.1:{port}");
+        await using var front = await TestAppliance.StartAsync(o =>
+        {
+            o.Auth.Mode = "Upstream";
+            o.MarketData.OpenAlgoUpstreamUrl = $"ws://127.0.0.1:{port}";
+        }, source: "OpenAlgo");
+        var python = Task.Run(() => Python.Run(Script.Replace("sys.argv[1]", $"'{front.PublicUri}'"), timeoutSeconds: 60));
+        using var bus = new BusPublisher(origin.ZmqEndpoint);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!python.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            bus.Publish("NSE_RELIANCE_LTP", "{\"ltp\": 1418.4, \"timestamp\": 1}");
+            await Task.Delay(100);
+        }
+        string output = await python;
+        Assert.Contains("TICK NSE:RELIANCE 1418.4", output);
+        Assert.Contains("UNSUB success", output);
+    }
 }

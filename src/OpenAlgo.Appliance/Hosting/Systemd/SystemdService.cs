@@ -1,4 +1,5 @@
 using OpenAlgo.Appliance.MarketData.Hub;
+using OpenAlgo.Appliance.MarketData.Upstream;
 using OpenAlgo.Appliance.Tls;
 
 namespace OpenAlgo.Appliance.Hosting.Systemd;
@@ -16,7 +17,8 @@ internal sealed partial class SystemdService(
     CertificateHolder certificates,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<SystemdService> logger) : BackgroundService
+    ILogger<SystemdService> logger,
+    OpenAlgoUpstream? upstream = null) : BackgroundService
 {
     private readonly TimeSpan? _watchdogInterval = settings.WatchdogInterval;
 
@@ -24,6 +26,7 @@ internal sealed partial class SystemdService(
     {
         lifetime.ApplicationStarted.Register(() => notify.Ready(Status()));
         lifetime.ApplicationStopping.Register(notify.Stopping);
+        if (upstream is not null) upstream.Changed += change => notify.Status($"{change}; {Status()}");
         certificates.Changed += certificate => notify.Status($"certificate {certificate.Leaf.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.DnsName, false)}, expires {certificate.Leaf.NotAfter:yyyy-MM-dd}; {Status()}");
         return base.StartAsync(cancellationToken);
     }
@@ -56,7 +59,8 @@ internal sealed partial class SystemdService(
         }
     }
 
-    private string Status() => $"serving {hub.ClientCount} market-data clients, {hub.TicksIn} ticks in, {hub.FramesOut} frames out";
+    private string Status() => $"serving {hub.ClientCount} market-data clients, {hub.TicksIn} ticks in, {hub.FramesOut} frames out"
+        + (upstream is null ? "" : $"; OpenAlgo upstream {upstream.Uri}: {upstream.ConnectedCount} of {upstream.SessionCount} key sessions connected");
 
     private static partial class Log
     {

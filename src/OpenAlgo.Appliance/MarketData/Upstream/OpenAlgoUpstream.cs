@@ -34,6 +34,15 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
 
     public Uri Uri => _uri;
 
+    /// <summary>A session connected, was lost or was refused (for systemd's STATUS).</summary>
+    public event Action<string>? Changed;
+
+    /// <summary>Sessions whose upstream connection is up right now.</summary>
+    public int ConnectedCount
+    {
+        get { lock (_gate) return _byKey.Values.Count(s => s.IsConnected); }
+    }
+
     /// <summary>Open upstream sessions (one per API key in use).</summary>
     public int SessionCount
     {
@@ -109,6 +118,7 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
             var session = new UpstreamSession(++_nextScope, apiKey, _uri, _hub, _loggers.CreateLogger<UpstreamSession>()) { Holders = 1, KeyId = id };
             _byKey[id] = session;
             _byScope[session.Scope] = session;
+            session.StateChanged += message => Changed?.Invoke(message);
             session.Start();
             return session;
         }

@@ -122,6 +122,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         Fail($"proxy closed the connection ({(int?)_socket.CloseStatus} {_socket.CloseStatusDescription})");
+                        await AnswerCloseAsync();
                         return;
                     }
                     buffer.Advance(result.Count);
@@ -168,19 +169,23 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         while (_pending.TryDequeue(out var waiter)) waiter.TrySetException(new UpstreamDisconnectedException(reason));
     }
 
+    /// <summary>Completes the close handshake (RFC 6455 §5.5.1) so the proxy does not wait out its close timeout.</summary>
+    private async Task AnswerCloseAsync()
+    {
+        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", cts.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        if (_socket.State == WebSocketState.Open)
-        {
-            try
-            {
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", cts.Token);
-            }
-            catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
-            {
-            }
-        }
+        await AnswerCloseAsync();
         Fail("closed");
         try { await _receiving; } catch { }
         _socket.Dispose();

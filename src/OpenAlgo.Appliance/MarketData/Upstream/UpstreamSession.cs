@@ -68,6 +68,9 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     /// <summary>Successful (re)connections so far.</summary>
     public long Connects => Interlocked.Read(ref _connects);
 
+    /// <summary>Connected, lost, refused: one line for systemd's STATUS.</summary>
+    public event Action<string>? StateChanged;
+
     public void Start() => _running = Task.Run(RunAsync);
 
     /// <summary>Sends <c>authenticate</c> upstream for a local client and classifies the reply.</summary>
@@ -220,6 +223,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             Volatile.Write(ref _connection, connection);
             SignalAttempt();
             Log.Connected(_logger, Fingerprint, _uri);
+            StateChanged?.Invoke($"upstream session {Fingerprint} connected");
             ScheduleReconcile();
 
             try { await connection.Completion.WaitAsync(token); } catch (OperationCanceledException) { }
@@ -234,6 +238,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             await connection.DisposeAsync();
             if (token.IsCancellationRequested) break;
             Log.Lost(_logger, Fingerprint, _lastProblem);
+            StateChanged?.Invoke($"upstream session {Fingerprint} lost ({_lastProblem}), reconnecting");
             await DelayAsync(Backoff(0), token);
         }
         SignalAttempt();
@@ -257,6 +262,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             {
                 _lastProblem = auth.Message;
                 Log.Refused(_logger, Fingerprint, auth.Message);
+                StateChanged?.Invoke($"upstream session {Fingerprint}: key refused on reconnect");
                 return false;
             }
             lock (_state)

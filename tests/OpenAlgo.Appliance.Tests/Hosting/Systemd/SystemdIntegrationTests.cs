@@ -35,6 +35,35 @@ public sealed class SystemdIntegrationTests : IDisposable
         };
     }
 
+    [Fact]
+    public async Task Upstream_sessions_are_reported_in_STATUS_as_they_connect_and_drop()
+    {
+        using var notify = new NotifySocket(false);
+        int upstreamPort = TestAppliance.FreeTcpPort();
+        var env = Environment(notify, out int internalPort);
+        env["Appliance__MarketData__Source"] = "OpenAlgo";
+        env["Appliance__MarketData__OpenAlgoUpstreamUrl"] = $"ws://127.0.0.1:{upstreamPort}";
+        env["Appliance__Auth__Mode"] = "Upstream";
+        using var appliance = ApplianceProcess.Start(_dir, env, "run");
+        Assert.Contains($"OpenAlgo upstream ws://127.0.0.1:{upstreamPort}/: 0 of 0 key sessions connected", await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(30)));
+
+        var origin = await TestAppliance.StartAsync(o => o.Listen.Internal = $"127.0.0.1:{upstreamPort}");
+        await using var client = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{internalPort}/"));
+        await client.AuthenticateAsync();
+        string connected = await notify.WaitForAsync("STATUS=upstream session key#", TimeSpan.FromSeconds(10));
+        Assert.Contains("connected; serving 1 market-data clients", connected);
+        Assert.DoesNotContain("testkey", connected);
+
+        await origin.DisposeAsync();
+        string lost;
+        do lost = await notify.WaitForAsync("STATUS=upstream session key#", TimeSpan.FromSeconds(10));
+        while (!lost.Contains(" lost (", StringComparison.Ordinal));
+        Assert.Contains("reconnecting", lost);
+        await client.DisposeAsync();
+        appliance.Terminate();
+        Assert.Equal(0, await appliance.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
