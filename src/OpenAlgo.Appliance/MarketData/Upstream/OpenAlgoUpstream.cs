@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using OpenAlgo.Appliance.Auth.Database;
 using OpenAlgo.Appliance.MarketData.Hub;
 
 namespace OpenAlgo.Appliance.MarketData.Upstream;
@@ -20,11 +21,15 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
     private readonly Dictionary<string, UpstreamSession> _byKey = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, UpstreamSession> _byScope = new();
     private readonly ConcurrentDictionary<long, UpstreamSession> _attached = new();
+    private readonly TtlCache<UpstreamAuthResult> _refused;
     private int _nextScope;
     private bool _stopped;
 
-    public OpenAlgoUpstream(Uri uri, MarketDataHub hub, ILoggerFactory loggers)
+    public OpenAlgoUpstream(Uri uri, MarketDataHub hub, ILoggerFactory loggers, TimeProvider? time = null)
     {
+        // OpenAlgo's own invalid_api_key_cache (512 keys, 5 min): a refused key is answered from here
+        // instead of opening an upstream connection per attempt.
+        _refused = new TtlCache<UpstreamAuthResult>(512, TimeSpan.FromSeconds(300), time ?? TimeProvider.System);
         _uri = uri;
         _hub = hub;
         _loggers = loggers;
@@ -57,6 +62,8 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
     /// </summary>
     public async Task<(UpstreamAuthResult Result, UpstreamSession? Session)> AuthenticateAsync(string apiKey, CancellationToken cancellationToken)
     {
+        string id = Digest(apiKey);
+        if (_refused.TryGet(id, out var refused)) return (refused, null);
         var session = Hold(apiKey);
         if (session is null) return (UpstreamAuthResult.Unavailable(_uri, "shutting down"), null);
         UpstreamAuthResult result;
@@ -71,6 +78,7 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
         }
         if (result.Accepted) return (result, session);
         Let(session);
+        if (result.Outcome == UpstreamAuthOutcome.Rejected && result.Message == "Invalid API key") _refused.Set(id, result);
         return (result, null);
     }
 

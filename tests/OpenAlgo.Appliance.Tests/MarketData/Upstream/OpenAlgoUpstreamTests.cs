@@ -149,6 +149,23 @@ public sealed class OpenAlgoUpstreamTests
     }
 
     [Fact]
+    public async Task A_refused_key_is_answered_from_a_five_minute_cache_without_another_upstream_connection()
+    {
+        int port = TestAppliance.FreeTcpPort();
+        await using var front = await StartFrontAsync(port);
+        const string refused = "{\"status\": \"error\", \"code\": \"AUTHENTICATION_ERROR\", \"message\": \"Invalid API key\"}";
+        await using (var origin = await StartOriginAsync(port))
+        {
+            await using var first = await WsTestClient.ConnectAsync(front.InternalUri);
+            Assert.Equal(refused, await first.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"guessed-key\"}"));
+        }
+        // OpenAlgo's proxy is gone: only the cache can still give OpenAlgo's answer.
+        await using var second = await WsTestClient.ConnectAsync(front.InternalUri);
+        Assert.Equal(refused, await second.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"guessed-key\"}"));
+        Assert.StartsWith("{\"status\": \"error\", \"code\": \"SERVER_ERROR\"", await second.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"testkey\"}"));
+    }
+
+    [Fact]
     public async Task Upstream_restart_resumes_ticks_and_order_updates_without_client_reconnects()
     {
         int port = TestAppliance.FreeTcpPort();
