@@ -96,6 +96,7 @@ internal sealed class InstallCommand(TextWriter output, TextWriter error)
         }
         if (Run("systemctl", "enable", "--now", "openalgo-appliance.service") != 0) return Failed("systemctl enable --now");
         output.WriteLine("started: systemctl status openalgo-appliance; check with: openalgo-appliance verify https://" + domain + "/");
+        output.WriteLine("market data comes from OpenAlgo's own proxy at ws://127.0.0.1:8766: set WEBSOCKET_PORT='8766' in OpenAlgo's .env and restart OpenAlgo");
         return 0;
     }
 
