@@ -149,6 +149,28 @@ public sealed class OpenAlgoUpstreamTests
     }
 
     [Fact]
+    public async Task A_valid_key_without_a_broker_is_relayed_and_counts_as_authenticated_as_in_OpenAlgo()
+    {
+        // The origin checks keys against a real OpenAlgo database, where this user's broker is revoked.
+        using var database = new OpenAlgoDatabase();
+        database.Seed([("revoked-user-key", "revokeduser", "angel", true)]);
+        int port = TestAppliance.FreeTcpPort();
+        await using var origin = await StartOriginAsync(port, o =>
+        {
+            o.Auth.Mode = "OpenAlgoDatabase";
+            o.Auth.DatabasePath = database.Path_;
+            o.Auth.ApiKeyPepper = OpenAlgoDatabase.Pepper;
+        });
+        await using var front = await StartFrontAsync(port);
+        await using var client = await WsTestClient.ConnectAsync(front.InternalUri);
+        Assert.Equal("{\"status\": \"error\", \"code\": \"BROKER_ERROR\", \"message\": \"No broker configuration found for user\"}",
+            await client.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"revoked-user-key\"}"));
+        Assert.Equal("{\"status\": \"error\", \"code\": \"BROKER_ERROR\", \"message\": \"Broker adapter not found\"}", await client.AskAsync(Subscribe("INFY", 1)));
+        Assert.Equal(1, origin.Hub.ClientCount); // the key's session stays, as OpenAlgo keeps the connection
+        Assert.True(Assert.Single(front.Hub.Sessions).IsAuthenticated);
+    }
+
+    [Fact]
     public async Task A_refused_key_is_answered_from_a_five_minute_cache_without_another_upstream_connection()
     {
         int port = TestAppliance.FreeTcpPort();
