@@ -74,10 +74,10 @@ internal sealed partial class OpenAlgoProtocol(
                 OrderSubscription(session, message, name == "subscribe_orders");
                 break;
             case "get_broker_info":
-                BrokerInfo(session);
+                await BrokerInfoAsync(session, cancellationToken);
                 break;
             case "get_supported_brokers":
-                SupportedBrokersReply(session);
+                await SupportedBrokersReplyAsync(session, cancellationToken);
                 break;
             case "ping":
                 Pong(session, message);
@@ -439,9 +439,15 @@ internal sealed partial class OpenAlgoProtocol(
         Send(session, reply);
     }
 
-    private void BrokerInfo(ClientSession session)
+    private async ValueTask BrokerInfoAsync(ClientSession session, CancellationToken cancellationToken)
     {
         if (!RequireAuthentication(session)) return;
+        // Source=OpenAlgo: the adapter lives upstream, so its state (adapter_status) is OpenAlgo's to say.
+        if (upstream?.SessionOf(session) is { } shared && await shared.ForwardAsync(new PyDict().Set("action", "get_broker_info"), cancellationToken) is { } relayed)
+        {
+            SendRaw(session, relayed);
+            return;
+        }
         string? broker = session.Broker;
         if (broker is null)
         {
@@ -456,8 +462,14 @@ internal sealed partial class OpenAlgoProtocol(
             .Set("user_id", session.UserId!));
     }
 
-    private void SupportedBrokersReply(ClientSession session)
+    private async ValueTask SupportedBrokersReplyAsync(ClientSession session, CancellationToken cancellationToken)
     {
+        // Source=OpenAlgo with no VALID_BROKERS of our own: OpenAlgo's proxy has the list.
+        if (upstream is not null && supportedBrokers.Count == 0 && await upstream.SupportedBrokersAsync(cancellationToken) is { } relayed)
+        {
+            SendRaw(session, relayed);
+            return;
+        }
         var list = new PyList(supportedBrokers.Select(b => (PyValue)new PyStr(b)).ToList());
         Send(session, new PyDict()
             .Set("type", "supported_brokers")

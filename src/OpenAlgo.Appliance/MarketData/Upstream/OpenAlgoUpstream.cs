@@ -22,6 +22,8 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
     private readonly ConcurrentDictionary<int, UpstreamSession> _byScope = new();
     private readonly ConcurrentDictionary<long, UpstreamSession> _attached = new();
     private readonly TtlCache<UpstreamAuthResult> _refused;
+    private readonly TtlCache<byte[]> _brokerList;
+    private static readonly TimeSpan QuestionTimeout = TimeSpan.FromSeconds(5);
     private int _nextScope;
     private bool _stopped;
 
@@ -30,6 +32,7 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
         // OpenAlgo's own invalid_api_key_cache (512 keys, 5 min): a refused key is answered from here
         // instead of opening an upstream connection per attempt.
         _refused = new TtlCache<UpstreamAuthResult>(512, TimeSpan.FromSeconds(300), time ?? TimeProvider.System);
+        _brokerList = new TtlCache<byte[]>(1, TimeSpan.FromSeconds(300), time ?? TimeProvider.System);
         _uri = uri;
         _hub = hub;
         _loggers = loggers;
@@ -94,6 +97,26 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
         if (ReferenceEquals(previous, session)) Let(session); // already held once for this client
         else if (previous is not null) Let(previous);
         client.Scope = session.Scope;
+    }
+
+    /// <summary>
+    /// OpenAlgo's <c>get_supported_brokers</c> reply (its <c>VALID_BROKERS</c>), asked on a short
+    /// connection of its own — the question needs no key — and kept five minutes; null when OpenAlgo's proxy is down.
+    /// </summary>
+    public async Task<byte[]?> SupportedBrokersAsync(CancellationToken cancellationToken)
+    {
+        if (_brokerList.TryGet("", out var cached)) return cached;
+        try
+        {
+            await using var connection = await UpstreamConnection.ConnectAsync(_uri, static (_, _, _) => { }, QuestionTimeout, cancellationToken);
+            var reply = await connection.RequestAsync(new Protocol.PyDict().Set("action", "get_supported_brokers"), QuestionTimeout, cancellationToken);
+            if (reply.Type == "supported_brokers") _brokerList.Set("", reply.Raw);
+            return reply.Raw;
+        }
+        catch (Exception ex) when (ex is UpstreamDisconnectedException or System.Net.WebSockets.WebSocketException or IOException or OperationCanceledException or HttpRequestException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Gives back a hold taken by <see cref="AuthenticateAsync"/> or <see cref="Attach"/>.</summary>

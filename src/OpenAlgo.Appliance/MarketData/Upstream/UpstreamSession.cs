@@ -157,6 +157,26 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         }
     }
 
+    /// <summary>Asks the upstream a question whose answer the client gets verbatim; null when the upstream is down.</summary>
+    public async Task<byte[]?> ForwardAsync(PyDict request, CancellationToken cancellationToken)
+    {
+        var connection = Volatile.Read(ref _connection);
+        if (connection is null) return null;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return (await connection.RequestAsync(request, RequestTimeout, cancellationToken)).Raw;
+        }
+        catch (UpstreamDisconnectedException)
+        {
+            return null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>A client gave up <paramref name="modes"/> (bits) on <paramref name="key"/>; the upstream follows in the background.</summary>
     public void Release(SymbolKey key, byte modes)
     {

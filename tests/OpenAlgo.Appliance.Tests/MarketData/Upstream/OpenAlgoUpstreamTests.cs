@@ -25,6 +25,7 @@ public sealed class OpenAlgoUpstreamTests
         {
             o.Auth.Mode = "Upstream";
             o.MarketData.OpenAlgoUpstreamUrl = $"ws://127.0.0.1:{upstreamPort}";
+            o.MarketData.SupportedBrokers = ""; // the package does not read OpenAlgo's VALID_BROKERS
         }, source: "OpenAlgo");
 
     private static string Subscribe(string symbol, int mode) =>
@@ -43,6 +44,9 @@ public sealed class OpenAlgoUpstreamTests
         await using var direct = await WsTestClient.ConnectAsync(origin.InternalUri);
         string directAuth = await direct.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"testkey\"}");
         string directAck = await direct.AskAsync(Subscribe("TCS", 2));
+        string directInfo = await direct.AskAsync("{\"action\": \"get_broker_info\"}");
+        string directBrokers = await direct.AskAsync("{\"action\": \"get_supported_brokers\"}");
+        Assert.Contains("\"count\": 4", directBrokers);
         await direct.DisposeAsync();
         await Eventually.TrueAsync(() => origin.Hub.ClientCount == 0, "direct client gone");
 
@@ -57,11 +61,14 @@ public sealed class OpenAlgoUpstreamTests
             }
             Assert.Equal(1, origin.Hub.ClientCount);
             Assert.Equal(directAck, await clients[0].AskAsync(Subscribe("TCS", 2)));
+            Assert.Equal(directInfo, await clients[1].AskAsync("{\"action\": \"get_broker_info\"}"));
+            Assert.Equal(directBrokers, await clients[2].AskAsync("{\"action\": \"get_supported_brokers\"}"));
 
             await using var other = await WsTestClient.ConnectAsync(front.InternalUri);
             string otherAuth = await other.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"otherkey\"}");
             Assert.Contains("\"broker\": \"zerodha\", \"user_id\": \"otheruser\"", otherAuth);
-            Assert.Equal(2, origin.Hub.ClientCount);
+            // (the broker-list question used a short connection of its own, closed by now or soon)
+            await Eventually.TrueAsync(() => origin.Hub.ClientCount == 2, "one upstream session per key");
             Assert.Equal(2, front.Services.GetRequiredService<OpenAlgoUpstream>().SessionCount);
         }
         finally
