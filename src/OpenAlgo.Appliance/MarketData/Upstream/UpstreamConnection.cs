@@ -24,7 +24,7 @@ internal sealed class UpstreamDisconnectedException(string message, Exception? i
 /// One WebSocket to OpenAlgo's proxy. OpenAlgo handles a connection's messages strictly in order
 /// and answers each exactly once (§4.1, §5.3), so replies are matched to requests first-in,
 /// first-out; <c>market_data</c> and <c>order_update</c> are the only unsolicited messages and go
-/// to <see cref="Pushed"/> on the receive loop's thread.
+/// to the push callback on the receive loop's thread (ticks unparsed, with a null dict).
 /// </summary>
 internal sealed class UpstreamConnection : IAsyncDisposable
 {
@@ -34,11 +34,11 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     private readonly ConcurrentQueue<TaskCompletionSource<UpstreamReply>> _pending = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
-    private readonly Action<UpstreamConnection, ReadOnlyMemory<byte>, PyDict> _pushed;
+    private readonly Action<UpstreamConnection, ReadOnlyMemory<byte>, PyDict?> _pushed;
     private Task _receiving = Task.CompletedTask;
     private volatile string? _closeReason;
 
-    private UpstreamConnection(ClientWebSocket socket, Action<UpstreamConnection, ReadOnlyMemory<byte>, PyDict> pushed)
+    private UpstreamConnection(ClientWebSocket socket, Action<UpstreamConnection, ReadOnlyMemory<byte>, PyDict?> pushed)
     {
         _socket = socket;
         _pushed = pushed;
@@ -49,7 +49,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 
     public string CloseReason => _closeReason ?? "closed";
 
-    public static async Task<UpstreamConnection> ConnectAsync(Uri uri, Action<UpstreamConnection, ReadOnlyMemory<byte>, PyDict> pushed, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<UpstreamConnection> ConnectAsync(Uri uri, Action<UpstreamConnection, ReadOnlyMemory<byte>, PyDict?> pushed, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         // Answer OpenAlgo's 20 s pings (automatic) and notice a dead proxy ourselves within 40 s.
@@ -144,6 +144,12 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 
     private void Dispatch(ReadOnlyMemory<byte> message)
     {
+        // Ticks are most of the traffic: handed on unparsed (the receiver reads them in place).
+        if (message.Span.StartsWith(UpstreamTick.Prefix))
+        {
+            _pushed(this, message, null);
+            return;
+        }
         PyValue parsed;
         try
         {

@@ -427,8 +427,26 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         }
     }
 
-    private void OnPushed(UpstreamConnection connection, ReadOnlyMemory<byte> raw, PyDict message)
+    private void OnPushed(UpstreamConnection connection, ReadOnlyMemory<byte> raw, PyDict? message)
     {
+        if (message is null)
+        {
+            if (UpstreamTick.TryRead(raw.Span, out string symbol, out string exchange, out int tickMode, out Range data))
+            {
+                Interlocked.Increment(ref _ticks);
+                _hub.Publish(new SymbolKey(exchange, symbol, Scope), tickMode, raw.Span[data]);
+                return;
+            }
+            try
+            {
+                message = PyJsonReader.Parse(raw.Span) as PyDict;
+            }
+            catch (PyJsonException)
+            {
+                return;
+            }
+            if (message is null) return;
+        }
         if (message.Get("type") is PyStr { Value: "order_update" })
         {
             var targets = Volatile.Read(ref _orderSnapshot);
@@ -438,15 +456,16 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             foreach (var client in targets) client.Outbox.EnqueueControl(frame);
             return;
         }
-        if (message.Get("symbol") is not PyStr symbol || message.Get("exchange") is not PyStr exchange
-            || message.Get("mode") is not PyInt { IsSmall: true, Value: >= 1 and <= 3 } mode || message.Get("data") is not { } data)
+        if (message.Get("symbol") is not PyStr symbolValue || message.Get("exchange") is not PyStr exchangeValue
+            || message.Get("mode") is not PyInt { IsSmall: true, Value: >= 1 and <= 3 } mode || message.Get("data") is not { } dataValue)
         {
             return;
         }
+        // The slow path (NaN and the like): re-serialized the way json.dumps writes it.
         Interlocked.Increment(ref _ticks);
         _data.ResetWrittenCount();
-        PyJsonWriter.WriteValue(_data, data);
-        _hub.Publish(new SymbolKey(exchange.Value, symbol.Value, Scope), (int)mode.Value, _data.WrittenSpan);
+        PyJsonWriter.WriteValue(_data, dataValue);
+        _hub.Publish(new SymbolKey(exchangeValue.Value, symbolValue.Value, Scope), (int)mode.Value, _data.WrittenSpan);
     }
 
     private static void ReadEntries(UpstreamReply reply, UpstreamSubscribeResult result)

@@ -107,6 +107,11 @@ public sealed class OpenAlgoUpstreamTests
         Assert.Equal("{\"type\": \"market_data\", \"symbol\": \"RELIANCE\", \"exchange\": \"NSE\", \"mode\": 3, \"data\": {\"ltp\": 2950.5, \"depth\": {\"buy\": [], \"sell\": []}}, \"broker\": \"fakebroker\"}", first);
         Assert.Contains("\"mode\": 1, \"data\": {\"ltp\": 2950.5,", await ltp.ReceiveAsync());
         Assert.Contains("\"mode\": 2, \"data\": {\"ltp\": 2950.5,", await quote.ReceiveAsync());
+        // What a broker adapter may publish and Python writes back as NaN takes the slow path, same bytes.
+        bus.Publish("NSE_RELIANCE_DEPTH", "{\"ltp\": NaN, \"oi\": 12345678901234567890}");
+        Assert.Equal("{\"type\": \"market_data\", \"symbol\": \"RELIANCE\", \"exchange\": \"NSE\", \"mode\": 3, \"data\": {\"ltp\": NaN, \"oi\": 12345678901234567890}, \"broker\": \"fakebroker\"}", await depth.ReceiveAsync());
+        Assert.Contains("\"mode\": 1, \"data\": {\"ltp\": NaN,", await ltp.ReceiveAsync());
+        Assert.Contains("\"mode\": 2, \"data\": {\"ltp\": NaN,", await quote.ReceiveAsync());
 
         // The Depth holder leaves: the upstream is downgraded to Quote, then to LTP, then dropped.
         await depth.AskAsync(Unsubscribe("RELIANCE", 3));
