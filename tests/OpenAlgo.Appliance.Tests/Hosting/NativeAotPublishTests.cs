@@ -40,12 +40,14 @@ public sealed class NativeAotPublishTests
             string deb = Path.Combine(artifacts, "openalgo-appliance_0.0.0~test_amd64.deb");
             var (_, contents) = Processes.Run("dpkg-deb", root, "-c", deb);
             foreach (var path in new[] { "./usr/bin/openalgo-appliance", "./lib/systemd/system/openalgo-appliance.service", "./lib/systemd/system/openalgo-appliance-https.socket",
-                "./usr/lib/sysusers.d/openalgo-appliance.conf", "./etc/openalgo-appliance/appsettings.Production.json", "./usr/share/man/man1/openalgo-appliance.1.gz" })
+                "./usr/lib/sysusers.d/openalgo-appliance.conf", "./etc/openalgo-appliance/appsettings.Production.json", "./usr/share/man/man1/openalgo-appliance.1.gz",
+                "./usr/share/doc/openalgo-appliance/migrate-from-nginx.md.gz" })
             {
                 Assert.Contains(path, contents);
             }
             var (_, info) = Processes.Run("dpkg-deb", root, "-I", deb);
             Assert.Contains("libssl3 | libssl3t64", info);
+            Assert.Contains("libsqlite3-0, libargon2-1 | libargon2-1t64", info);
             Assert.Contains("conffiles", info);
 
             // The single-file release: tarball + checksum that verifies.
@@ -56,6 +58,7 @@ public sealed class NativeAotPublishTests
             var (_, listing) = Processes.Run("tar", artifacts, "-tzf", "openalgo-appliance-0.0.0-test-linux-x64.tar.gz");
             Assert.Contains("openalgo-appliance-0.0.0-test-linux-x64/openalgo-appliance", listing);
             Assert.Contains("openalgo-appliance-0.0.0-test-linux-x64/INSTALL", listing);
+            Assert.Contains("openalgo-appliance-0.0.0-test-linux-x64/docs/migrate-from-nginx.md", listing);
             Assert.Contains("openalgo-appliance-0.0.0-test-linux-x64/systemd/openalgo-appliance.service", listing);
 
             // install/uninstall, staged under a root directory.
