@@ -155,6 +155,9 @@ internal sealed partial class OpenAlgoProtocol(
             {
                 Log.UpstreamUnavailable(logger, session.Id, result.Message);
                 SendError(session, ProtocolErrors.ServerError, result.Message);
+                // Without OpenAlgo's proxy there is nothing to serve: closing (1013, try again later)
+                // puts the SDK into its reconnect loop, as a refused connection to OpenAlgo would have.
+                if (!session.IsAuthenticated) session.Close(WebSocketCloseCodes.TryAgainLater, "market data upstream unavailable");
             }
             else
             {

@@ -17,7 +17,11 @@ namespace OpenAlgo.Appliance.MarketData.Upstream;
 internal sealed partial class UpstreamSession : IAsyncDisposable
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan FirstAttemptWait = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a client's <c>authenticate</c> waits for an upstream that is (re)starting: OpenAlgo's
+    /// proxy comes back within seconds of a restart, and the SDK gives up on an answer after 5 s.
+    /// </summary>
+    private static readonly TimeSpan ConnectWait = TimeSpan.FromSeconds(4);
     /// <summary>OpenAlgo may create a broker adapter and log in to the broker while answering: be patient.</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
     private const int SymbolsPerRequest = 500;
@@ -491,18 +495,24 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
 
     private async Task<UpstreamConnection?> WaitConnectedAsync(CancellationToken cancellationToken)
     {
-        var attempt = Volatile.Read(ref _attempt).Task;
-        var connection = Volatile.Read(ref _connection);
-        if (connection is not null) return connection;
-        try
+        long deadline = Environment.TickCount64 + (long)ConnectWait.TotalMilliseconds;
+        while (true)
         {
-            // The next connection attempt decides; a client is not kept waiting through a long backoff.
-            await attempt.WaitAsync(FirstAttemptWait, cancellationToken);
+            var attempt = Volatile.Read(ref _attempt).Task;
+            var connection = Volatile.Read(ref _connection);
+            if (connection is not null) return connection;
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0 || _closed.IsCancellationRequested) return null;
+            try
+            {
+                // Each connection attempt (they back off from 0.5 s) decides anew until the deadline.
+                await attempt.WaitAsync(TimeSpan.FromMilliseconds(left), cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                return Volatile.Read(ref _connection);
+            }
         }
-        catch (TimeoutException)
-        {
-        }
-        return Volatile.Read(ref _connection);
     }
 
     private void SignalAttempt()

@@ -147,7 +147,8 @@ public sealed class OpenAlgoUpstreamTests
         await using var early = await WsTestClient.ConnectAsync(front.InternalUri);
         string unavailable = await early.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"testkey\"}");
         Assert.StartsWith("{\"status\": \"error\", \"code\": \"SERVER_ERROR\", \"message\": \"Market data upstream (OpenAlgo's proxy at ws://127.0.0.1:", unavailable);
-        Assert.Equal("{\"status\": \"error\", \"code\": \"NOT_AUTHENTICATED\", \"message\": \"You must authenticate first\"}", await early.AskAsync(Subscribe("INFY", 1)));
+        // Closed with 1013 so the SDK reconnects (with backoff) as it would after a refused connection.
+        Assert.Equal((1013, "market data upstream unavailable"), await early.ReceiveCloseAsync());
 
         await using var origin = await StartOriginAsync(port);
         await using var client = await WsTestClient.ConnectAsync(front.PublicUri);
@@ -180,6 +181,19 @@ public sealed class OpenAlgoUpstreamTests
         Assert.Equal("{\"status\": \"error\", \"code\": \"BROKER_ERROR\", \"message\": \"Broker adapter not found\"}", await client.AskAsync(Subscribe("INFY", 1)));
         Assert.Equal(1, origin.Hub.ClientCount); // the key's session stays, as OpenAlgo keeps the connection
         Assert.True(Assert.Single(front.Hub.Sessions).IsAuthenticated);
+    }
+
+    [Fact]
+    public async Task Authenticate_waits_for_an_upstream_that_is_still_starting()
+    {
+        int port = TestAppliance.FreeTcpPort();
+        await using var front = await StartFrontAsync(port);
+        await using var client = await WsTestClient.ConnectAsync(front.InternalUri);
+        var reply = client.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"testkey\"}");
+        await Task.Delay(300); // OpenAlgo restarting: its proxy is not listening yet
+        Assert.False(reply.IsCompleted);
+        await using var origin = await StartOriginAsync(port);
+        Assert.StartsWith("{\"type\": \"auth\", \"status\": \"success\"", await reply);
     }
 
     [Fact]
