@@ -10,10 +10,10 @@ namespace OpenAlgo.Appliance.Auth.Database;
 /// <c>api_keys</c> row with <c>API_KEY_PEPPER</c> appended; the broker comes from <c>auth</c> unless
 /// revoked. The caches and TTLs are OpenAlgo's (verified 1024/10 h, invalid 512/5 min, broker
 /// 1024/50 min), keyed by the key's SHA-256. Unlike OpenAlgo, Argon2 never runs on a connection's
-/// loop: it runs on the thread pool, at most two at a time (64 MiB each), and concurrent checks of
-/// one key share a single verification.
+/// loop nor on the thread pool: it runs on two dedicated threads (<see cref="VerificationThreads"/>,
+/// 64 MiB each at most), and concurrent checks of one key share a single verification.
 /// </summary>
-internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticator
+internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticator, IDisposable
 {
     private readonly string _path;
     private readonly string _pepper;
@@ -22,8 +22,9 @@ internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticat
     private readonly TtlCache<bool> _invalid;
     private readonly TtlCache<string> _brokers;
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _inFlight = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _argonSlots = new(2, 2);
+    private readonly VerificationThreads _threads = new(2, "argon2");
     private long _verifications;
+    private long _onPoolThreads;
 
     public OpenAlgoDatabaseAuthenticator(string path, string pepper, TimeProvider time, ILogger<OpenAlgoDatabaseAuthenticator> logger)
     {
@@ -38,6 +39,9 @@ internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticat
     /// <summary>Argon2 verifications run so far (each compares one key with one stored hash).</summary>
     public long Verifications => Interlocked.Read(ref _verifications);
 
+    /// <summary>Verifications that ran on a thread-pool thread — none should (see <see cref="VerificationThreads"/>).</summary>
+    public long VerificationsOnPoolThreads => Interlocked.Read(ref _onPoolThreads);
+
     public async ValueTask<ApiKeyCheck> CheckAsync(string apiKey, CancellationToken cancellationToken)
     {
         string id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
@@ -46,7 +50,7 @@ internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticat
         {
             if (!_verified.TryGet(id, out string? userId))
             {
-                var verification = _inFlight.GetOrAdd(id, _ => new Lazy<Task<string?>>(() => Task.Run(() => FindUser(apiKey))));
+                var verification = _inFlight.GetOrAdd(id, _ => new Lazy<Task<string?>>(() => _threads.Run(() => FindUser(apiKey))));
                 try
                 {
                     userId = await verification.Value.WaitAsync(cancellationToken);
@@ -65,7 +69,7 @@ internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticat
 
             if (!_brokers.TryGet(id, out string? broker))
             {
-                broker = await Task.Run(() => FindBroker(userId!), cancellationToken);
+                broker = await _threads.Run(() => FindBroker(userId!)).WaitAsync(cancellationToken);
                 if (broker is null) return new ApiKeyCheck(ApiKeyCheckStatus.NoBroker, userId, null);
                 _brokers.Set(id, broker);
             }
@@ -108,16 +112,9 @@ internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticat
         foreach (var (userId, hash) in rows)
         {
             if (userId is null || hash is null) continue;
-            _argonSlots.Wait();
-            try
-            {
-                Interlocked.Increment(ref _verifications);
-                if (Argon2Verifier.Verify(hash, secret)) return userId;
-            }
-            finally
-            {
-                _argonSlots.Release();
-            }
+            Interlocked.Increment(ref _verifications);
+            if (Thread.CurrentThread.IsThreadPoolThread) Interlocked.Increment(ref _onPoolThreads);
+            if (Argon2Verifier.Verify(hash, secret)) return userId;
         }
         return null;
     }
@@ -130,6 +127,8 @@ internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticat
         bool isRevoked = revoked is not null && revoked != "0" && !revoked.Equals("false", StringComparison.OrdinalIgnoreCase);
         return isRevoked || string.IsNullOrEmpty(broker) ? null : broker;
     }
+
+    public void Dispose() => _threads.Dispose();
 
     private static partial class Log
     {
