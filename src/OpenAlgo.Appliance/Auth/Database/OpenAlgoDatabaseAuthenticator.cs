@@ -23,6 +23,8 @@ internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticat
     private readonly TtlCache<string> _brokers;
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _inFlight = new(StringComparer.Ordinal);
     private readonly VerificationThreads _threads = new(2, "argon2");
+    // Broker lookups are one quick query: they must not queue behind other keys' Argon2 scans.
+    private readonly VerificationThreads _lookups = new(1, "openalgo-db");
     private long _verifications;
     private long _onPoolThreads;
 
@@ -69,7 +71,7 @@ internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticat
 
             if (!_brokers.TryGet(id, out string? broker))
             {
-                broker = await _threads.Run(() => FindBroker(userId!)).WaitAsync(cancellationToken);
+                broker = await _lookups.Run(() => FindBroker(userId!)).WaitAsync(cancellationToken);
                 if (broker is null) return new ApiKeyCheck(ApiKeyCheckStatus.NoBroker, userId, null);
                 _brokers.Set(id, broker);
             }
@@ -128,7 +130,11 @@ internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticat
         return isRevoked || string.IsNullOrEmpty(broker) ? null : broker;
     }
 
-    public void Dispose() => _threads.Dispose();
+    public void Dispose()
+    {
+        _threads.Dispose();
+        _lookups.Dispose();
+    }
 
     private static partial class Log
     {
