@@ -31,6 +31,29 @@ public sealed class Common : IDisposable
 
     public int? ServerPid { get; set; }
 
+    /// <summary>--also-pid NAME=PID: further processes whose CPU and RSS are reported over the window (e.g. a relay's origin).</summary>
+    public IReadOnlyList<(string Name, int Pid)> AlsoPids { get; init; } = [];
+
+    /// <summary>--count-port NAME=PORT: ESTABLISHED connections accepted on PORT, counted at the end of the window.</summary>
+    public IReadOnlyList<(string Name, int Port)> CountPorts { get; init; } = [];
+
+    /// <summary>Parses repeatable NAME=NUMBER options.</summary>
+    public static List<(string Name, int Value)> NamedInts(IEnumerable<string> values, string option)
+    {
+        var list = new List<(string, int)>();
+        foreach (string v in values)
+        {
+            int eq = v.IndexOf('=');
+            if (eq <= 0 || !int.TryParse(v.AsSpan(eq + 1), NumberStyles.Integer, CultureInfo.InvariantCulture, out int n)
+                || !v[..eq].All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_'))
+            {
+                throw new UsageException($"--{option} wants NAME=NUMBER (NAME of letters, digits, _), not '{v}'");
+            }
+            list.Add((v[..eq], n));
+        }
+        return list;
+    }
+
     public ServerLauncher? Launcher { get; set; }
 
     public string Transport => Url.Scheme == "wss" ? "wss" : "ws";

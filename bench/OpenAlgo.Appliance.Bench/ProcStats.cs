@@ -174,6 +174,76 @@ public static partial class ProcStats
         }
     }
 
+    /// <summary>
+    /// Busy CPU seconds of the whole machine (all cores) from the first line of /proc/stat:
+    /// user + nice + system + irq + softirq + steal. Minus the measured processes over the same
+    /// interval this is the foreign load that disturbed a run.
+    /// </summary>
+    public static double? MachineBusySeconds()
+    {
+        string? text = TryRead("/proc/stat");
+        if (text is null || !text.StartsWith("cpu ", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        string[] f = text[..text.IndexOf('\n', StringComparison.Ordinal)].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // f[0] = "cpu", then user nice system idle iowait irq softirq steal ...
+        if (f.Length < 9)
+        {
+            return null;
+        }
+        long busy = 0;
+        foreach (int i in new[] { 1, 2, 3, 6, 7, 8 })
+        {
+            if (!long.TryParse(f[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out long v))
+            {
+                return null;
+            }
+            busy += v;
+        }
+        return busy / (double)ClockTicksPerSecond;
+    }
+
+    /// <summary>1-minute load average (/proc/loadavg).</summary>
+    public static double? LoadAverage1()
+    {
+        string? text = TryRead("/proc/loadavg");
+        return text is not null && double.TryParse(text.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : null;
+    }
+
+    /// <summary>
+    /// ESTABLISHED TCP connections whose local port is <paramref name="port"/> (/proc/net/tcp and tcp6
+    /// of this network namespace), i.e. the connections a server listening on that port has accepted.
+    /// </summary>
+    public static int? EstablishedOnLocalPort(int port)
+    {
+        int count = 0;
+        bool any = false;
+        foreach (string path in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            string? text = TryRead(path);
+            if (text is null)
+            {
+                continue;
+            }
+            any = true;
+            foreach (string line in text.Split('\n').Skip(1))
+            {
+                string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length < 4 || f[3] != "01")
+                {
+                    continue;
+                }
+                int colon = f[1].LastIndexOf(':');
+                if (colon > 0 && int.TryParse(f[1].AsSpan(colon + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int local) && local == port)
+                {
+                    count++;
+                }
+            }
+        }
+        return any ? count : null;
+    }
+
     /// <summary>Snapshot of server + harness CPU counters at one instant.</summary>
     public readonly record struct CpuSample(long Timestamp, double? ServerCpu, double? SelfCpu, double? FeederCpu, long AllocatedBytes, int Gen0, int Gen2)
     {

@@ -17,6 +17,10 @@ common options:
   --symbol-prefix P         symbols are P0..P(U-1)  [SYM]
   --zmq ENDPOINT            server SUB endpoint the feeder connects to  [tcp://127.0.0.1:15555]
   --server-pid PID          measure this server process (/proc/PID)
+  --also-pid NAME=PID       throughput/fanout: also report CPU %, CPU µs per delivered msg and RSS of
+                            this process as NAME_* (repeatable; e.g. the origin behind a relaying server)
+  --count-port NAME=PORT    throughput/fanout: ESTABLISHED connections accepted on local PORT at the end
+                            of the window, as NAME_conns (repeatable; e.g. the origin's listener)
   --server-binary PATH      start the server with the bench environment (and stop it at the end)
   --server-env KEY=VALUE    extra environment for --server-binary (repeatable)
   --https-listen ADDR       [127.0.0.1:18443]     --internal-listen ADDR   [127.0.0.1:18765]
@@ -55,7 +59,7 @@ if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
 
 var valueOptions = new HashSet<string>(StringComparer.Ordinal)
 {
-    "url", "api-key", "exchange", "symbol-prefix", "zmq", "server-pid", "server-binary", "server-env",
+    "url", "api-key", "exchange", "symbol-prefix", "zmq", "server-pid", "server-binary", "server-env", "also-pid", "count-port",
     "https-listen", "internal-listen", "server-log", "connect-concurrency", "connect-timeout", "max-seconds",
     "json", "label", "clients", "symbols", "universe", "rate", "duration", "warmup", "drain", "mode", "depth",
     "subscribe-batch", "recv-buffer", "read-buffer", "client", "batch-ms", "probe-timeout", "settle", "hold", "state-dir", "logs-dir",
@@ -132,6 +136,8 @@ try
             var other => throw new UsageException($"--client must be raw or clientws, not '{other}'"),
         },
         ServerPid = a.IntOrNull("server-pid"),
+        AlsoPids = Common.NamedInts(a.All("also-pid"), "also-pid"),
+        CountPorts = Common.NamedInts(a.All("count-port"), "count-port"),
     };
 }
 catch (Exception e) when (e is UsageException or UriFormatException)

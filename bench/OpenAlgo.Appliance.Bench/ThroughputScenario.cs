@@ -149,9 +149,16 @@ public static class ThroughputScenario
 
         await Common.SleepUntilAsync(feeder.WindowStart, ct).ConfigureAwait(false);
         var s0 = ProcStats.CpuSample.Take(c.ServerPid);
+        var also0 = c.AlsoPids.Select(p => ProcStats.CpuSeconds(p.Pid)).ToArray();
+        double? machine0 = ProcStats.MachineBusySeconds();
         await Common.SleepUntilAsync(feeder.WindowEnd, ct).ConfigureAwait(false);
         var s1 = ProcStats.CpuSample.Take(c.ServerPid);
+        var also1 = c.AlsoPids.Select(p => ProcStats.CpuSeconds(p.Pid)).ToArray();
+        double? machine1 = ProcStats.MachineBusySeconds();
+        var connsAtEnd = c.CountPorts.Select(p => ProcStats.EstablishedOnLocalPort(p.Port)).ToArray();
+        double? loadAtEnd = ProcStats.LoadAverage1();
         var memoryAtEnd = c.ServerMemory();
+        var alsoRss = c.AlsoPids.Select(p => ProcStats.StatusValue(p.Pid, "VmRSS")).ToArray();
 
         await feeder.Finished.Task.WaitAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
         long expected = feeder.ExpectedInWindow;
@@ -216,6 +223,31 @@ public static class ThroughputScenario
                 result.Add("clients_cpu_us_per_msg", delivered == 0 ? null : (cpu - (f1 - f0)) * 1e6 / delivered, "clients CPU µs/msg", "0.00");
             }
         }
+        for (int i = 0; i < c.AlsoPids.Count; i++)
+        {
+            string name = c.AlsoPids[i].Name;
+            if (also0[i] is double a0 && also1[i] is double a1)
+            {
+                result.Add($"{name}_cpu_pct", 100 * (a1 - a0) / wall, $"{name} CPU %", "0.0");
+                result.Add($"{name}_cpu_us_per_msg", delivered == 0 ? null : (a1 - a0) * 1e6 / delivered, $"{name} CPU µs/msg", "0.00");
+            }
+            result.Add($"{name}_rss_mb", alsoRss[i] / 1024.0, $"{name} RSS MB", "0.0", inTable: false);
+        }
+        for (int i = 0; i < c.CountPorts.Count; i++)
+        {
+            result.Add($"{c.CountPorts[i].Name}_conns", connsAtEnd[i], $"{c.CountPorts[i].Name} conns", "0");
+        }
+        if (machine0 is double m0 && machine1 is double m1)
+        {
+            // Everything busy on the machine that is neither the server, the --also-pid processes nor this harness.
+            double ours = (s1.ServerCpu - s0.ServerCpu ?? 0) + (s1.SelfCpu - s0.SelfCpu ?? 0);
+            for (int i = 0; i < c.AlsoPids.Count; i++)
+            {
+                ours += also1[i] - also0[i] ?? 0;
+            }
+            result.Add("foreign_cpu_pct", 100 * Math.Max(0, m1 - m0 - ours) / wall, "foreign CPU %", "0.0");
+        }
+        result.Add("loadavg_1m", loadAtEnd, "load avg 1m", "0.00", inTable: false);
         result.Add("load_alloc_bytes_per_msg", delivered == 0 ? null : (double)(s1.AllocatedBytes - s0.AllocatedBytes) / delivered, "load alloc B/msg", "0.0", inTable: false);
         result.Add("load_gen0_gcs", s1.Gen0 - s0.Gen0, "load gen0 GCs", "0", inTable: false);
         foreach (var m in memoryAtEnd)
