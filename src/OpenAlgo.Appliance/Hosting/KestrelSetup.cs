@@ -61,9 +61,15 @@ internal static class KestrelSetup
             });
             // A validation handshake has nothing to say afterwards: close it instead of parsing HTTP.
             listen.Use(next => connection =>
-                connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ITlsApplicationProtocolFeature>()?.ApplicationProtocol.Span.SequenceEqual("acme-tls/1"u8) == true
-                    ? Task.CompletedTask
-                    : next(connection));
+            {
+                if (connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ITlsApplicationProtocolFeature>()?.ApplicationProtocol.Span.SequenceEqual("acme-tls/1"u8) == true)
+                {
+                    return Task.CompletedTask;
+                }
+                // Full 16 KiB TLS records for large responses (see FullRecordWriter).
+                connection.Transport = new FullRecordWriter.Transport(connection.Transport);
+                return next(connection);
+            });
             registry.Add(ListenerKind.Https, listen);
         });
 
