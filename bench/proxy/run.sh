@@ -182,7 +182,8 @@ start_frontend() { # start_frontend <name> <upstream socket for the appliance>; 
     "Proxy": { "Upstream": "unix:$upstream" },
     "StateDirectory": "$WORK/state", "LogsDirectory": "$WORK/logs", "LogLevel": "Warning" } }
 JSON
-            env ${APPLIANCE_ENV:-} "$APPLIANCE" run --config "$WORK/appliance.json" >"$WORK/appliance.log" 2>&1 &
+            # From $WORK: run from the repository it would also layer the repo's appsettings.Production.json.
+            (cd "$WORK" && exec env ${APPLIANCE_ENV:-} "$APPLIANCE" run --config "$WORK/appliance.json" >"$WORK/appliance.log" 2>&1) &
             FRONT_PID=$! ;;
         nginx-install.sh)
             FRONT_PORT=$PORT_NGINX
