@@ -27,6 +27,13 @@ internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticat
     private readonly VerificationThreads _lookups = new(1, "openalgo-db");
     private long _verifications;
     private long _onPoolThreads;
+    private long _lastSaturatedLog = -10_000;
+
+    /// <summary>
+    /// Distinct keys waiting for or in verification. Past it a new key is answered "try again" at
+    /// once: a flood of guessed keys would otherwise queue minutes of Argon2 and keep both cores busy.
+    /// </summary>
+    public int MaxPendingVerifications { get; init; } = 64;
 
     public OpenAlgoDatabaseAuthenticator(string path, string pepper, TimeProvider time, ILogger<OpenAlgoDatabaseAuthenticator> logger)
     {
@@ -52,6 +59,16 @@ internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticat
         {
             if (!_verified.TryGet(id, out string? userId))
             {
+                if (!_inFlight.ContainsKey(id) && _inFlight.Count >= MaxPendingVerifications)
+                {
+                    long now = Environment.TickCount64;
+                    if (now - Interlocked.Read(ref _lastSaturatedLog) > 10_000)
+                    {
+                        Interlocked.Exchange(ref _lastSaturatedLog, now);
+                        Log.Saturated(_logger, MaxPendingVerifications);
+                    }
+                    return new ApiKeyCheck(ApiKeyCheckStatus.Unavailable, null, null);
+                }
                 var verification = _inFlight.GetOrAdd(id, _ => new Lazy<Task<string?>>(() => _threads.Run(() => FindUser(apiKey))));
                 try
                 {
@@ -140,6 +157,9 @@ internal sealed partial class OpenAlgoDatabaseAuthenticator : IApiKeyAuthenticat
     {
         [LoggerMessage(1501, LogLevel.Error, "API keys cannot be checked: OpenAlgo's database {Path}: {Reason}")]
         public static partial void Unavailable(ILogger logger, string path, string reason);
+
+        [LoggerMessage(1503, LogLevel.Warning, "API key verification saturated: {Limit} keys already waiting for Argon2; a new key was told to try again (a flood of guessed keys?)")]
+        public static partial void Saturated(ILogger logger, int limit);
 
         [LoggerMessage(1502, LogLevel.Information, "Cache invalidation for user {UserId}: API key, broker and negative caches cleared")]
         public static partial void Invalidated(ILogger logger, string userId);

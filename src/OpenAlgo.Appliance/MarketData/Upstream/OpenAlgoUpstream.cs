@@ -24,11 +24,24 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
     private readonly TtlCache<UpstreamAuthResult> _refused;
     private readonly TtlCache<byte[]> _brokerList;
     private static readonly TimeSpan QuestionTimeout = TimeSpan.FromSeconds(5);
+    private readonly SemaphoreSlim _newKeyChecks;
     private int _nextScope;
     private bool _stopped;
 
-    public OpenAlgoUpstream(Uri uri, MarketDataHub hub, ILoggerFactory loggers, TimeProvider? time = null)
+    /// <summary>
+    /// OpenAlgo checks an unknown key with Argon2 against every stored key on its event loop
+    /// (≈ 0.1–0.3 s during which its proxy serves nobody). Keys it has not accepted yet are therefore
+    /// sent at most this many at a time; known keys never wait.
+    /// </summary>
+    public int MaxNewKeyChecks { get; }
+
+    /// <summary>How long a new key waits for its turn before the client is told to try again.</summary>
+    public TimeSpan NewKeyWait { get; init; } = TimeSpan.FromSeconds(8);
+
+    public OpenAlgoUpstream(Uri uri, MarketDataHub hub, ILoggerFactory loggers, TimeProvider? time = null, int maxNewKeyChecks = 2)
     {
+        MaxNewKeyChecks = maxNewKeyChecks;
+        _newKeyChecks = new SemaphoreSlim(maxNewKeyChecks, maxNewKeyChecks);
         // OpenAlgo's own invalid_api_key_cache (512 keys, 5 min): a refused key is answered from here
         // instead of opening an upstream connection per attempt.
         _refused = new TtlCache<UpstreamAuthResult>(512, TimeSpan.FromSeconds(300), time ?? TimeProvider.System);
@@ -70,9 +83,22 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
         var session = Hold(apiKey);
         if (session is null) return (UpstreamAuthResult.Unavailable(_uri, "shutting down"), null);
         UpstreamAuthResult result;
+        bool newKey = !session.EverAccepted;
         try
         {
-            result = await session.AuthenticateAsync(cancellationToken);
+            if (newKey && !await _newKeyChecks.WaitAsync(NewKeyWait, cancellationToken))
+            {
+                Let(session);
+                return (UpstreamAuthResult.Busy(_uri), null);
+            }
+            try
+            {
+                result = await session.AuthenticateAsync(cancellationToken);
+            }
+            finally
+            {
+                if (newKey) _newKeyChecks.Release();
+            }
         }
         catch
         {

@@ -37,6 +37,9 @@ internal sealed record UpstreamAuthResult(UpstreamAuthOutcome Outcome, byte[]? R
         return new(UpstreamAuthOutcome.Rejected, reply.Raw, null, null, message);
     }
 
+    public static UpstreamAuthResult Busy(Uri uri) =>
+        new(UpstreamAuthOutcome.Unavailable, null, null, null, $"Too many new API keys are being checked by OpenAlgo's proxy at {uri} right now; try again shortly");
+
     public static UpstreamAuthResult Unavailable(Uri uri, string problem) =>
         new(UpstreamAuthOutcome.Unavailable, null, null, null, $"Market data upstream (OpenAlgo's proxy at {uri}) is unavailable: {problem}");
 }

@@ -68,6 +68,9 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     internal string KeyId { get; init; } = "";
 
     public bool IsConnected => Volatile.Read(ref _connection) is not null;
+
+    /// <summary>OpenAlgo has accepted this key at least once (it is not a stranger's guess).</summary>
+    public bool EverAccepted => _everAccepted;
     public long Ticks => Interlocked.Read(ref _ticks);
     /// <summary>Successful (re)connections so far.</summary>
     public long Connects => Interlocked.Read(ref _connects);

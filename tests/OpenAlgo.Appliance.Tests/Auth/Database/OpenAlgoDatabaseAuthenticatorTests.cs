@@ -144,6 +144,22 @@ public sealed class OpenAlgoDatabaseAuthenticatorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_flood_of_new_keys_past_the_queue_limit_is_told_to_try_again_at_once()
+    {
+        _database.Seed([(KeyA, "rajandran", "zerodha", false)], OpenAlgoDatabase.OpenAlgoDefaults);
+        using var authenticator = new OpenAlgoDatabaseAuthenticator(_database.Path_, OpenAlgoDatabase.Pepper, TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<OpenAlgoDatabaseAuthenticator>.Instance) { MaxPendingVerifications = 2 };
+        var checks = Enumerable.Range(0, 5).Select(i => authenticator.CheckAsync($"guess-{i}", default).AsTask()).ToList();
+        var results = await Task.WhenAll(checks);
+        Assert.Equal(2, results.Count(r => r.Status == ApiKeyCheckStatus.InvalidKey));
+        Assert.Equal(3, results.Count(r => r.Status == ApiKeyCheckStatus.Unavailable));
+        Assert.Equal(2, authenticator.Verifications); // the refused ones cost nothing
+        // Nothing was cached for them: once the queue drains they are checked normally.
+        Assert.Equal(ApiKeyCheckStatus.InvalidKey, (await authenticator.CheckAsync("guess-4", default)).Status);
+        Assert.Equal(ApiKeyCheckStatus.Valid, (await authenticator.CheckAsync(KeyA, default)).Status);
+    }
+
+    [Fact]
     public async Task A_file_that_is_not_OpenAlgo_s_database_stops_startup_naming_the_key()
     {
         File.WriteAllText(_database.Path_, "not a database");

@@ -197,6 +197,48 @@ public sealed class OpenAlgoUpstreamTests
     }
 
     [Fact]
+    public async Task Keys_OpenAlgo_has_not_accepted_yet_are_checked_upstream_a_few_at_a_time()
+    {
+        // The origin checks keys like OpenAlgo: Argon2 at OpenAlgo's cost against every stored key.
+        using var database = new OpenAlgoDatabase();
+        database.Seed([("good-key", "rajandran", "zerodha", false)], OpenAlgoDatabase.OpenAlgoDefaults);
+        int port = TestAppliance.FreeTcpPort();
+        await using var origin = await StartOriginAsync(port, o =>
+        {
+            o.Auth.Mode = "OpenAlgoDatabase";
+            o.Auth.DatabasePath = database.Path_;
+            o.Auth.ApiKeyPepper = OpenAlgoDatabase.Pepper;
+        });
+        await using var front = await TestAppliance.StartAsync(o =>
+        {
+            o.Auth.Mode = "Upstream";
+            o.MarketData.OpenAlgoUpstreamUrl = $"ws://127.0.0.1:{port}";
+        }, source: "OpenAlgo", services: s => s.AddSingleton(sp => new OpenAlgoUpstream(new Uri($"ws://127.0.0.1:{port}"),
+            sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<ILoggerFactory>(), maxNewKeyChecks: 1) { NewKeyWait = TimeSpan.Zero }));
+
+        var guessers = new List<WsTestClient>();
+        try
+        {
+            for (int i = 0; i < 3; i++) guessers.Add(await WsTestClient.ConnectAsync(front.InternalUri));
+            var replies = await Task.WhenAll(guessers.Select((c, i) => c.AskAsync($"{{\"action\": \"authenticate\", \"api_key\": \"guess-{i}\"}}")));
+            Assert.Single(replies, r => r == "{\"status\": \"error\", \"code\": \"AUTHENTICATION_ERROR\", \"message\": \"Invalid API key\"}");
+            Assert.Equal(2, replies.Count(r => r.StartsWith("{\"status\": \"error\", \"code\": \"SERVER_ERROR\", \"message\": \"Too many new API keys", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            foreach (var c in guessers) await c.DisposeAsync();
+        }
+        // A key OpenAlgo has accepted is never held back.
+        await using var first = await WsTestClient.ConnectAsync(front.InternalUri);
+        await first.AuthenticateAsync("good-key");
+        await using var busy = await WsTestClient.ConnectAsync(front.InternalUri);
+        var guess = busy.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"guess-9\"}");
+        await using var second = await WsTestClient.ConnectAsync(front.InternalUri);
+        await second.AuthenticateAsync("good-key");
+        await guess;
+    }
+
+    [Fact]
     public async Task A_refused_key_is_answered_from_a_five_minute_cache_without_another_upstream_connection()
     {
         int port = TestAppliance.FreeTcpPort();
