@@ -35,6 +35,9 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
     /// </summary>
     public int MaxNewKeyChecks { get; }
 
+    /// <summary>Silence after which a session checks that OpenAlgo still has the user's broker adapter.</summary>
+    public TimeSpan AdapterCheckInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a new key waits for its turn before the client is told to try again.</summary>
     public TimeSpan NewKeyWait { get; init; } = TimeSpan.FromSeconds(8);
 
@@ -172,7 +175,7 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
                 existing.Holders++;
                 return existing;
             }
-            var session = new UpstreamSession(++_nextScope, apiKey, _uri, _hub, _loggers.CreateLogger<UpstreamSession>()) { Holders = 1, KeyId = id };
+            var session = new UpstreamSession(++_nextScope, apiKey, _uri, _hub, _loggers.CreateLogger<UpstreamSession>()) { Holders = 1, KeyId = id, AdapterCheckInterval = AdapterCheckInterval };
             _byKey[id] = session;
             _byScope[session.Scope] = session;
             session.StateChanged += message => Changed?.Invoke(message);

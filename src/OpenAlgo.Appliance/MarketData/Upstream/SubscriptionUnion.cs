@@ -16,6 +16,9 @@ internal sealed class SubscriptionUnion
 
     public int Count => _holdings.Count;
 
+    /// <summary>Some local client holds some symbol.</summary>
+    public bool AnyWanted => _holdings.Values.Any(h => h.Wanted > 0);
+
     /// <summary>The mode subscribed upstream (0 = none).</summary>
     public int Upstream(SymbolKey key) => _holdings.TryGetValue(key, out var h) ? h.Upstream : 0;
 

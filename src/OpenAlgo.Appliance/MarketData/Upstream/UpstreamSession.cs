@@ -46,7 +46,15 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     private volatile bool _everAccepted;
     private Task _running = Task.CompletedTask;
     private long _ticks;
+    private long _lastTickAt = Environment.TickCount64;
+    private long _adapterRestores;
     private long _connects;
+
+    /// <summary>
+    /// How long a session with subscriptions may go without a tick before it asks OpenAlgo whether
+    /// the user's broker adapter still exists (see <see cref="CheckAdapterAsync"/>).
+    /// </summary>
+    public TimeSpan AdapterCheckInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     public UpstreamSession(int scope, string apiKey, Uri uri, MarketDataHub hub, ILogger logger)
     {
@@ -72,6 +80,9 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     /// <summary>OpenAlgo has accepted this key at least once (it is not a stranger's guess).</summary>
     public bool EverAccepted => _everAccepted;
     public long Ticks => Interlocked.Read(ref _ticks);
+
+    /// <summary>Times a vanished broker adapter was recreated by re-authenticating and resubscribing.</summary>
+    public long AdapterRestores => Interlocked.Read(ref _adapterRestores);
     /// <summary>Successful (re)connections so far.</summary>
     public long Connects => Interlocked.Read(ref _connects);
 
@@ -255,7 +266,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             StateChanged?.Invoke($"upstream session {Fingerprint} connected");
             ScheduleReconcile();
 
-            try { await connection.Completion.WaitAsync(token); } catch (OperationCanceledException) { }
+            await WatchAsync(connection, token);
             Volatile.Write(ref _connection, null);
             lock (_state)
             {
@@ -280,6 +291,74 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     }
 
     private static readonly TimeSpan RefusedRetry = TimeSpan.FromSeconds(30);
+
+    /// <summary>Waits for the connection to end, checking on the broker adapter whenever ticks stop.</summary>
+    private async Task WatchAsync(UpstreamConnection connection, CancellationToken token)
+    {
+        Volatile.Write(ref _lastTickAt, Environment.TickCount64);
+        try
+        {
+            while (!connection.Completion.IsCompleted)
+            {
+                await Task.WhenAny(connection.Completion, Task.Delay(AdapterCheckInterval, token));
+                token.ThrowIfCancellationRequested();
+                if (connection.Completion.IsCompleted) break;
+                bool subscribed;
+                lock (_state) subscribed = _union.AnyWanted;
+                if (subscribed && Environment.TickCount64 - Volatile.Read(ref _lastTickAt) >= AdapterCheckInterval.TotalMilliseconds)
+                {
+                    await CheckAdapterAsync(connection, token);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// OpenAlgo drops a user's broker adapter when the broker token changes (its cache invalidation
+    /// on every morning login, spec §6.5) and tells no one: connected clients stay subscribed and get
+    /// nothing until they authenticate and subscribe again — the SDK never notices. When ticks stop,
+    /// the session asks <c>get_broker_info</c>; if the adapter is gone it authenticates again (which
+    /// makes OpenAlgo create one with the new token) and resends the whole union, so every client's
+    /// feed comes back without any client doing anything.
+    /// </summary>
+    private async Task CheckAdapterAsync(UpstreamConnection connection, CancellationToken token)
+    {
+        await _gate.WaitAsync(token);
+        try
+        {
+            var info = await connection.RequestAsync(new PyDict().Set("action", "get_broker_info"), RequestTimeout, token);
+            if (info.Type != "broker_info" || info.Dict!.Get("adapter_status") is not PyStr { Value: "disconnected" }) return;
+            Log.AdapterGone(_logger, Fingerprint);
+            var auth = UpstreamAuthResult.From(await connection.RequestAsync(AuthenticateRequest(), RequestTimeout, token));
+            if (auth.Outcome != UpstreamAuthOutcome.Success)
+            {
+                Log.Refused(_logger, Fingerprint, auth.Message);
+                return;
+            }
+            lock (_state)
+            {
+                _union.ForgetUpstream();
+                _ordersUpstream = false;
+                _refused.Clear();
+            }
+            await ReconcileCoreAsync(connection, token);
+            Interlocked.Increment(ref _adapterRestores);
+            Log.AdapterRestored(_logger, Fingerprint);
+            StateChanged?.Invoke($"upstream session {Fingerprint}: broker adapter recreated and resubscribed");
+        }
+        catch (UpstreamDisconnectedException)
+        {
+            // The reconnect resyncs everything anyway.
+        }
+        finally
+        {
+            Volatile.Write(ref _lastTickAt, Environment.TickCount64);
+            _gate.Release();
+        }
+    }
 
     /// <summary>After a reconnect: authenticate again and send the whole union before serving anyone. Null when done.</summary>
     private async Task<ResyncProblem?> ResyncAsync(UpstreamConnection connection, CancellationToken cancellationToken)
@@ -451,6 +530,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             if (UpstreamTick.TryRead(raw.Span, out string symbol, out string exchange, out int tickMode, out Range data))
             {
                 Interlocked.Increment(ref _ticks);
+                Volatile.Write(ref _lastTickAt, Environment.TickCount64);
                 _hub.Publish(new SymbolKey(exchange, symbol, Scope), tickMode, raw.Span[data]);
                 return;
             }
@@ -480,6 +560,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         }
         // The slow path (NaN and the like): re-serialized the way json.dumps writes it.
         Interlocked.Increment(ref _ticks);
+        Volatile.Write(ref _lastTickAt, Environment.TickCount64);
         _data.ResetWrittenCount();
         PyJsonWriter.WriteValue(_data, dataValue);
         _hub.Publish(new SymbolKey(exchangeValue.Value, symbolValue.Value, Scope), (int)mode.Value, _data.WrittenSpan);
@@ -575,6 +656,12 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
 
         [LoggerMessage(1405, LogLevel.Warning, "Upstream session {KeyFingerprint}: resubscribe failed: {Reply}")]
         public static partial void ResubscribeFailed(ILogger logger, string keyFingerprint, string reply);
+
+        [LoggerMessage(1407, LogLevel.Warning, "Upstream session {KeyFingerprint}: no ticks and OpenAlgo reports the broker adapter gone (broker token changed?); authenticating again and resubscribing")]
+        public static partial void AdapterGone(ILogger logger, string keyFingerprint);
+
+        [LoggerMessage(1408, LogLevel.Information, "Upstream session {KeyFingerprint}: broker adapter recreated and every subscription sent again")]
+        public static partial void AdapterRestored(ILogger logger, string keyFingerprint);
 
         [LoggerMessage(1406, LogLevel.Warning, "Upstream session {KeyFingerprint}: OpenAlgo refused {Symbol} at mode {Mode}: {Message}")]
         public static partial void SymbolRefused(ILogger logger, string keyFingerprint, string symbol, int mode, string message);
