@@ -178,17 +178,44 @@ internal sealed partial class OpenAlgoProtocol(
             return;
         }
         var previous = upstream.SessionOf(session);
+        KeyValuePair<SymbolKey, byte>[] carried = [];
         if (previous is not null && !ReferenceEquals(previous, shared))
         {
             // Re-authentication with another key: what the client held was streamed by the old key's
-            // session, so it is given up there (the client subscribes again under the new key).
-            foreach (var (key, modes) in session.Subscriptions.ToArray()) hub.Release(session, key, modes);
+            // session; it is given up there and carried over to the new one below.
+            carried = session.Subscriptions.ToArray();
+            foreach (var (key, modes) in carried) hub.Release(session, key, modes);
             if (session.OrdersSubscribed) previous.SetOrders(session, false);
         }
         upstream.Attach(session, shared);
         if (session.OrdersSubscribed) shared.SetOrders(session, true);
         if (result.Outcome == UpstreamAuthOutcome.Success) Log.Authenticated(logger, session.Id, userId, result.Broker ?? "", fingerprint);
         SendRaw(session, result.Reply!);
+        // OpenAlgo keeps a re-authenticated socket's subscriptions routed (spec §6.4).
+        if (carried.Length > 0 && result.Broker is not null) await CarryOverAsync(session, shared, carried, cancellationToken);
+    }
+
+    /// <summary>Subscribes <paramref name="carried"/> (old-scope keys) again through the client's new upstream session, mode by mode.</summary>
+    private async ValueTask CarryOverAsync(ClientSession session, UpstreamSession shared, KeyValuePair<SymbolKey, byte>[] carried, CancellationToken cancellationToken)
+    {
+        for (int mode = 1; mode <= 3; mode++)
+        {
+            byte bit = ModeTags.Bit(mode);
+            var reserved = new List<SymbolKey>();
+            foreach (var (old, modes) in carried)
+            {
+                if ((modes & bit) == 0) continue;
+                var key = new SymbolKey(old.Exchange, old.Symbol, session.Scope);
+                if (hub.Reserve(session, key, bit) is null) reserved.Add(key);
+            }
+            if (reserved.Count == 0) continue;
+            var outcome = await shared.SubscribeAsync(reserved.Select(k => k.Unscoped).ToList(), mode, new PyInt(5), cancellationToken);
+            foreach (var key in reserved)
+            {
+                if (outcome.Envelope is not null || outcome.Refused.ContainsKey(key.Unscoped)) hub.Release(session, key, bit, notify: false);
+                else hub.Route(session, key);
+            }
+        }
     }
 
     private async ValueTask SubscribeAsync(ClientSession session, PyDict message, CancellationToken cancellationToken)

@@ -239,6 +239,26 @@ public sealed class OpenAlgoUpstreamTests
     }
 
     [Fact]
+    public async Task Re_authenticating_with_another_key_keeps_the_subscriptions_as_OpenAlgo_does()
+    {
+        int port = TestAppliance.FreeTcpPort();
+        await using var origin = await StartOriginAsync(port);
+        await using var front = await StartFrontAsync(port);
+        using var bus = new BusPublisher(origin.ZmqEndpoint);
+        await using var client = await WsTestClient.ConnectAsync(front.InternalUri);
+        await client.AuthenticateAsync("testkey");
+        await client.AskAsync(Subscribe("RELIANCE", 1));
+        await client.AskAsync(Subscribe("INFY", 3));
+
+        Assert.StartsWith("{\"type\": \"auth\", \"status\": \"success\", \"message\": \"Authentication successful\", \"broker\": \"zerodha\"",
+            await client.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"otherkey\"}"));
+        // The old key's session had only this client: closed. The new key's session holds both symbols at their modes.
+        await Eventually.TrueAsync(() => origin.Hub.ClientCount == 1 && origin.Hub.ModesOf(Reliance) == ModeTags.Bit(1)
+            && origin.Hub.ModesOf(new SymbolKey("NSE", "INFY")) == ModeTags.Bit(3), "subscriptions carried over to the new key's session");
+        Assert.EndsWith("\"mode\": 1, \"data\": {\"ltp\": 7.0}, \"broker\": \"zerodha\"}", await bus.PublishUntilReceivedAsync(client, "NSE_RELIANCE_LTP", "{\"ltp\": 7.0}"));
+    }
+
+    [Fact]
     public async Task A_refused_key_is_answered_from_a_five_minute_cache_without_another_upstream_connection()
     {
         int port = TestAppliance.FreeTcpPort();
