@@ -71,8 +71,11 @@ STEP_FAILED=0
 step() { STEP_FAILED=0; printf '\n== %s\n' "$*"; }
 check() { if eval "$2"; then echo "PASS $1"; else echo "FAIL $1"; FAILED=1; STEP_FAILED=1; fi; }
 
-# A marker written after a complete debootstrap: an interrupted one is redone, not reused.
-if [ ! -f "$CACHE/.openalgo-appliance-bootstrap-ok" ]; then
+# The package's Depends (dpkg -i installs nothing else), plus what the checks use.
+INCLUDE=systemd,systemd-sysv,dbus,libssl3,libsqlite3-0,libargon2-1,ca-certificates,procps,init-system-helpers
+# A marker written after a complete debootstrap, naming what it included: an interrupted one, or one
+# made for another package list, is redone, not reused.
+if [ "$(cat "$CACHE/.openalgo-appliance-bootstrap-ok" 2>/dev/null)" != "$INCLUDE" ]; then
     step "debootstrap bookworm into $CACHE (once; reused by later runs)"
     if [ -e "$CACHE" ]; then
         # Only ever delete what an earlier, interrupted debootstrap left.
@@ -81,11 +84,10 @@ if [ ! -f "$CACHE/.openalgo-appliance-bootstrap-ok" ]; then
         fi
         rm -rf "$CACHE"
     fi
-    timeout 1800 debootstrap --variant=minbase \
-        --include=systemd,systemd-sysv,dbus,libssl3,ca-certificates,procps,init-system-helpers \
+    timeout 1800 debootstrap --variant=minbase --include="$INCLUDE" \
         bookworm "$CACHE" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
         || { tail -20 "$WORK/debootstrap.log"; echo "debootstrap failed" >&2; exit 1; }
-    touch "$CACHE/.openalgo-appliance-bootstrap-ok"
+    echo "$INCLUDE" > "$CACHE/.openalgo-appliance-bootstrap-ok"
 fi
 # Every run starts from the pristine root, so a failed run cannot leave a half-installed package behind.
 cp -a --reflink=auto "$CACHE" "$ROOT"
