@@ -72,6 +72,9 @@ public sealed class CommandLineTests : IDisposable
         using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         blocker.Start();
         var env = Ports();
+        // Only the internal listener may fail here: the others take any free port.
+        env["Appliance__Listen__Https"] = "127.0.0.1:0";
+        env["Appliance__Listen__Http"] = "127.0.0.1:0";
         env["Appliance__Listen__Internal"] = $"127.0.0.1:{((System.Net.IPEndPoint)blocker.LocalEndpoint).Port}";
         using var run = ApplianceProcess.Start(_dir, env, "demo");
         Assert.Equal(1, await run.WaitForExitAsync(TimeSpan.FromSeconds(30)));

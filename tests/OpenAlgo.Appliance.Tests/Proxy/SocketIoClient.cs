@@ -44,7 +44,9 @@ internal static class SocketIoClient
         def on_echo(data):
             got["echo"] = data["n"]; echo.set()
         try:
-            client.connect(base, headers=headers, transports=args["transports"], wait_timeout=10)
+            # 30 s: under a full parallel test run on two cores the single eventlet worker has been
+            # seen to take over 10 s to acknowledge the namespace (a refusal is immediate either way).
+            client.connect(base, headers=headers, transports=args["transports"], wait_timeout=30)
         except socketio.exceptions.ConnectionError as e:
             print(json.dumps({"connected": False, "error": str(e)})); sys.exit(0)
         hello.wait(10)
@@ -64,7 +66,7 @@ internal static class SocketIoClient
             ["origin"] = origin,
             ["login"] = login,
         });
-        string output = Python.Run(ClientScript, input, timeoutSeconds: 60);
+        string output = Python.Run(ClientScript, input, timeoutSeconds: 90);
         var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement;
         string? Get(string name) => json.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         return new Result(json.GetProperty("connected").GetBoolean(), Get("transport"), Get("hello"), Get("echo"), Get("error"));

@@ -71,11 +71,26 @@ internal sealed class TestAppliance : IAsyncDisposable
         return new TestAppliance(app, options, root);
     }
 
+    /// <summary>
+    /// A loopback port that is free now, for servers that must be told their port in advance. Picked
+    /// below Linux's ephemeral range (32768–60999): a port the kernel hands out for bind(0) is also the
+    /// kind it gives outgoing connections, which can take it between this check and the server's bind.
+    /// </summary>
     public static int FreeTcpPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (int attempt = 0; ; attempt++)
+        {
+            int port = Random.Shared.Next(20000, 32000);
+            try
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (SocketException) when (attempt < 100)
+            {
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
