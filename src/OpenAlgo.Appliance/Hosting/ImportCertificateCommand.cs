@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Tls;
@@ -75,7 +74,7 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
         if (Environment.UserName == "root" && state == PackageStateDirectory && UserExists(ServiceUser))
         {
             // Written by root for a service that runs as its own user: hand the state over.
-            Run("chown", "-R", $"{ServiceUser}:{ServiceUser}", state);
+            SystemCommand.Run(error, "chown", "-R", $"{ServiceUser}:{ServiceUser}", state);
         }
         return 0;
     }
@@ -106,12 +105,4 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
     }
 
     private static bool UserExists(string name) => File.ReadLines("/etc/passwd").Any(l => l.StartsWith(name + ":", StringComparison.Ordinal));
-
-    private static void Run(string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file);
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        process.WaitForExit();
-    }
 }

@@ -152,13 +152,5 @@ internal sealed class InstallCommand(TextWriter output, TextWriter error)
         return reader.ReadToEnd();
     }
 
-    private int Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        process.WaitForExit();
-        if (process.ExitCode != 0) error.WriteLine($"{file} {string.Join(' ', args)}: exit {process.ExitCode}");
-        return process.ExitCode;
-    }
+    private int Run(string file, params string[] args) => SystemCommand.Run(error, file, args);
 }

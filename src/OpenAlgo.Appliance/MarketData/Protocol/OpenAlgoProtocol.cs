@@ -201,20 +201,17 @@ internal sealed partial class OpenAlgoProtocol(
         for (int mode = 1; mode <= 3; mode++)
         {
             byte bit = ModeTags.Bit(mode);
-            var reserved = new List<SymbolKey>();
+            var reserved = new List<(int Index, SymbolKey Key)>();
             foreach (var (old, modes) in carried)
             {
                 if ((modes & bit) == 0) continue;
                 var key = new SymbolKey(old.Exchange, old.Symbol, session.Scope);
-                if (hub.Reserve(session, key, bit) is null) reserved.Add(key);
+                if (hub.Reserve(session, key, bit) is null) reserved.Add((-1, key));
             }
             if (reserved.Count == 0) continue;
-            var outcome = await shared.SubscribeAsync(reserved.Select(k => k.Unscoped).ToList(), mode, new PyInt(5), cancellationToken);
-            foreach (var key in reserved)
-            {
-                if (outcome.Envelope is not null || outcome.Refused.ContainsKey(key.Unscoped)) hub.Release(session, key, bit, notify: false);
-                else hub.Route(session, key);
-            }
+            // No ack to write: what the upstream refuses is simply given back.
+            await ConfirmUpstreamAsync(session, reserved, mode, new PyInt(5), new PyList(), cancellationToken);
+            foreach (var (_, key) in reserved) hub.Route(session, key);
         }
     }
 
@@ -346,9 +343,9 @@ internal sealed partial class OpenAlgoProtocol(
             if (outcome.Envelope is not null || outcome.Refused.ContainsKey(key.Unscoped))
             {
                 hub.Release(session, key, bit, notify: false);
-                if (outcome.Envelope is null && index < results.Items.Count) results.Items[index] = outcome.Refused[key.Unscoped];
+                if (outcome.Envelope is null && index >= 0 && index < results.Items.Count) results.Items[index] = outcome.Refused[key.Unscoped];
             }
-            else if (outcome.Accepted.TryGetValue(key.Unscoped, out var accepted) && index < results.Items.Count)
+            else if (outcome.Accepted.TryGetValue(key.Unscoped, out var accepted) && index >= 0 && index < results.Items.Count)
             {
                 results.Items[index] = accepted;
             }

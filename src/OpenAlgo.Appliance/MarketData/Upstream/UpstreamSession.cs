@@ -45,10 +45,8 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     private string _lastProblem = "not connected yet";
     private volatile bool _everAccepted;
     private Task _running = Task.CompletedTask;
-    private long _ticks;
     private long _lastTickAt = Environment.TickCount64;
     private long _adapterRestores;
-    private long _connects;
 
     /// <summary>
     /// How long a session with subscriptions may go without a tick before it asks OpenAlgo whether
@@ -79,12 +77,9 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
 
     /// <summary>OpenAlgo has accepted this key at least once (it is not a stranger's guess).</summary>
     public bool EverAccepted => _everAccepted;
-    public long Ticks => Interlocked.Read(ref _ticks);
 
     /// <summary>Times a vanished broker adapter was recreated by re-authenticating and resubscribing.</summary>
     public long AdapterRestores => Interlocked.Read(ref _adapterRestores);
-    /// <summary>Successful (re)connections so far.</summary>
-    public long Connects => Interlocked.Read(ref _connects);
 
     /// <summary>Connected, lost, refused: one line for systemd's STATUS.</summary>
     public event Action<string>? StateChanged;
@@ -259,7 +254,6 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
                 continue;
             }
             failures = 0;
-            Interlocked.Increment(ref _connects);
             Volatile.Write(ref _connection, connection);
             SignalAttempt();
             Log.Connected(_logger, Fingerprint, _uri);
@@ -268,12 +262,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
 
             await WatchAsync(connection, token);
             Volatile.Write(ref _connection, null);
-            lock (_state)
-            {
-                _union.ForgetUpstream();
-                _ordersUpstream = false;
-                _refused.Clear();
-            }
+            ForgetUpstream();
             _lastProblem = connection.CloseReason;
             await connection.DisposeAsync();
             if (token.IsCancellationRequested) break;
@@ -332,19 +321,12 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             var info = await connection.RequestAsync(new PyDict().Set("action", "get_broker_info"), RequestTimeout, token);
             if (info.Type != "broker_info" || info.Dict!.Get("adapter_status") is not PyStr { Value: "disconnected" }) return;
             Log.AdapterGone(_logger, Fingerprint);
-            var auth = UpstreamAuthResult.From(await connection.RequestAsync(AuthenticateRequest(), RequestTimeout, token));
-            if (auth.Outcome != UpstreamAuthOutcome.Success)
+            var (auth, resent) = await ReauthenticateAndResendAsync(connection, requireBroker: true, token);
+            if (!resent)
             {
                 Log.Refused(_logger, Fingerprint, auth.Message);
                 return;
             }
-            lock (_state)
-            {
-                _union.ForgetUpstream();
-                _ordersUpstream = false;
-                _refused.Clear();
-            }
-            await ReconcileCoreAsync(connection, token);
             Interlocked.Increment(ref _adapterRestores);
             Log.AdapterRestored(_logger, Fingerprint);
             StateChanged?.Invoke($"upstream session {Fingerprint}: broker adapter recreated and resubscribed");
@@ -373,21 +355,14 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         }
         try
         {
-            var auth = UpstreamAuthResult.From(await connection.RequestAsync(AuthenticateRequest(), RequestTimeout, cancellationToken));
-            if (!auth.Accepted)
+            var (auth, resent) = await ReauthenticateAndResendAsync(connection, requireBroker: false, cancellationToken);
+            if (!resent)
             {
                 _lastProblem = auth.Message;
                 Log.Refused(_logger, Fingerprint, auth.Message);
                 StateChanged?.Invoke($"upstream session {Fingerprint}: key refused on reconnect");
                 return ResyncProblem.KeyRefused;
             }
-            lock (_state)
-            {
-                _union.ForgetUpstream();
-                _ordersUpstream = false;
-                _refused.Clear();
-            }
-            await ReconcileCoreAsync(connection, cancellationToken);
             return null;
         }
         catch (Exception ex) when (ex is UpstreamDisconnectedException or OperationCanceledException)
@@ -398,6 +373,31 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Authenticates again on <paramref name="connection"/>; when accepted (with a broker, if
+    /// <paramref name="requireBroker"/>), OpenAlgo holds nothing for this session any more — a new
+    /// connection, or a new adapter — so the whole union is sent again. Caller holds the gate.
+    /// </summary>
+    private async Task<(UpstreamAuthResult Auth, bool Resent)> ReauthenticateAndResendAsync(UpstreamConnection connection, bool requireBroker, CancellationToken cancellationToken)
+    {
+        var auth = UpstreamAuthResult.From(await connection.RequestAsync(AuthenticateRequest(), RequestTimeout, cancellationToken));
+        if (requireBroker ? auth.Outcome != UpstreamAuthOutcome.Success : !auth.Accepted) return (auth, false);
+        ForgetUpstream();
+        await ReconcileCoreAsync(connection, cancellationToken);
+        return (auth, true);
+    }
+
+    /// <summary>What the upstream was told no longer holds (the connection or the adapter behind it is new).</summary>
+    private void ForgetUpstream()
+    {
+        lock (_state)
+        {
+            _union.ForgetUpstream();
+            _ordersUpstream = false;
+            _refused.Clear();
         }
     }
 
@@ -529,7 +529,6 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         {
             if (UpstreamTick.TryRead(raw.Span, out string symbol, out string exchange, out int tickMode, out Range data))
             {
-                Interlocked.Increment(ref _ticks);
                 Volatile.Write(ref _lastTickAt, Environment.TickCount64);
                 _hub.Publish(new SymbolKey(exchange, symbol, Scope), tickMode, raw.Span[data]);
                 return;
@@ -559,7 +558,6 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             return;
         }
         // The slow path (NaN and the like): re-serialized the way json.dumps writes it.
-        Interlocked.Increment(ref _ticks);
         Volatile.Write(ref _lastTickAt, Environment.TickCount64);
         _data.ResetWrittenCount();
         PyJsonWriter.WriteValue(_data, dataValue);
