@@ -29,6 +29,12 @@ public sealed class ConfigurationCommandsTests : IDisposable
         { """{"Appliance": {"Tls": {"Mode": "Files"}}}""", "Appliance:Tls:CertificateFile: is required when Tls:Mode is Files. Fix:" },
         { """{"Appliance": {"Auth": {"StaticKeys": [{"Key": "k"}]}}}""", "Appliance:Auth:StaticKeys:0:UserId: is empty. Fix:" },
         { """{"Appliance": {"MarketData": {"Source": "Zmq", "ZmqEndpoint": "127.0.0.1:5555"}}}""", "Appliance:MarketData:ZmqEndpoint: '127.0.0.1:5555' is not a ZeroMQ endpoint. Fix:" },
+        { """{"Appliance": {"MarketData": {"Source": "Zmq"}, "Auth": {"Mode": "Upstream"}}}""", "Appliance:Auth:Mode: Upstream needs MarketData:Source=OpenAlgo (it is Zmq). Fix:" },
+        { """{"Appliance": {"MarketData": {"Source": "OpenAlgo"}}}""", "Appliance:Auth:Mode: StaticKeys cannot be used with MarketData:Source=OpenAlgo: OpenAlgo's proxy checks every key itself. Fix: set Auth:Mode to Upstream" },
+        { """{"Appliance": {"MarketData": {"Source": "OpenAlgo", "OpenAlgoUpstreamUrl": "http://127.0.0.1:8766"}, "Auth": {"Mode": "Upstream"}}}""", "Appliance:MarketData:OpenAlgoUpstreamUrl: 'http://127.0.0.1:8766' is not a WebSocket URL. Fix:" },
+        { """{"Appliance": {"Auth": {"Mode": "OpenAlgoDatabase"}}}""", "Appliance:Auth:DatabasePath: is empty. Fix:" },
+        { """{"Appliance": {"Auth": {"Mode": "OpenAlgoDatabase", "DatabasePath": "/nonexistent/openalgo.db"}}}""", "Appliance:Auth:DatabasePath: '/nonexistent/openalgo.db' does not exist" },
+        { """{"Appliance": {"Auth": {"Mode": "OpenAlgoDatabase"}}}""", "Appliance:Auth:ApiKeyPepper: is empty: OpenAlgo hashes every API key with its pepper. Fix:" },
         { """{"Appliance": """, "Fix: correct the JSON syntax" },
     };
 
