@@ -132,10 +132,20 @@ internal sealed class ProxySection
 internal sealed class SecuritySection
 {
     /// <summary>
-    /// Extra origins (<c>https://host[:port]</c>) allowed to open WebSockets on <c>/ws</c> and
-    /// <c>/socket.io/</c>, besides <c>Tls:Domains</c>; <c>*</c> allows any. OpenAlgo's <c>SOCKETIO_ORIGINS</c>.
+    /// Extra origins (<c>https://host[:port]</c>) allowed on the cookie-authenticated
+    /// <c>/socket.io/</c> (and on <c>/ws</c> with <see cref="CheckWsOrigin"/>), besides
+    /// <c>Tls:Domains</c>; <c>*</c> allows any. OpenAlgo's <c>SOCKETIO_ORIGINS</c>.
     /// </summary>
     public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>
+    /// Off by default: <c>/ws</c> authenticates by API key inside the protocol, with no ambient
+    /// credential a foreign page could ride on, and API clients send whatever Origin they like
+    /// (websocket-client: <c>http://HOST:PORT</c>) — OpenAlgo's proxy checks none. On: <c>/ws</c>
+    /// handshakes pass the same policy as <c>/socket.io/</c> (plus <c>http://</c> + a domain).
+    /// The loopback-only internal listener never checks.
+    /// </summary>
+    public bool CheckWsOrigin { get; set; }
 }
 
 internal sealed class LimitsSection

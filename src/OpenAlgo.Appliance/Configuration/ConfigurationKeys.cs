@@ -53,6 +53,8 @@ internal static class ConfigurationKeys
         ("Limits:ClientQueueFrames", (o, _) => Number(o.Limits.ClientQueueFrames), false),
         ("Limits:SlowClientTimeoutSeconds", (o, _) => Number(o.Limits.SlowClientTimeoutSeconds), false),
         ("Limits:CloseTimeoutSeconds", (o, _) => Number(o.Limits.CloseTimeoutSeconds), false),
+        ("Security:AllowedOrigins:*", (o, i) => At(o.Security.AllowedOrigins, i), false),
+        ("Security:CheckWsOrigin", (o, _) => Bool(o.Security.CheckWsOrigin), false),
         ("StateDirectory", (o, _) => o.StateDirectory, false),
         ("LogsDirectory", (o, _) => o.LogsDirectory, false),
         ("LogLevel", (o, _) => o.LogLevel, false),

@@ -11,8 +11,8 @@ namespace OpenAlgo.Appliance.Edge;
 /// What nginx's server blocks did, by listener: HTTPS serves <c>/ws</c> and <c>/ws/…</c> (HSTS on
 /// every response); plain HTTP redirects everything to HTTPS with 308; the internal listener is
 /// the market-data hub on any path, for loopback peers only. Everything else on HTTPS except ACME
-/// challenges goes to the Flask app when <c>Proxy:Upstream</c> is set; WebSocket handshakes on
-/// <c>/ws</c> pass the origin policy first.
+/// challenges goes to the Flask app when <c>Proxy:Upstream</c> is set. <c>/ws</c> accepts any
+/// Origin unless <c>Security:CheckWsOrigin</c> is on.
 /// </summary>
 internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataEndpoint marketData, WebSocketOriginGuard origins, FlaskProxy proxy, ILogger<EdgeRouter> logger)
 {
@@ -39,8 +39,7 @@ internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataE
                 var path = context.Request.Path.Value ?? "/";
                 if (path == "/ws" || path.StartsWith("/ws/", StringComparison.Ordinal))
                 {
-                    // /ws authenticates by API key, so websocket-client's default http:// Origin is fine.
-                    if (!origins.Admits(context, allowPlainHttpScheme: true)) return Task.CompletedTask;
+                    if (!origins.AdmitsMarketData(context)) return Task.CompletedTask;
                     return marketData.HandleAsync(context, "https");
                 }
                 if (proxy.IsEnabled && !path.StartsWith(AcmeChallengeResponder.HttpPathPrefix, StringComparison.Ordinal))

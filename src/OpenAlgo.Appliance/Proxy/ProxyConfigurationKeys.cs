@@ -5,7 +5,7 @@ using OpenAlgo.Appliance.Configuration;
 namespace OpenAlgo.Appliance.Proxy;
 
 /// <summary>
-/// The <c>Proxy:*</c> and <c>Security:*</c> keys, added to <see cref="ConfigurationKeys"/> so
+/// The <c>Proxy:*</c> keys, added to <see cref="ConfigurationKeys"/> so
 /// <c>check</c> knows them and <c>show-config</c> prints them. A module initializer, because
 /// those commands read the table without building the host (no service registration runs).
 /// </summary>
@@ -21,7 +21,6 @@ internal static class ProxyConfigurationKeys
         ("Proxy:MaxRequestBodyBytes", (o, _) => Number(o.Proxy.MaxRequestBodyBytes), false),
         ("Proxy:ReadTimeoutSeconds", (o, _) => Number(o.Proxy.ReadTimeoutSeconds), false),
         ("Proxy:UpgradeIdleTimeoutSeconds", (o, _) => Number(o.Proxy.UpgradeIdleTimeoutSeconds), false),
-        ("Security:AllowedOrigins:*", (o, i) => i < o.Security.AllowedOrigins.Count ? o.Security.AllowedOrigins[i] : null, false),
     ]);
 
     private static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);

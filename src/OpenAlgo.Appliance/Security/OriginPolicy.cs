@@ -4,12 +4,14 @@ using OpenAlgo.Appliance.Configuration;
 namespace OpenAlgo.Appliance.Security;
 
 /// <summary>
-/// Which web pages may open a WebSocket here — the defence against cross-site WebSocket hijacking
-/// that OpenAlgo never had (Flask-SocketIO runs with <c>cors_allowed_origins="*"</c>, the Python
-/// proxy checks nothing). Allowed: no Origin at all (SDKs, scripts, curl); <c>https://</c> + one of
-/// <c>Tls:Domains</c> on the default port or the port the client connected to; every entry of
-/// <c>Security:AllowedOrigins</c> (<c>*</c> = any). With no domain configured, the page must come
-/// from the host the request is addressed to (same origin), so the UI still works on a bare IP.
+/// Which web pages may reach the cookie-authenticated <c>/socket.io/</c> — the defence against
+/// cross-site WebSocket hijacking that OpenAlgo never had (Flask-SocketIO runs with
+/// <c>cors_allowed_origins="*"</c>). Allowed: no Origin at all (SDKs, scripts, curl);
+/// <c>https://</c> + one of <c>Tls:Domains</c> on the default port or the port the client
+/// connected to; every entry of <c>Security:AllowedOrigins</c> (<c>*</c> = any). With no domain
+/// configured, the page must come from the host the request is addressed to (same origin), so the
+/// UI still works on a bare IP. <c>/ws</c> is held to it only with <c>Security:CheckWsOrigin</c>.
+/// One instance per set of options (a site), reloaded in place on SIGHUP.
 /// </summary>
 internal sealed class OriginPolicy
 {
@@ -24,7 +26,10 @@ internal sealed class OriginPolicy
     private HashSet<string> CurrentOrigins => Volatile.Read(ref _state).Origins;
     private bool AnyOriginAllowed => Volatile.Read(ref _state).AnyOrigin;
 
-    private sealed record State(HashSet<string> Domains, HashSet<string> Origins, bool AnyOrigin)
+    /// <summary><c>Security:CheckWsOrigin</c>: whether <c>/ws</c> handshakes are held to the policy at all.</summary>
+    public bool ChecksWs => Volatile.Read(ref _state).CheckWs;
+
+    private sealed record State(HashSet<string> Domains, HashSet<string> Origins, bool AnyOrigin, bool CheckWs)
     {
         public static State From(ApplianceOptions options)
         {
@@ -36,14 +41,14 @@ internal sealed class OriginPolicy
                 if (entry.Trim() == "*") any = true;
                 else if (TryNormalize(entry, out var origin)) origins.Add(origin.ToString());
             }
-            return new State(domains, origins, any);
+            return new State(domains, origins, any, options.Security.CheckWsOrigin);
         }
     }
 
     /// <param name="origins">The request's Origin header values (a browser sends exactly one).</param>
     /// <param name="requestHost">The Host header: its port is the port the client dialled.</param>
     /// <param name="allowPlainHttpScheme">
-    /// Also accept <c>http://</c> + a configured domain. Used on <c>/ws</c> only: websocket-client,
+    /// Also accept <c>http://</c> + a configured domain. Used on <c>/ws</c> only (when checked): websocket-client,
     /// the OpenAlgo SDK's transport, sends <c>Origin: http://DOMAIN</c> by default even for
     /// <c>wss://DOMAIN/ws</c>, and <c>/ws</c> authenticates by API key, not by cookies. No page
     /// of ours exists at <c>http://DOMAIN</c> (that listener only redirects). Socket.IO rides on

@@ -7,6 +7,13 @@ namespace OpenAlgo.Appliance.Security;
 /// </summary>
 internal sealed partial class WebSocketOriginGuard(OriginPolicy policy, ILogger<WebSocketOriginGuard> logger)
 {
+    /// <summary>
+    /// <c>/ws</c> on the public listener: any Origin unless <c>Security:CheckWsOrigin</c> is on
+    /// (the API key inside the protocol is the credential). False when refused (403 set).
+    /// </summary>
+    public bool AdmitsMarketData(HttpContext context) =>
+        !policy.ChecksWs || Admits(context, allowPlainHttpScheme: true);
+
     /// <summary>False when the request was refused (the 403 is set; the caller stops).</summary>
     public bool Admits(HttpContext context, bool allowPlainHttpScheme)
     {

@@ -23,4 +23,17 @@ public sealed class OriginPolicyReloadTests
         Assert.True(policy.IsAllowed("https://dashboard.example.org", new HostString("new.example.com"), allowPlainHttpScheme: false));
         Assert.False(policy.IsAllowed("https://old.example.com", new HostString("new.example.com"), allowPlainHttpScheme: false));
     }
+
+    [Fact]
+    public void Reload_switches_the_ws_origin_check()
+    {
+        var policy = new OriginPolicy(new ApplianceOptions());
+        Assert.False(policy.ChecksWs);
+        var strict = new ApplianceOptions();
+        strict.Security.CheckWsOrigin = true;
+        policy.Reload(strict);
+        Assert.True(policy.ChecksWs);
+        policy.Reload(new ApplianceOptions());
+        Assert.False(policy.ChecksWs);
+    }
 }
