@@ -1,11 +1,11 @@
 using System.CommandLine;
 using OpenAlgo.Appliance.Hosting;
+using OpenAlgo.Appliance.Infrastructure;
 using OpenAlgo.Appliance.Tls;
 
 // Before anything initializes OpenSSL: the TLS policy is the binary's own, not the unit's.
-OpenSslPolicy.Apply(Environment.GetEnvironmentVariable("RUNTIME_DIRECTORY")?.Split(':')[0] is { Length: > 0 } runtime
-    ? runtime
-    : Path.Combine(Path.GetTempPath(), $"openalgo-appliance-{Environment.UserName}"));
+OpenSslPolicy.Apply(SystemdDirectory.Get("RUNTIME_DIRECTORY")
+    ?? Path.Combine(Path.GetTempPath(), $"openalgo-appliance-{Environment.UserName}"));
 
 var configOption = new Option<string?>("--config")
 {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using OpenAlgo.Appliance.Infrastructure;
 
 namespace OpenAlgo.Appliance.Configuration;
 
@@ -70,14 +71,13 @@ internal static class ApplianceConfiguration
             ? environment[name] as string
             : Environment.GetEnvironmentVariable(name);
 
-        // systemd may pass several colon-separated directories; the first is ours.
         if (string.IsNullOrWhiteSpace(options.StateDirectory))
         {
-            options.StateDirectory = Env("STATE_DIRECTORY")?.Split(':')[0] is { Length: > 0 } state ? state : "state";
+            options.StateDirectory = SystemdDirectory.Get("STATE_DIRECTORY", Env) ?? "state";
         }
         if (string.IsNullOrWhiteSpace(options.LogsDirectory))
         {
-            options.LogsDirectory = Env("LOGS_DIRECTORY")?.Split(':')[0] is { Length: > 0 } logs ? logs : "logs";
+            options.LogsDirectory = SystemdDirectory.Get("LOGS_DIRECTORY", Env) ?? "logs";
         }
         options.StateDirectory = Path.GetFullPath(options.StateDirectory);
         options.LogsDirectory = Path.GetFullPath(options.LogsDirectory);

@@ -1,5 +1,6 @@
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Hosting.Logging;
+using OpenAlgo.Appliance.Infrastructure;
 using Serilog;
 using Serilog.Events;
 
@@ -108,7 +109,7 @@ internal static class ApplianceApp
     /// </summary>
     public static string ConfigurationDirectory()
     {
-        if (Environment.GetEnvironmentVariable("CONFIGURATION_DIRECTORY")?.Split(':')[0] is { Length: > 0 } systemd) return systemd;
+        if (SystemdDirectory.Get("CONFIGURATION_DIRECTORY") is { } systemd) return systemd;
         string current = Directory.GetCurrentDirectory();
         if (Directory.EnumerateFiles(current, "appsettings*.json").Any()) return current;
         return Directory.Exists(PackageConfigurationDirectory) ? PackageConfigurationDirectory : current;

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using OpenAlgo.Appliance.Tls;
+using OpenAlgo.Appliance.Infrastructure;
 
 namespace OpenAlgo.Appliance.Hosting;
 

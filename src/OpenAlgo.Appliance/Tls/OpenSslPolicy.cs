@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using OpenAlgo.Appliance.Infrastructure;
 
 namespace OpenAlgo.Appliance.Tls;
 

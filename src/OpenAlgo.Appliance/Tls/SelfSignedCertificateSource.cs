@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Infrastructure;
 
 namespace OpenAlgo.Appliance.Tls;
 

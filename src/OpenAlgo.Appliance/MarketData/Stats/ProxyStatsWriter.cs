@@ -1,7 +1,7 @@
 using System.Buffers;
+using OpenAlgo.Appliance.Infrastructure;
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
-using OpenAlgo.Appliance.Tls;
 
 namespace OpenAlgo.Appliance.MarketData.Stats;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using OpenAlgo.Appliance.Auth.Database;
+using OpenAlgo.Appliance.Infrastructure;
 using OpenAlgo.Appliance.MarketData.Hub;
 
 namespace OpenAlgo.Appliance.MarketData.Upstream;

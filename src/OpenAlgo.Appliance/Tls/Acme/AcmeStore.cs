@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.DataProtection;
+using OpenAlgo.Appliance.Infrastructure;
 
 namespace OpenAlgo.Appliance.Tls.Acme;
 

@@ -1,6 +1,6 @@
-using OpenAlgo.Appliance.Auth.Database;
+using OpenAlgo.Appliance.Infrastructure;
 
-namespace OpenAlgo.Appliance.Tests.Auth.Database;
+namespace OpenAlgo.Appliance.Tests.Infrastructure;
 
 /// <summary>cachetools' TTLCache as OpenAlgo sizes its key caches.</summary>
 public sealed class TtlCacheTests

@@ -1,4 +1,4 @@
-namespace OpenAlgo.Appliance.Auth.Database;
+namespace OpenAlgo.Appliance.Infrastructure;
 
 /// <summary>
 /// cachetools' <c>TTLCache(maxsize, ttl)</c> as OpenAlgo uses it: entries expire after the TTL and,

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace OpenAlgo.Appliance.Tls;
+namespace OpenAlgo.Appliance.Infrastructure;
 
 /// <summary>
 /// Writes a file so that readers see the old content or the new, never a torn one, even across a
