@@ -43,7 +43,6 @@ internal sealed class MarketDataHub
 
     /// <summary>Raised once per connection after it has been dropped from the hub.</summary>
     public event Action<ClientSession>? Unregistered;
-    public int UserCount => _users.Count(u => u.Value.Clients > 0);
 
     /// <summary>Admits a new connection unless the server is at <c>Limits:MaxClients</c>.</summary>
     public bool TryRegister(ClientSession session)

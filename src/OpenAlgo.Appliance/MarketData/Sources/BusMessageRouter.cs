@@ -16,11 +16,9 @@ internal sealed partial class BusMessageRouter(MarketDataHub hub, ILogger logger
 
     private readonly Dictionary<string, BusTopic> _topics = new(StringComparer.Ordinal);
     private readonly ArrayBufferWriter<byte> _payload = new(1024);
-    private long _messages;
     private long _dropped;
     private long _lastWarning;
 
-    public long Messages => Interlocked.Read(ref _messages);
     public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Raised for <c>CACHE_INVALIDATE_*</c> topics with the topic and the parsed payload.</summary>
@@ -28,7 +26,6 @@ internal sealed partial class BusMessageRouter(MarketDataHub hub, ILogger logger
 
     public void Route(ReadOnlySpan<byte> topicBytes, ReadOnlySpan<byte> payload)
     {
-        Interlocked.Increment(ref _messages);
         BusTopic topic = Lookup(topicBytes, out string? topicText);
         switch (topic.Kind)
         {

@@ -26,7 +26,6 @@ internal sealed partial class ZmqTickSource(MarketDataHub hub, ApplianceOptions 
 
     /// <summary>Loop iterations (at least three a second while idle); the watchdog checks it advances.</summary>
     public long Heartbeats => Interlocked.Read(ref _heartbeats);
-    public long Messages => _router?.Messages ?? 0;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {

@@ -214,12 +214,6 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         ScheduleReconcile();
     }
 
-    /// <summary>(wanted, upstream) mode for a symbol — what the union asks for and what OpenAlgo was told.</summary>
-    public (int Wanted, int Upstream) Describe(SymbolKey key)
-    {
-        lock (_state) return (_union.Wanted(key), _union.Upstream(key));
-    }
-
     private async Task RunAsync()
     {
         int failures = 0;

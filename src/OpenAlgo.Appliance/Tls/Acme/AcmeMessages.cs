@@ -8,12 +8,7 @@ internal sealed record AcmeDirectory(
     [property: JsonPropertyName("newNonce")] string NewNonce,
     [property: JsonPropertyName("newAccount")] string NewAccount,
     [property: JsonPropertyName("newOrder")] string NewOrder,
-    [property: JsonPropertyName("renewalInfo")] string? RenewalInfo,
-    [property: JsonPropertyName("meta")] AcmeDirectoryMeta? Meta);
-
-internal sealed record AcmeDirectoryMeta(
-    [property: JsonPropertyName("termsOfService")] string? TermsOfService,
-    [property: JsonPropertyName("externalAccountRequired")] bool? ExternalAccountRequired);
+    [property: JsonPropertyName("renewalInfo")] string? RenewalInfo);
 
 internal sealed record AcmeNewAccount(
     [property: JsonPropertyName("termsOfServiceAgreed")] bool TermsOfServiceAgreed,
@@ -25,9 +20,6 @@ internal sealed record AcmeJws(
     [property: JsonPropertyName("protected")] string Protected,
     [property: JsonPropertyName("payload")] string Payload,
     [property: JsonPropertyName("signature")] string Signature);
-
-internal sealed record AcmeAccount(
-    [property: JsonPropertyName("status")] string? Status);
 
 internal sealed record AcmeIdentifier(
     [property: JsonPropertyName("type")] string Type,
@@ -74,18 +66,13 @@ internal sealed record AcmeWindow(
 /// <summary>Source-generated (native AOT) JSON for the ACME resources.</summary>
 [JsonSerializable(typeof(AcmeDirectory))]
 [JsonSerializable(typeof(AcmeNewAccount))]
-[JsonSerializable(typeof(AcmeAccount))]
 [JsonSerializable(typeof(AcmeNewOrder))]
 [JsonSerializable(typeof(AcmeOrder))]
 [JsonSerializable(typeof(AcmeAuthorization))]
 [JsonSerializable(typeof(AcmeFinalize))]
 [JsonSerializable(typeof(AcmeProblem))]
 [JsonSerializable(typeof(AcmeRenewalInfo))]
-[JsonSerializable(typeof(EmptyObject))]
 internal sealed partial class AcmeJsonContext : JsonSerializerContext;
-
-/// <summary>The <c>{}</c> payload that triggers a challenge.</summary>
-internal sealed record EmptyObject;
 
 /// <summary>An ACME error document (RFC 8555 §6.7), with the HTTP status and any Retry-After.</summary>
 internal sealed class AcmeException(string type, string detail, int status, TimeSpan? retryAfter = null)
