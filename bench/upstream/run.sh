@@ -199,7 +199,7 @@ for run in $(seq 1 "$RUNS"); do
     set -e
     (( rc == 0 )) || { log "run failed (exit $rc)"; failures=$((failures + 1)); }
     if [[ "$mode" == relay ]]; then
-      ups=$(tail -n +"$((front_log_lines + 1))" "$OUT/front-stdout.log" | grep -c "Upstream session .* connected to" || true)
+      ups=$(tail -n +"$((front_log_lines + 1))" "$OUT/front-stdout.log" | grep -c "OpenAlgo proxy session .* connected to" || true)
       lost=$(tail -n +"$((front_log_lines + 1))" "$OUT/front-stdout.log" | grep -c "lost its connection" || true)
       log "front log this run: $ups upstream session connect(s), $lost lost connection(s)"
     fi

@@ -821,7 +821,7 @@ def analyse(a, clients, restarts, samples, t0, t_end, pub_log, front, origin, cp
             key = f"{m.group(1)} {mask(m.group(2))}"
             counts[key] = counts.get(key, 0) + 1
     res["front_log"] = dict(sorted(counts.items(), key=lambda kv: -kv[1]))
-    res["front_upstream_connects"] = len(re.findall(r"Upstream session key#[0-9a-f]+ connected to", front_log))
+    res["front_upstream_connects"] = len(re.findall(r"OpenAlgo proxy session key#[0-9a-f]+ connected to", front_log))
     res["cpu"] = cpu
     res["load"] = {"marks": load_marks, "per_restart": [r["load1"] for r in restarts]}
     res["restarts"] = [{k: (round(v - t0, 3) if k.startswith("t_") and isinstance(v, float) else v) for k, v in r.items()} for r in restarts]

@@ -141,7 +141,7 @@ internal static class ApplianceOptionsValidator
         PositiveSeconds("Limits:CloseTimeoutSeconds", l.CloseTimeoutSeconds, allowZero: false);
 
         var p = o.Proxy;
-        if (!string.IsNullOrWhiteSpace(p.Upstream) && !UpstreamAddress.TryParse(p.Upstream, out _))
+        if (!string.IsNullOrWhiteSpace(p.Upstream) && !FlaskAddress.TryParse(p.Upstream, out _))
         {
             Error("Proxy:Upstream", $"'{p.Upstream}' is not an upstream address", "use unix:/var/python/openalgo/openalgo.sock (gunicorn's --bind), http://127.0.0.1:5000, or empty to turn the proxy off");
         }

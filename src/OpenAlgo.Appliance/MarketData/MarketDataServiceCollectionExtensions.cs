@@ -6,7 +6,7 @@ using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
 using OpenAlgo.Appliance.MarketData.Sources;
 using OpenAlgo.Appliance.MarketData.Stats;
-using OpenAlgo.Appliance.MarketData.Upstream;
+using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 
 namespace OpenAlgo.Appliance.MarketData;
 
@@ -31,7 +31,7 @@ internal static class MarketDataServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<OpenAlgoProtocol>>(),
             options.MarketData.SupportedBrokers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            upstream ? sp.GetRequiredService<OpenAlgoUpstream>() : null));
+            upstream ? sp.GetRequiredService<OpenAlgoProxySource>() : null));
         services.AddSingleton<MarketDataEndpoint>();
         services.AddSingleton<ConnectionSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionSupervisor>());
@@ -44,9 +44,9 @@ internal static class MarketDataServiceCollectionExtensions
 
         if (upstream)
         {
-            services.AddSingleton(sp => new OpenAlgoUpstream(new Uri(options.MarketData.OpenAlgoUpstreamUrl),
+            services.AddSingleton(sp => new OpenAlgoProxySource(new Uri(options.MarketData.OpenAlgoUpstreamUrl),
                 sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<ILoggerFactory>()));
-            services.AddHostedService(sp => sp.GetRequiredService<OpenAlgoUpstream>());
+            services.AddHostedService(sp => sp.GetRequiredService<OpenAlgoProxySource>());
         }
         else if (options.MarketData.Source.Equals("Zmq", StringComparison.OrdinalIgnoreCase))
         {

@@ -16,17 +16,17 @@ namespace OpenAlgo.Appliance.Proxy;
 internal sealed partial class FlaskProxy
 {
     private readonly IHttpForwarder _forwarder;
-    private readonly UpstreamClient _upstream;
+    private readonly FlaskClient _flask;
     private readonly SocketIoGate _socketIo;
     private readonly ILogger<FlaskProxy> _logger;
     private readonly long _maxBodyBytes;
     private readonly ForwarderRequestConfig _plain;
     private readonly ForwarderRequestConfig _upgraded;
 
-    public FlaskProxy(IHttpForwarder forwarder, UpstreamClient upstream, SocketIoGate socketIo, ApplianceOptions options, ILogger<FlaskProxy> logger)
+    public FlaskProxy(IHttpForwarder forwarder, FlaskClient flask, SocketIoGate socketIo, ApplianceOptions options, ILogger<FlaskProxy> logger)
     {
         _forwarder = forwarder;
-        _upstream = upstream;
+        _flask = flask;
         _socketIo = socketIo;
         _logger = logger;
         _maxBodyBytes = options.Proxy.MaxRequestBodyBytes;
@@ -42,11 +42,11 @@ internal sealed partial class FlaskProxy
     }
 
     /// <summary>False when <c>Proxy:Upstream</c> is empty: the edge answers 404 itself.</summary>
-    public bool IsEnabled => _upstream.IsEnabled;
+    public bool IsEnabled => _flask.IsEnabled;
 
     public async Task HandleAsync(HttpContext context)
     {
-        if (!_upstream.IsEnabled)
+        if (!_flask.IsEnabled)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
@@ -55,7 +55,7 @@ internal sealed partial class FlaskProxy
         if (!upgrade && !await AdmitBodyAsync(context).ConfigureAwait(false)) return;
         if (SocketIoGate.IsSocketIoPath(context.Request.Path) && !await _socketIo.AdmitAsync(context, upgrade).ConfigureAwait(false)) return;
 
-        var error = await _forwarder.SendAsync(context, _upstream.Address.DestinationPrefix, _upstream.Invoker, upgrade ? _upgraded : _plain, FlaskTransformer.Instance).ConfigureAwait(false);
+        var error = await _forwarder.SendAsync(context, _flask.Address.DestinationPrefix, _flask.Invoker, upgrade ? _upgraded : _plain, FlaskTransformer.Instance).ConfigureAwait(false);
         if (error != ForwarderError.None) await ReportAsync(context, error).ConfigureAwait(false);
     }
 
@@ -86,7 +86,7 @@ internal sealed partial class FlaskProxy
                 Log.TooLarge(_logger, method, path, "chunked", _maxBodyBytes);
                 return ProxyResponses.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ProxyResponses.TooLarge);
 
-            // The client went away or broke its side: nothing to answer, nothing wrong upstream.
+            // The client went away or broke its side: nothing to answer, nothing wrong with the app.
             case ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient
                 or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient
                 or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeRequestClient
@@ -99,7 +99,7 @@ internal sealed partial class FlaskProxy
                 return Task.CompletedTask;
 
             default:
-                Log.UpstreamFailed(_logger, _upstream.Address!.ToString(), method, path, error, exception?.GetBaseException().Message ?? "");
+                Log.FlaskFailed(_logger, _flask.Address!.ToString(), method, path, error, exception?.GetBaseException().Message ?? "");
                 bool timedOut = context.Response.StatusCode == StatusCodes.Status504GatewayTimeout;
                 return ProxyResponses.WriteAsync(context,
                     timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway,
@@ -109,8 +109,8 @@ internal sealed partial class FlaskProxy
 
     private static partial class Log
     {
-        [LoggerMessage(2000, LogLevel.Warning, "OpenAlgo upstream {Upstream} failed {Method} {Path}: {Error} {Message}")]
-        public static partial void UpstreamFailed(ILogger logger, string upstream, string method, string path, ForwarderError error, string message);
+        [LoggerMessage(2000, LogLevel.Warning, "Flask app {FlaskApp} failed {Method} {Path}: {Error} {Message}")]
+        public static partial void FlaskFailed(ILogger logger, string flaskApp, string method, string path, ForwarderError error, string message);
 
         [LoggerMessage(2001, LogLevel.Warning, "Refused {Method} {Path} with 413: body of {Length} bytes is over Proxy:MaxRequestBodyBytes ({Limit})")]
         public static partial void TooLarge(ILogger logger, string method, string path, string length, long limit);

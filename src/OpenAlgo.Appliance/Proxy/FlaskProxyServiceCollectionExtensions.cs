@@ -8,7 +8,7 @@ internal static class FlaskProxyServiceCollectionExtensions
 {
     /// <summary>
     /// The reverse proxy to OpenAlgo's Flask app: YARP's forwarder (no route tables — the edge
-    /// router decides what is proxied), the upstream connection pool, the Socket.IO gate and its
+    /// router decides what is proxied), the connection pool to the Flask app, the Socket.IO gate and its
     /// session check. Registered even with <c>Proxy:Upstream</c> empty; it then forwards nothing.
     /// </summary>
     public static IServiceCollection AddFlaskProxy(this IServiceCollection services, ApplianceOptions options)
@@ -23,7 +23,7 @@ internal static class FlaskProxyServiceCollectionExtensions
         services.Configure<LoggerFilterOptions>(filters => filters
             .AddFilter("Yarp", LogLevel.Error)
             .AddFilter<Serilog.Extensions.Logging.SerilogLoggerProvider>("Yarp", LogLevel.Error));
-        services.AddSingleton<UpstreamClient>();
+        services.AddSingleton<FlaskClient>();
         services.AddSingleton<SessionCheck>();
         services.AddSingleton<SocketIoGate>();
         services.AddSingleton<FlaskProxy>();

@@ -25,7 +25,7 @@ internal enum SessionState
 /// client makes a request every few seconds, and each one would otherwise cost a Flask round trip.
 /// Concurrent requests with the same cookies share one question.
 /// </summary>
-internal sealed partial class SessionCheck(UpstreamClient upstream, ApplianceOptions options, TimeProvider time, ILogger<SessionCheck> logger)
+internal sealed partial class SessionCheck(FlaskClient flask, ApplianceOptions options, TimeProvider time, ILogger<SessionCheck> logger)
 {
     /// <summary>Bounds the cache against a flood of made-up cookies; past it, expired answers are dropped, then all.</summary>
     private const int MaxEntries = 10_000;
@@ -40,7 +40,7 @@ internal sealed partial class SessionCheck(UpstreamClient upstream, ApplianceOpt
     {
         var cookies = context.Request.Headers.Cookie;
         // No cookie, no session: nothing to ask.
-        if (cookies.Count == 0 || !upstream.IsEnabled) return ValueTask.FromResult(SessionState.Anonymous);
+        if (cookies.Count == 0 || !flask.IsEnabled) return ValueTask.FromResult(SessionState.Anonymous);
         string cookie = string.Join("; ", cookies.ToArray());
 
         // The question is built here, from this caller; it may be answered for several.
@@ -72,7 +72,7 @@ internal sealed partial class SessionCheck(UpstreamClient upstream, ApplianceOpt
 
     private HttpRequestMessage BuildQuestion(HttpContext context, string cookie)
     {
-        var question = new HttpRequestMessage(HttpMethod.Get, upstream.Address!.DestinationPrefix + _path)
+        var question = new HttpRequestMessage(HttpMethod.Get, flask.Address!.DestinationPrefix + _path)
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
@@ -91,7 +91,7 @@ internal sealed partial class SessionCheck(UpstreamClient upstream, ApplianceOpt
         using var timeout = new CancellationTokenSource(AskTimeout);
         try
         {
-            using var response = await upstream.Invoker!.SendAsync(question, timeout.Token).ConfigureAwait(false);
+            using var response = await flask.Invoker!.SendAsync(question, timeout.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 // Fail closed: a missing endpoint (an OpenAlgo without it) refuses Socket.IO, and says why.
@@ -113,7 +113,7 @@ internal sealed partial class SessionCheck(UpstreamClient upstream, ApplianceOpt
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
         {
-            Log.Unreachable(logger, upstream.Address!.ToString(), ex.Message);
+            Log.Unreachable(logger, flask.Address!.ToString(), ex.Message);
             return SessionState.Unavailable;
         }
     }
@@ -151,7 +151,7 @@ internal sealed partial class SessionCheck(UpstreamClient upstream, ApplianceOpt
         [LoggerMessage(2011, LogLevel.Warning, "Session check {Path} did not answer JSON ({Error}); treated as not logged in")]
         public static partial void NotJson(ILogger logger, string path, string error);
 
-        [LoggerMessage(2012, LogLevel.Warning, "Session check could not reach {Upstream}: {Error}")]
-        public static partial void Unreachable(ILogger logger, string upstream, string error);
+        [LoggerMessage(2012, LogLevel.Warning, "Session check could not reach the Flask app at {FlaskApp}: {Error}")]
+        public static partial void Unreachable(ILogger logger, string flaskApp, string error);
     }
 }

@@ -70,7 +70,7 @@ public sealed class ProxyOptionsTests
     [InlineData("127.0.0.1:5000", null, null)]
     public void Upstream_addresses_parse_as_gunicorn_and_nginx_write_them(string text, string? shown, string? prefix)
     {
-        bool ok = UpstreamAddress.TryParse(text, out var address);
+        bool ok = FlaskAddress.TryParse(text, out var address);
         Assert.Equal(shown is not null, ok);
         if (!ok) return;
         Assert.Equal(shown, address.ToString());

@@ -22,7 +22,7 @@ public sealed class UpstreamRecoveryTests
             Assert.Equal("text/plain; charset=utf-8", down.Content.Headers.ContentType!.ToString());
             Assert.StartsWith("502 Bad Gateway", await down.Content.ReadAsStringAsync());
         }
-        Assert.True(log.Contains($"OpenAlgo upstream {app.Upstream} failed GET /dashboard"), string.Join('\n', log.Lines));
+        Assert.True(log.Contains($"Flask app {app.Upstream} failed GET /dashboard"), string.Join('\n', log.Lines));
 
         // gunicorn is back (systemd's Restart=always): the next requests just work, no restart here.
         await app.StartAsync();

@@ -1,5 +1,5 @@
 using OpenAlgo.Appliance.MarketData.Hub;
-using OpenAlgo.Appliance.MarketData.Upstream;
+using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 using OpenAlgo.Appliance.Tls;
 
 namespace OpenAlgo.Appliance.Hosting.Systemd;
@@ -18,7 +18,7 @@ internal sealed partial class SystemdService(
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<SystemdService> logger,
-    OpenAlgoUpstream? upstream = null) : BackgroundService
+    OpenAlgoProxySource? upstream = null) : BackgroundService
 {
     private readonly TimeSpan? _watchdogInterval = settings.WatchdogInterval;
 
@@ -60,7 +60,7 @@ internal sealed partial class SystemdService(
     }
 
     private string Status() => $"serving {hub.ClientCount} market-data clients, {hub.TicksIn} ticks in, {hub.FramesOut} frames out"
-        + (upstream is null ? "" : $"; OpenAlgo upstream {upstream.Uri}: {upstream.ConnectedCount} of {upstream.SessionCount} key sessions connected");
+        + (upstream is null ? "" : $"; OpenAlgo proxy {upstream.Uri}: {upstream.ConnectedCount} of {upstream.SessionCount} key sessions connected");
 
     private static partial class Log
     {

@@ -8,8 +8,10 @@ internal sealed record HubLimits
     public int MaxClients { get; init; } = 20000;
     public int MaxClientsPerUser { get; init; } = 1000;
     public int MaxSymbolsPerClient { get; init; } = 3000;
-    public int SymbolsPerUpstreamConnection { get; init; } = 1000;
-    public int UpstreamConnectionsPerUser { get; init; } = 3;
+    /// <summary>OpenAlgo's <c>MAX_SYMBOLS_PER_WEBSOCKET</c> (<c>Limits:SymbolsPerUpstreamConnection</c>): symbols per connection to the broker.</summary>
+    public int SymbolsPerBrokerConnection { get; init; } = 1000;
+    /// <summary>OpenAlgo's <c>MAX_WEBSOCKET_CONNECTIONS</c> (<c>Limits:UpstreamConnectionsPerUser</c>): broker connections per user.</summary>
+    public int BrokerConnectionsPerUser { get; init; } = 3;
     public int MaxMessageBytes { get; init; } = 1 << 20;
     public TimeSpan AuthGrace { get; init; } = TimeSpan.FromSeconds(15);
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(20);
@@ -21,15 +23,15 @@ internal sealed record HubLimits
     public TimeSpan SlowClientTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public int SymbolCapacityPerUser => SymbolsPerUpstreamConnection * UpstreamConnectionsPerUser;
+    public int SymbolCapacityPerUser => SymbolsPerBrokerConnection * BrokerConnectionsPerUser;
 
     public static HubLimits From(LimitsSection l) => new()
     {
         MaxClients = l.MaxClients,
         MaxClientsPerUser = l.MaxClientsPerUser,
         MaxSymbolsPerClient = l.MaxSymbolsPerClient,
-        SymbolsPerUpstreamConnection = l.SymbolsPerUpstreamConnection,
-        UpstreamConnectionsPerUser = l.UpstreamConnectionsPerUser,
+        SymbolsPerBrokerConnection = l.SymbolsPerUpstreamConnection,
+        BrokerConnectionsPerUser = l.UpstreamConnectionsPerUser,
         MaxMessageBytes = l.MaxMessageBytes,
         AuthGrace = TimeSpan.FromSeconds(l.AuthGraceSeconds),
         PingInterval = TimeSpan.FromSeconds(l.PingIntervalSeconds),

@@ -141,7 +141,7 @@ internal sealed class MarketDataHub
             if (refs == 0 && user.Symbols.Count >= limits.SymbolCapacityPerUser)
             {
                 // OpenAlgo's ConnectionPool wording, byte for byte (× goes out as \u00d7).
-                return $"Maximum capacity reached: {limits.UpstreamConnectionsPerUser} connections \u00d7 {limits.SymbolsPerUpstreamConnection} symbols = {limits.SymbolCapacityPerUser} symbols. Currently subscribed to {user.Symbols.Count} symbols.";
+                return $"Maximum capacity reached: {limits.BrokerConnectionsPerUser} connections \u00d7 {limits.SymbolsPerBrokerConnection} symbols = {limits.SymbolCapacityPerUser} symbols. Currently subscribed to {user.Symbols.Count} symbols.";
             }
             user.Symbols[key] = refs + 1;
         }

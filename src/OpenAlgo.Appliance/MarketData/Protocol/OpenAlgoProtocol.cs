@@ -1,6 +1,6 @@
 using OpenAlgo.Appliance.Auth;
 using OpenAlgo.Appliance.MarketData.Hub;
-using OpenAlgo.Appliance.MarketData.Upstream;
+using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 using OpenAlgo.Appliance.MarketData.WebSockets;
 
 namespace OpenAlgo.Appliance.MarketData.Protocol;
@@ -16,7 +16,7 @@ internal sealed partial class OpenAlgoProtocol(
     TimeProvider time,
     ILogger<OpenAlgoProtocol> logger,
     IReadOnlyList<string> supportedBrokers,
-    OpenAlgoUpstream? upstream = null)
+    OpenAlgoProxySource? upstream = null)
 {
     private static readonly PyDict SupportedFeatures = new PyDict().Set("ltp", true).Set("quote", true).Set("depth", true);
 
@@ -145,13 +145,13 @@ internal sealed partial class OpenAlgoProtocol(
     /// <c>MarketData:Source=OpenAlgo</c>: OpenAlgo's proxy checks the key on the session shared by
     /// everyone using it, and its reply — success or error — reaches the client byte for byte.
     /// </summary>
-    private async ValueTask AuthenticateUpstreamAsync(OpenAlgoUpstream upstream, ClientSession session, string apiKey, CancellationToken cancellationToken)
+    private async ValueTask AuthenticateUpstreamAsync(OpenAlgoProxySource upstream, ClientSession session, string apiKey, CancellationToken cancellationToken)
     {
         string fingerprint = ApiKeyFingerprint.Of(apiKey);
         var (result, shared) = await upstream.AuthenticateAsync(apiKey, cancellationToken);
         if (shared is null)
         {
-            if (result.Outcome == UpstreamAuthOutcome.Unavailable)
+            if (result.Outcome == ProxyAuthOutcome.Unavailable)
             {
                 Log.UpstreamUnavailable(logger, session.Id, result.Message);
                 SendError(session, ProtocolErrors.ServerError, result.Message);
@@ -189,14 +189,14 @@ internal sealed partial class OpenAlgoProtocol(
         }
         upstream.Attach(session, shared);
         if (session.OrdersSubscribed) shared.SetOrders(session, true);
-        if (result.Outcome == UpstreamAuthOutcome.Success) Log.Authenticated(logger, session.Id, userId, result.Broker ?? "", fingerprint);
+        if (result.Outcome == ProxyAuthOutcome.Success) Log.Authenticated(logger, session.Id, userId, result.Broker ?? "", fingerprint);
         SendRaw(session, result.Reply!);
         // OpenAlgo keeps a re-authenticated socket's subscriptions routed (spec §6.4).
         if (carried.Length > 0 && result.Broker is not null) await CarryOverAsync(session, shared, carried, cancellationToken);
     }
 
     /// <summary>Subscribes <paramref name="carried"/> (old-scope keys) again through the client's new upstream session, mode by mode.</summary>
-    private async ValueTask CarryOverAsync(ClientSession session, UpstreamSession shared, KeyValuePair<SymbolKey, byte>[] carried, CancellationToken cancellationToken)
+    private async ValueTask CarryOverAsync(ClientSession session, ProxyKeySession shared, KeyValuePair<SymbolKey, byte>[] carried, CancellationToken cancellationToken)
     {
         for (int mode = 1; mode <= 3; mode++)
         {
@@ -330,13 +330,13 @@ internal sealed partial class OpenAlgoProtocol(
     /// per-symbol answers replace ours in <paramref name="results"/> (its depth, its error texts);
     /// what it refused is given back. On a whole-request error nothing stays reserved.
     /// </summary>
-    private async ValueTask<UpstreamSubscribeResult> ConfirmUpstreamAsync(ClientSession session, List<(int Index, SymbolKey Key)> added, int mode, PyValue depth, PyList results, CancellationToken cancellationToken)
+    private async ValueTask<ProxySubscribeResult> ConfirmUpstreamAsync(ClientSession session, List<(int Index, SymbolKey Key)> added, int mode, PyValue depth, PyList results, CancellationToken cancellationToken)
     {
         byte bit = ModeTags.Bit(mode);
         var shared = upstream!.SessionOf(session);
         var keys = added.Select(a => a.Key.Unscoped).Distinct().ToList();
-        UpstreamSubscribeResult outcome = shared is null
-            ? new UpstreamSubscribeResult { Envelope = PyJsonWriter.Serialize(ErrorEnvelope(ProtocolErrors.BrokerError, ProtocolErrors.AdapterNotFound)) }
+        ProxySubscribeResult outcome = shared is null
+            ? new ProxySubscribeResult { Envelope = PyJsonWriter.Serialize(ErrorEnvelope(ProtocolErrors.BrokerError, ProtocolErrors.AdapterNotFound)) }
             : await shared.SubscribeAsync(keys, mode, depth, cancellationToken);
         foreach (var (index, key) in added)
         {

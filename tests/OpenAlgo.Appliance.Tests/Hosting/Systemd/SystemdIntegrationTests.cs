@@ -45,18 +45,18 @@ public sealed class SystemdIntegrationTests : IDisposable
         env["Appliance__MarketData__OpenAlgoUpstreamUrl"] = $"ws://127.0.0.1:{upstreamPort}";
         env["Appliance__Auth__Mode"] = "Upstream";
         using var appliance = ApplianceProcess.Start(_dir, env, "run");
-        Assert.Contains($"OpenAlgo upstream ws://127.0.0.1:{upstreamPort}/: 0 of 0 key sessions connected", await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(30)));
+        Assert.Contains($"OpenAlgo proxy ws://127.0.0.1:{upstreamPort}/: 0 of 0 key sessions connected", await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(30)));
 
         var origin = await TestAppliance.StartAsync(o => o.Listen.Internal = $"127.0.0.1:{upstreamPort}");
         await using var client = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{internalPort}/"));
         await client.AuthenticateAsync();
-        string connected = await notify.WaitForAsync("STATUS=upstream session key#", TimeSpan.FromSeconds(10));
+        string connected = await notify.WaitForAsync("STATUS=proxy session key#", TimeSpan.FromSeconds(10));
         Assert.Contains("connected; serving 1 market-data clients", connected);
         Assert.DoesNotContain("testkey", connected);
 
         await origin.DisposeAsync();
         string lost;
-        do lost = await notify.WaitForAsync("STATUS=upstream session key#", TimeSpan.FromSeconds(10));
+        do lost = await notify.WaitForAsync("STATUS=proxy session key#", TimeSpan.FromSeconds(10));
         while (!lost.Contains(" lost (", StringComparison.Ordinal));
         Assert.Contains("reconnecting", lost);
         await client.DisposeAsync();

@@ -1,15 +1,15 @@
 using OpenAlgo.Appliance.MarketData.Hub;
-using OpenAlgo.Appliance.MarketData.Upstream;
+using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 using OpenAlgo.Appliance.Tests.TestSupport;
 
-namespace OpenAlgo.Appliance.Tests.MarketData.Upstream;
+namespace OpenAlgo.Appliance.Tests.MarketData.Sources.OpenAlgoProxy;
 
 /// <summary>
 /// <c>MarketData:Source=OpenAlgo</c> against a real upstream that speaks OpenAlgo's protocol: a
 /// second appliance in Zmq mode (the "origin", standing in for OpenAlgo's proxy on 8766) fed by a
 /// real NetMQ publisher. What the origin's hub holds is what OpenAlgo's proxy would have been asked for.
 /// </summary>
-public sealed class OpenAlgoUpstreamTests
+public sealed class OpenAlgoProxySourceTests
 {
     private static readonly SymbolKey Reliance = new("NSE", "RELIANCE");
 
@@ -69,7 +69,7 @@ public sealed class OpenAlgoUpstreamTests
             Assert.Contains("\"broker\": \"zerodha\", \"user_id\": \"otheruser\"", otherAuth);
             // (the broker-list question used a short connection of its own, closed by now or soon)
             await Eventually.TrueAsync(() => origin.Hub.ClientCount == 2, "one upstream session per key");
-            Assert.Equal(2, front.Services.GetRequiredService<OpenAlgoUpstream>().SessionCount);
+            Assert.Equal(2, front.Services.GetRequiredService<OpenAlgoProxySource>().SessionCount);
         }
         finally
         {
@@ -77,7 +77,7 @@ public sealed class OpenAlgoUpstreamTests
         }
         // The last client of a key gone: its upstream session closes, as OpenAlgo's adapter would.
         await Eventually.TrueAsync(() => origin.Hub.ClientCount == 0, "upstream sessions closed");
-        Assert.Equal(0, front.Services.GetRequiredService<OpenAlgoUpstream>().SessionCount);
+        Assert.Equal(0, front.Services.GetRequiredService<OpenAlgoProxySource>().SessionCount);
     }
 
     [Fact]
@@ -213,7 +213,7 @@ public sealed class OpenAlgoUpstreamTests
         {
             o.Auth.Mode = "Upstream";
             o.MarketData.OpenAlgoUpstreamUrl = $"ws://127.0.0.1:{port}";
-        }, source: "OpenAlgo", services: s => s.AddSingleton(sp => new OpenAlgoUpstream(new Uri($"ws://127.0.0.1:{port}"),
+        }, source: "OpenAlgo", services: s => s.AddSingleton(sp => new OpenAlgoProxySource(new Uri($"ws://127.0.0.1:{port}"),
             sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<ILoggerFactory>(), maxNewKeyChecks: 1) { NewKeyWait = TimeSpan.Zero }));
 
         var guessers = new List<WsTestClient>();

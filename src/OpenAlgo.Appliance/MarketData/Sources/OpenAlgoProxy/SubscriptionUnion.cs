@@ -1,7 +1,7 @@
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
 
-namespace OpenAlgo.Appliance.MarketData.Upstream;
+namespace OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 
 /// <summary>
 /// What one upstream session should hold and what it does hold: per symbol, how many local

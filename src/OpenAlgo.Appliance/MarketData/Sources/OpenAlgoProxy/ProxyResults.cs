@@ -1,9 +1,9 @@
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
 
-namespace OpenAlgo.Appliance.MarketData.Upstream;
+namespace OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 
-internal enum UpstreamAuthOutcome
+internal enum ProxyAuthOutcome
 {
     /// <summary><c>{"type": "auth", "status": "success", ...}</c>.</summary>
     Success,
@@ -16,11 +16,11 @@ internal enum UpstreamAuthOutcome
 }
 
 /// <summary>OpenAlgo's answer to <c>authenticate</c>, with the exact bytes to relay to the client.</summary>
-internal sealed record UpstreamAuthResult(UpstreamAuthOutcome Outcome, byte[]? Reply, string? UserId, string? Broker, string Message)
+internal sealed record ProxyAuthResult(ProxyAuthOutcome Outcome, byte[]? Reply, string? UserId, string? Broker, string Message)
 {
-    public bool Accepted => Outcome is UpstreamAuthOutcome.Success or UpstreamAuthOutcome.KeyValidNoBroker;
+    public bool Accepted => Outcome is ProxyAuthOutcome.Success or ProxyAuthOutcome.KeyValidNoBroker;
 
-    public static UpstreamAuthResult From(UpstreamReply reply)
+    public static ProxyAuthResult From(ProxyReply reply)
     {
         var dict = reply.Dict;
         string message = (dict?.Get("message") as PyStr)?.Value ?? "";
@@ -28,24 +28,24 @@ internal sealed record UpstreamAuthResult(UpstreamAuthOutcome Outcome, byte[]? R
         {
             string? user = dict!.Get("user_id") is { IsTruthy: true } u ? u.Str() : null;
             string? broker = dict.Get("broker") is { IsTruthy: true } b ? b.Str() : null;
-            if (user is not null) return new(UpstreamAuthOutcome.Success, reply.Raw, user, broker, message);
+            if (user is not null) return new(ProxyAuthOutcome.Success, reply.Raw, user, broker, message);
         }
         if (reply.IsErrorEnvelope && reply.Code is { } code && code.StartsWith("BROKER", StringComparison.Ordinal))
         {
-            return new(UpstreamAuthOutcome.KeyValidNoBroker, reply.Raw, null, null, message);
+            return new(ProxyAuthOutcome.KeyValidNoBroker, reply.Raw, null, null, message);
         }
-        return new(UpstreamAuthOutcome.Rejected, reply.Raw, null, null, message);
+        return new(ProxyAuthOutcome.Rejected, reply.Raw, null, null, message);
     }
 
-    public static UpstreamAuthResult Busy(Uri uri) =>
-        new(UpstreamAuthOutcome.Unavailable, null, null, null, $"Too many new API keys are being checked by OpenAlgo's proxy at {uri} right now; try again shortly");
+    public static ProxyAuthResult Busy(Uri uri) =>
+        new(ProxyAuthOutcome.Unavailable, null, null, null, $"Too many new API keys are being checked by OpenAlgo's proxy at {uri} right now; try again shortly");
 
-    public static UpstreamAuthResult Unavailable(Uri uri, string problem) =>
-        new(UpstreamAuthOutcome.Unavailable, null, null, null, $"Market data upstream (OpenAlgo's proxy at {uri}) is unavailable: {problem}");
+    public static ProxyAuthResult Unavailable(Uri uri, string problem) =>
+        new(ProxyAuthOutcome.Unavailable, null, null, null, $"Market data upstream (OpenAlgo's proxy at {uri}) is unavailable: {problem}");
 }
 
 /// <summary>OpenAlgo's per-symbol answers to a subscribe, or its whole-request error envelope.</summary>
-internal sealed class UpstreamSubscribeResult
+internal sealed class ProxySubscribeResult
 {
     /// <summary>The upstream's error reply (for example BROKER_ERROR "Broker adapter not found"), relayed as is.</summary>
     public byte[]? Envelope { get; set; }

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using OpenAlgo.Appliance.MarketData.Hub;
-using OpenAlgo.Appliance.MarketData.Upstream;
+using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 using OpenAlgo.Appliance.Tests.TestSupport;
 
-namespace OpenAlgo.Appliance.Tests.MarketData.Upstream;
+namespace OpenAlgo.Appliance.Tests.MarketData.Sources.OpenAlgoProxy;
 
 /// <summary>
 /// OpenAlgo deletes a user's broker adapter on cache invalidation (every broker login, spec §6.5) and
@@ -23,7 +23,7 @@ public sealed class AdapterEvictionTests
             {
                 o.Auth.Mode = "Upstream";
                 o.MarketData.OpenAlgoUpstreamUrl = $"ws://127.0.0.1:{port}";
-            }, source: "OpenAlgo", services: s => s.AddSingleton(sp => new OpenAlgoUpstream(new Uri($"ws://127.0.0.1:{port}"),
+            }, source: "OpenAlgo", services: s => s.AddSingleton(sp => new OpenAlgoProxySource(new Uri($"ws://127.0.0.1:{port}"),
                 sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<ILoggerFactory>()) { AdapterCheckInterval = TimeSpan.FromMilliseconds(500) }));
             await using var client = await WsTestClient.ConnectAsync(front.InternalUri);
             await using var control = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"));
@@ -51,7 +51,7 @@ public sealed class AdapterEvictionTests
             string stats = await control.AskAsync("{\"control\": \"stats\"}");
             Assert.Contains("\"auths\": 2", stats); // the client's, then the front's own after the eviction
             Assert.Contains("\"adapter\": true", stats);
-            var session = front.Services.GetRequiredService<OpenAlgoUpstream>().SessionOf(Assert.Single(front.Hub.Sessions))!;
+            var session = front.Services.GetRequiredService<OpenAlgoProxySource>().SessionOf(Assert.Single(front.Hub.Sessions))!;
             Assert.Equal(1, session.AdapterRestores);
             Assert.Equal(System.Net.WebSockets.WebSocketState.Open, client.State);
         }
@@ -65,7 +65,7 @@ public sealed class AdapterEvictionTests
     private static Process StartProxy(int port)
     {
         var start = new ProcessStartInfo(Python.Interpreter) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MarketData", "Upstream", "adapter_eviction_proxy.py"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MarketData", "Sources", "OpenAlgoProxy", "adapter_eviction_proxy.py"));
         start.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var process = Process.Start(start)!;
         string? line = process.StandardOutput.ReadLine();

@@ -1,8 +1,8 @@
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
-using OpenAlgo.Appliance.MarketData.Upstream;
+using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 
-namespace OpenAlgo.Appliance.Tests.MarketData.Upstream;
+namespace OpenAlgo.Appliance.Tests.MarketData.Sources.OpenAlgoProxy;
 
 public sealed class SubscriptionUnionTests
 {

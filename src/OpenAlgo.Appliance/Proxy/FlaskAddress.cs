@@ -5,7 +5,7 @@ namespace OpenAlgo.Appliance.Proxy;
 /// (<c>unix:/var/python/openalgo/openalgo.sock</c>, install.sh's bind) or an HTTP origin
 /// (<c>http://127.0.0.1:5000</c>, <c>python app.py</c> and Docker).
 /// </summary>
-internal sealed record UpstreamAddress(string? UnixSocketPath, string DestinationPrefix)
+internal sealed record FlaskAddress(string? UnixSocketPath, string DestinationPrefix)
 {
     /// <summary>
     /// For a unix socket the authority is never dialled (the connect callback opens the socket);
@@ -17,7 +17,7 @@ internal sealed record UpstreamAddress(string? UnixSocketPath, string Destinatio
 
     public override string ToString() => UnixSocketPath is null ? DestinationPrefix : "unix:" + UnixSocketPath;
 
-    public static bool TryParse(string? text, out UpstreamAddress address)
+    public static bool TryParse(string? text, out FlaskAddress address)
     {
         address = null!;
         if (string.IsNullOrWhiteSpace(text)) return false;
@@ -27,14 +27,14 @@ internal sealed record UpstreamAddress(string? UnixSocketPath, string Destinatio
             // nginx writes "http://unix:/path"; "unix:/path" is gunicorn's --bind spelling. Both are accepted.
             string path = text["unix:".Length..];
             if (!Path.IsPathFullyQualified(path) || path.EndsWith('/')) return false;
-            address = new UpstreamAddress(path, UnixPrefix);
+            address = new FlaskAddress(path, UnixPrefix);
             return true;
         }
         if (text.StartsWith("http://unix:", StringComparison.OrdinalIgnoreCase)) return TryParse(text["http://".Length..], out address);
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri)) return false;
         if (uri.Scheme is not ("http" or "https")) return false;
         if (uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0) return false;
-        address = new UpstreamAddress(null, uri.GetLeftPart(UriPartial.Authority));
+        address = new FlaskAddress(null, uri.GetLeftPart(UriPartial.Authority));
         return true;
     }
 }

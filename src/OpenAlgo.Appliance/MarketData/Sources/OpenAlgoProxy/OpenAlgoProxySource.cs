@@ -4,24 +4,24 @@ using System.Text;
 using OpenAlgo.Appliance.Infrastructure;
 using OpenAlgo.Appliance.MarketData.Hub;
 
-namespace OpenAlgo.Appliance.MarketData.Upstream;
+namespace OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 
 /// <summary>
 /// <c>MarketData:Source=OpenAlgo</c>: OpenAlgo's own proxy keeps hosting the broker adapters (on
-/// 8766) and this registry multiplexes local clients onto it — one <see cref="UpstreamSession"/>
+/// 8766) and this registry multiplexes local clients onto it — one <see cref="ProxyKeySession"/>
 /// per API key, created by the first client that authenticates with the key and closed when the
 /// last one leaves (so OpenAlgo tears the broker adapter down exactly as it would have).
 /// </summary>
-internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
+internal sealed class OpenAlgoProxySource : IHostedService, IAsyncDisposable
 {
     private readonly Uri _uri;
     private readonly MarketDataHub _hub;
     private readonly ILoggerFactory _loggers;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, UpstreamSession> _byKey = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<int, UpstreamSession> _byScope = new();
-    private readonly ConcurrentDictionary<long, UpstreamSession> _attached = new();
-    private readonly TtlCache<UpstreamAuthResult> _refused;
+    private readonly Dictionary<string, ProxyKeySession> _byKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<int, ProxyKeySession> _byScope = new();
+    private readonly ConcurrentDictionary<long, ProxyKeySession> _attached = new();
+    private readonly TtlCache<ProxyAuthResult> _refused;
     private readonly TtlCache<byte[]> _brokerList;
     private static readonly TimeSpan QuestionTimeout = TimeSpan.FromSeconds(5);
     private readonly SemaphoreSlim _newKeyChecks;
@@ -41,13 +41,13 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
     /// <summary>How long a new key waits for its turn before the client is told to try again.</summary>
     public TimeSpan NewKeyWait { get; init; } = TimeSpan.FromSeconds(8);
 
-    public OpenAlgoUpstream(Uri uri, MarketDataHub hub, ILoggerFactory loggers, TimeProvider? time = null, int maxNewKeyChecks = 2)
+    public OpenAlgoProxySource(Uri uri, MarketDataHub hub, ILoggerFactory loggers, TimeProvider? time = null, int maxNewKeyChecks = 2)
     {
         MaxNewKeyChecks = maxNewKeyChecks;
         _newKeyChecks = new SemaphoreSlim(maxNewKeyChecks, maxNewKeyChecks);
         // OpenAlgo's own invalid_api_key_cache (512 keys, 5 min): a refused key is answered from here
         // instead of opening an upstream connection per attempt.
-        _refused = new TtlCache<UpstreamAuthResult>(512, TimeSpan.FromSeconds(300), time ?? TimeProvider.System);
+        _refused = new TtlCache<ProxyAuthResult>(512, TimeSpan.FromSeconds(300), time ?? TimeProvider.System);
         _brokerList = new TtlCache<byte[]>(1, TimeSpan.FromSeconds(300), time ?? TimeProvider.System);
         _uri = uri;
         _hub = hub;
@@ -73,26 +73,26 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
         get { lock (_gate) return _byKey.Count; }
     }
 
-    public UpstreamSession? SessionOf(ClientSession client) => _attached.GetValueOrDefault(client.Id);
+    public ProxyKeySession? SessionOf(ClientSession client) => _attached.GetValueOrDefault(client.Id);
 
     /// <summary>
     /// Authenticates <paramref name="apiKey"/> upstream. When accepted, the returned session is held
     /// for the caller, who must either <see cref="Attach"/> a client to it or <see cref="Let"/> it go.
     /// </summary>
-    public async Task<(UpstreamAuthResult Result, UpstreamSession? Session)> AuthenticateAsync(string apiKey, CancellationToken cancellationToken)
+    public async Task<(ProxyAuthResult Result, ProxyKeySession? Session)> AuthenticateAsync(string apiKey, CancellationToken cancellationToken)
     {
         string id = Digest(apiKey);
         if (_refused.TryGet(id, out var refused)) return (refused, null);
         var session = Hold(apiKey);
-        if (session is null) return (UpstreamAuthResult.Unavailable(_uri, "shutting down"), null);
-        UpstreamAuthResult result;
+        if (session is null) return (ProxyAuthResult.Unavailable(_uri, "shutting down"), null);
+        ProxyAuthResult result;
         bool newKey = !session.EverAccepted;
         try
         {
             if (newKey && !await _newKeyChecks.WaitAsync(NewKeyWait, cancellationToken))
             {
                 Let(session);
-                return (UpstreamAuthResult.Busy(_uri), null);
+                return (ProxyAuthResult.Busy(_uri), null);
             }
             try
             {
@@ -110,7 +110,7 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
         }
         if (result.Accepted) return (result, session);
         Let(session);
-        if (result.Outcome == UpstreamAuthOutcome.Rejected && result.Message == "Invalid API key") _refused.Set(id, result);
+        if (result.Outcome == ProxyAuthOutcome.Rejected && result.Message == "Invalid API key") _refused.Set(id, result);
         return (result, null);
     }
 
@@ -119,9 +119,9 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
     /// the client moves from another session, the caller has already released what it held there
     /// (those subscriptions were routed under the old scope).
     /// </summary>
-    public void Attach(ClientSession client, UpstreamSession session)
+    public void Attach(ClientSession client, ProxyKeySession session)
     {
-        UpstreamSession? previous = null;
+        ProxyKeySession? previous = null;
         _attached.AddOrUpdate(client.Id, session, (_, old) => { previous = old; return session; });
         if (ReferenceEquals(previous, session)) Let(session); // already held once for this client
         else if (previous is not null) Let(previous);
@@ -137,19 +137,19 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
         if (_brokerList.TryGet("", out var cached)) return cached;
         try
         {
-            await using var connection = await UpstreamConnection.ConnectAsync(_uri, static (_, _, _) => { }, QuestionTimeout, cancellationToken);
+            await using var connection = await ProxyConnection.ConnectAsync(_uri, static (_, _, _) => { }, QuestionTimeout, cancellationToken);
             var reply = await connection.RequestAsync(new Protocol.PyDict().Set("action", "get_supported_brokers"), QuestionTimeout, cancellationToken);
             if (reply.Type == "supported_brokers") _brokerList.Set("", reply.Raw);
             return reply.Raw;
         }
-        catch (Exception ex) when (ex is UpstreamDisconnectedException or System.Net.WebSockets.WebSocketException or IOException or OperationCanceledException or HttpRequestException)
+        catch (Exception ex) when (ex is ProxyDisconnectedException or System.Net.WebSockets.WebSocketException or IOException or OperationCanceledException or HttpRequestException)
         {
             return null;
         }
     }
 
     /// <summary>Gives back a hold taken by <see cref="AuthenticateAsync"/> or <see cref="Attach"/>.</summary>
-    public void Let(UpstreamSession session)
+    public void Let(ProxyKeySession session)
     {
         bool close;
         lock (_gate)
@@ -164,7 +164,7 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
         if (close) _ = session.DisposeAsync().AsTask();
     }
 
-    private UpstreamSession? Hold(string apiKey)
+    private ProxyKeySession? Hold(string apiKey)
     {
         string id = Digest(apiKey);
         lock (_gate)
@@ -175,7 +175,7 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
                 existing.Holders++;
                 return existing;
             }
-            var session = new UpstreamSession(++_nextScope, apiKey, _uri, _hub, _loggers.CreateLogger<UpstreamSession>()) { Holders = 1, KeyId = id, AdapterCheckInterval = AdapterCheckInterval };
+            var session = new ProxyKeySession(++_nextScope, apiKey, _uri, _hub, _loggers.CreateLogger<ProxyKeySession>()) { Holders = 1, KeyId = id, AdapterCheckInterval = AdapterCheckInterval };
             _byKey[id] = session;
             _byScope[session.Scope] = session;
             session.StateChanged += message => Changed?.Invoke(message);
@@ -202,7 +202,7 @@ internal sealed class OpenAlgoUpstream : IHostedService, IAsyncDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        UpstreamSession[] sessions;
+        ProxyKeySession[] sessions;
         lock (_gate)
         {
             _stopped = true;

@@ -4,7 +4,7 @@ using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
 using OpenAlgo.Appliance.MarketData.WebSockets;
 
-namespace OpenAlgo.Appliance.MarketData.Upstream;
+namespace OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 
 /// <summary>
 /// One API key's session with OpenAlgo's proxy, shared by every local client that presents that
@@ -14,7 +14,7 @@ namespace OpenAlgo.Appliance.MarketData.Upstream;
 /// when the connection drops reconnects with backoff, re-authenticates and resubscribes while the
 /// local clients stay connected. All upstream I/O is serialized in call order by <c>_gate</c>.
 /// </summary>
-internal sealed partial class UpstreamSession : IAsyncDisposable
+internal sealed partial class ProxyKeySession : IAsyncDisposable
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     /// <summary>
@@ -40,7 +40,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     private ClientSession[] _orderSnapshot = [];
     private bool _ordersUpstream;
     private int _reconcileScheduled;
-    private UpstreamConnection? _connection;
+    private ProxyConnection? _connection;
     private TaskCompletionSource _attempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string _lastProblem = "not connected yet";
     private volatile bool _everAccepted;
@@ -54,7 +54,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     /// </summary>
     public TimeSpan AdapterCheckInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    public UpstreamSession(int scope, string apiKey, Uri uri, MarketDataHub hub, ILogger logger)
+    public ProxyKeySession(int scope, string apiKey, Uri uri, MarketDataHub hub, ILogger logger)
     {
         Scope = scope;
         _apiKey = apiKey;
@@ -67,7 +67,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     public int Scope { get; }
     public string Fingerprint { get; }
 
-    /// <summary>Local clients holding this session (owned by <see cref="OpenAlgoUpstream"/> under its lock).</summary>
+    /// <summary>Local clients holding this session (owned by <see cref="OpenAlgoProxySource"/> under its lock).</summary>
     internal int Holders;
 
     /// <summary>SHA-256 of the key: the registry's index, so the key itself is never a dictionary key.</summary>
@@ -87,25 +87,25 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     public void Start() => _running = Task.Run(RunAsync);
 
     /// <summary>Sends <c>authenticate</c> upstream for a local client and classifies the reply.</summary>
-    public async Task<UpstreamAuthResult> AuthenticateAsync(CancellationToken cancellationToken)
+    public async Task<ProxyAuthResult> AuthenticateAsync(CancellationToken cancellationToken)
     {
         var connection = await WaitConnectedAsync(cancellationToken);
-        if (connection is null) return UpstreamAuthResult.Unavailable(_uri, _lastProblem);
+        if (connection is null) return ProxyAuthResult.Unavailable(_uri, _lastProblem);
         await _gate.WaitAsync(cancellationToken);
-        UpstreamReply reply;
+        ProxyReply reply;
         try
         {
             reply = await connection.RequestAsync(AuthenticateRequest(), RequestTimeout, cancellationToken);
         }
-        catch (UpstreamDisconnectedException ex)
+        catch (ProxyDisconnectedException ex)
         {
-            return UpstreamAuthResult.Unavailable(_uri, ex.Message);
+            return ProxyAuthResult.Unavailable(_uri, ex.Message);
         }
         finally
         {
             _gate.Release();
         }
-        var result = UpstreamAuthResult.From(reply);
+        var result = ProxyAuthResult.From(reply);
         if (result.Accepted) _everAccepted = true;
         return result;
     }
@@ -116,9 +116,9 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     /// upstream's per-symbol answer decides; a refused symbol is not counted. While the upstream is
     /// down everything is counted and sent on reconnect.
     /// </summary>
-    public async Task<UpstreamSubscribeResult> SubscribeAsync(IReadOnlyList<SymbolKey> keys, int mode, PyValue depth, CancellationToken cancellationToken)
+    public async Task<ProxySubscribeResult> SubscribeAsync(IReadOnlyList<SymbolKey> keys, int mode, PyValue depth, CancellationToken cancellationToken)
     {
-        var result = new UpstreamSubscribeResult();
+        var result = new ProxySubscribeResult();
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -150,7 +150,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
                     }
                     if (replaced.Count > 0) await UnsubscribeAsync(connection, replaced, cancellationToken);
                 }
-                catch (UpstreamDisconnectedException)
+                catch (ProxyDisconnectedException)
                 {
                     // Counted below; the reconnect resubscribes the whole union.
                 }
@@ -180,7 +180,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         {
             return (await connection.RequestAsync(request, RequestTimeout, cancellationToken)).Raw;
         }
-        catch (UpstreamDisconnectedException)
+        catch (ProxyDisconnectedException)
         {
             return null;
         }
@@ -220,10 +220,10 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         var token = _closed.Token;
         while (!token.IsCancellationRequested)
         {
-            UpstreamConnection connection;
+            ProxyConnection connection;
             try
             {
-                connection = await UpstreamConnection.ConnectAsync(_uri, OnPushed, ConnectTimeout, token);
+                connection = await ProxyConnection.ConnectAsync(_uri, OnPushed, ConnectTimeout, token);
             }
             catch (Exception ex) when (!token.IsCancellationRequested && ex is System.Net.WebSockets.WebSocketException or IOException or OperationCanceledException or System.Net.Http.HttpRequestException)
             {
@@ -251,7 +251,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             Volatile.Write(ref _connection, connection);
             SignalAttempt();
             Log.Connected(_logger, Fingerprint, _uri);
-            StateChanged?.Invoke($"upstream session {Fingerprint} connected");
+            StateChanged?.Invoke($"proxy session {Fingerprint} connected");
             ScheduleReconcile();
 
             await WatchAsync(connection, token);
@@ -261,7 +261,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             await connection.DisposeAsync();
             if (token.IsCancellationRequested) break;
             Log.Lost(_logger, Fingerprint, _lastProblem);
-            StateChanged?.Invoke($"upstream session {Fingerprint} lost ({_lastProblem}), reconnecting");
+            StateChanged?.Invoke($"proxy session {Fingerprint} lost ({_lastProblem}), reconnecting");
             await DelayAsync(Backoff(0), token);
         }
         SignalAttempt();
@@ -276,7 +276,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     private static readonly TimeSpan RefusedRetry = TimeSpan.FromSeconds(30);
 
     /// <summary>Waits for the connection to end, checking on the broker adapter whenever ticks stop.</summary>
-    private async Task WatchAsync(UpstreamConnection connection, CancellationToken token)
+    private async Task WatchAsync(ProxyConnection connection, CancellationToken token)
     {
         Volatile.Write(ref _lastTickAt, Environment.TickCount64);
         try
@@ -307,7 +307,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     /// makes OpenAlgo create one with the new token) and resends the whole union, so every client's
     /// feed comes back without any client doing anything.
     /// </summary>
-    private async Task CheckAdapterAsync(UpstreamConnection connection, CancellationToken token)
+    private async Task CheckAdapterAsync(ProxyConnection connection, CancellationToken token)
     {
         await _gate.WaitAsync(token);
         try
@@ -323,9 +323,9 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             }
             Interlocked.Increment(ref _adapterRestores);
             Log.AdapterRestored(_logger, Fingerprint);
-            StateChanged?.Invoke($"upstream session {Fingerprint}: broker adapter recreated and resubscribed");
+            StateChanged?.Invoke($"proxy session {Fingerprint}: broker adapter recreated and resubscribed");
         }
-        catch (UpstreamDisconnectedException)
+        catch (ProxyDisconnectedException)
         {
             // The reconnect resyncs everything anyway.
         }
@@ -337,7 +337,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     }
 
     /// <summary>After a reconnect: authenticate again and send the whole union before serving anyone. Null when done.</summary>
-    private async Task<ResyncProblem?> ResyncAsync(UpstreamConnection connection, CancellationToken cancellationToken)
+    private async Task<ResyncProblem?> ResyncAsync(ProxyConnection connection, CancellationToken cancellationToken)
     {
         try
         {
@@ -354,12 +354,12 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             {
                 _lastProblem = auth.Message;
                 Log.Refused(_logger, Fingerprint, auth.Message);
-                StateChanged?.Invoke($"upstream session {Fingerprint}: key refused on reconnect");
+                StateChanged?.Invoke($"proxy session {Fingerprint}: key refused on reconnect");
                 return ResyncProblem.KeyRefused;
             }
             return null;
         }
-        catch (Exception ex) when (ex is UpstreamDisconnectedException or OperationCanceledException)
+        catch (Exception ex) when (ex is ProxyDisconnectedException or OperationCanceledException)
         {
             _lastProblem = ex.Message;
             return ResyncProblem.ConnectionLost;
@@ -375,10 +375,10 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     /// <paramref name="requireBroker"/>), OpenAlgo holds nothing for this session any more — a new
     /// connection, or a new adapter — so the whole union is sent again. Caller holds the gate.
     /// </summary>
-    private async Task<(UpstreamAuthResult Auth, bool Resent)> ReauthenticateAndResendAsync(UpstreamConnection connection, bool requireBroker, CancellationToken cancellationToken)
+    private async Task<(ProxyAuthResult Auth, bool Resent)> ReauthenticateAndResendAsync(ProxyConnection connection, bool requireBroker, CancellationToken cancellationToken)
     {
-        var auth = UpstreamAuthResult.From(await connection.RequestAsync(AuthenticateRequest(), RequestTimeout, cancellationToken));
-        if (requireBroker ? auth.Outcome != UpstreamAuthOutcome.Success : !auth.Accepted) return (auth, false);
+        var auth = ProxyAuthResult.From(await connection.RequestAsync(AuthenticateRequest(), RequestTimeout, cancellationToken));
+        if (requireBroker ? auth.Outcome != ProxyAuthOutcome.Success : !auth.Accepted) return (auth, false);
         ForgetUpstream();
         await ReconcileCoreAsync(connection, cancellationToken);
         return (auth, true);
@@ -417,7 +417,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
             var connection = Volatile.Read(ref _connection);
             if (connection is not null) await ReconcileCoreAsync(connection, _closed.Token);
         }
-        catch (Exception ex) when (ex is UpstreamDisconnectedException or OperationCanceledException)
+        catch (Exception ex) when (ex is ProxyDisconnectedException or OperationCanceledException)
         {
             // The reconnect resyncs everything.
         }
@@ -428,7 +428,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
     }
 
     /// <summary>Brings the upstream in line with the union: upgrades and downgrades first, then drops, then order updates. Caller holds the gate.</summary>
-    private async Task ReconcileCoreAsync(UpstreamConnection connection, CancellationToken cancellationToken)
+    private async Task ReconcileCoreAsync(ProxyConnection connection, CancellationToken cancellationToken)
     {
         List<(SymbolKey Key, int Wanted, int Upstream)> differences;
         bool ordersWanted;
@@ -449,7 +449,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
                 PyValue depth;
                 lock (_state) depth = group.Key.Wanted == 3 ? _union.DepthFor(chunk[0].Key) : new PyInt(5);
                 var reply = await connection.RequestAsync(SubscribeRequest(chunk.Select(c => c.Key).ToList(), group.Key.Wanted, depth), RequestTimeout, cancellationToken);
-                var result = new UpstreamSubscribeResult();
+                var result = new ProxySubscribeResult();
                 if (reply.Dict?.Get("type") is PyStr { Value: "subscribe" }) ReadEntries(reply, result);
                 else
                 {
@@ -503,7 +503,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         lock (_state) return _union.DepthFor(key).Repr();
     }
 
-    private async Task UnsubscribeAsync(UpstreamConnection connection, List<(SymbolKey Key, int Mode)> items, CancellationToken cancellationToken)
+    private async Task UnsubscribeAsync(ProxyConnection connection, List<(SymbolKey Key, int Mode)> items, CancellationToken cancellationToken)
     {
         for (int i = 0; i < items.Count; i += SymbolsPerRequest)
         {
@@ -517,11 +517,11 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         }
     }
 
-    private void OnPushed(UpstreamConnection connection, ReadOnlyMemory<byte> raw, PyDict? message)
+    private void OnPushed(ProxyConnection connection, ReadOnlyMemory<byte> raw, PyDict? message)
     {
         if (message is null)
         {
-            if (UpstreamTick.TryRead(raw.Span, out string symbol, out string exchange, out int tickMode, out Range data))
+            if (ProxyTick.TryRead(raw.Span, out string symbol, out string exchange, out int tickMode, out Range data))
             {
                 Volatile.Write(ref _lastTickAt, Environment.TickCount64);
                 _hub.Publish(new SymbolKey(exchange, symbol, Scope), tickMode, raw.Span[data]);
@@ -558,7 +558,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         _hub.Publish(new SymbolKey(exchangeValue.Value, symbolValue.Value, Scope), (int)mode.Value, _data.WrittenSpan);
     }
 
-    private static void ReadEntries(UpstreamReply reply, UpstreamSubscribeResult result)
+    private static void ReadEntries(ProxyReply reply, ProxySubscribeResult result)
     {
         if (reply.Dict?.Get("subscriptions") is not PyList entries) return;
         foreach (var item in entries.Items)
@@ -579,7 +579,7 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
         return new PyDict().Set("action", "subscribe").Set("symbols", symbols).Set("mode", mode).Set("depth", depth);
     }
 
-    private async Task<UpstreamConnection?> WaitConnectedAsync(CancellationToken cancellationToken)
+    private async Task<ProxyConnection?> WaitConnectedAsync(CancellationToken cancellationToken)
     {
         long deadline = Environment.TickCount64 + (long)ConnectWait.TotalMilliseconds;
         while (true)
@@ -634,28 +634,28 @@ internal sealed partial class UpstreamSession : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1401, LogLevel.Information, "Upstream session {KeyFingerprint} connected to {Uri}")]
+        [LoggerMessage(1401, LogLevel.Information, "OpenAlgo proxy session {KeyFingerprint} connected to {Uri}")]
         public static partial void Connected(ILogger logger, string keyFingerprint, Uri uri);
 
-        [LoggerMessage(1402, LogLevel.Warning, "Upstream session {KeyFingerprint} lost its connection ({Reason}); clients stay connected, reconnecting")]
+        [LoggerMessage(1402, LogLevel.Warning, "OpenAlgo proxy session {KeyFingerprint} lost its connection ({Reason}); clients stay connected, reconnecting")]
         public static partial void Lost(ILogger logger, string keyFingerprint, string reason);
 
-        [LoggerMessage(1403, LogLevel.Warning, "Upstream session {KeyFingerprint} cannot reach OpenAlgo's proxy at {Uri}: {Reason} (attempt {Attempt}; retrying every second). Is it running with WEBSOCKET_PORT matching MarketData:OpenAlgoUpstreamUrl?")]
+        [LoggerMessage(1403, LogLevel.Warning, "OpenAlgo proxy session {KeyFingerprint} cannot reach OpenAlgo's proxy at {Uri}: {Reason} (attempt {Attempt}; retrying every second). Is it running with WEBSOCKET_PORT matching MarketData:OpenAlgoUpstreamUrl?")]
         public static partial void ConnectFailed(ILogger logger, string keyFingerprint, Uri uri, string reason, int attempt);
 
         [LoggerMessage(1404, LogLevel.Error, "OpenAlgo refused API key {KeyFingerprint} on reconnect: {Message}; retrying")]
         public static partial void Refused(ILogger logger, string keyFingerprint, string message);
 
-        [LoggerMessage(1405, LogLevel.Warning, "Upstream session {KeyFingerprint}: resubscribe failed: {Reply}")]
+        [LoggerMessage(1405, LogLevel.Warning, "OpenAlgo proxy session {KeyFingerprint}: resubscribe failed: {Reply}")]
         public static partial void ResubscribeFailed(ILogger logger, string keyFingerprint, string reply);
 
-        [LoggerMessage(1407, LogLevel.Warning, "Upstream session {KeyFingerprint}: no ticks and OpenAlgo reports the broker adapter gone (broker token changed?); authenticating again and resubscribing")]
+        [LoggerMessage(1407, LogLevel.Warning, "OpenAlgo proxy session {KeyFingerprint}: no ticks and OpenAlgo reports the broker adapter gone (broker token changed?); authenticating again and resubscribing")]
         public static partial void AdapterGone(ILogger logger, string keyFingerprint);
 
-        [LoggerMessage(1408, LogLevel.Information, "Upstream session {KeyFingerprint}: broker adapter recreated and every subscription sent again")]
+        [LoggerMessage(1408, LogLevel.Information, "OpenAlgo proxy session {KeyFingerprint}: broker adapter recreated and every subscription sent again")]
         public static partial void AdapterRestored(ILogger logger, string keyFingerprint);
 
-        [LoggerMessage(1406, LogLevel.Warning, "Upstream session {KeyFingerprint}: OpenAlgo refused {Symbol} at mode {Mode}: {Message}")]
+        [LoggerMessage(1406, LogLevel.Warning, "OpenAlgo proxy session {KeyFingerprint}: OpenAlgo refused {Symbol} at mode {Mode}: {Message}")]
         public static partial void SymbolRefused(ILogger logger, string keyFingerprint, string symbol, int mode, string message);
     }
 }

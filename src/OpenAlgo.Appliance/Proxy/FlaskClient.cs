@@ -11,24 +11,24 @@ namespace OpenAlgo.Appliance.Proxy;
 /// <see cref="SocketsHttpHandler"/>, dialling gunicorn's unix socket or a TCP address. Connections
 /// are re-dialled on demand, so a restarted gunicorn is picked up without any action here.
 /// </summary>
-internal sealed class UpstreamClient : IDisposable
+internal sealed class FlaskClient : IDisposable
 {
-    public UpstreamClient(ApplianceOptions options)
+    public FlaskClient(ApplianceOptions options)
     {
-        if (!UpstreamAddress.TryParse(options.Proxy.Upstream, out var address)) return;
+        if (!FlaskAddress.TryParse(options.Proxy.Upstream, out var address)) return;
         Address = address;
         Invoker = new HttpMessageInvoker(CreateHandler(address), disposeHandler: true);
     }
 
     /// <summary>Null when <c>Proxy:Upstream</c> is empty: the proxy is off.</summary>
-    public UpstreamAddress? Address { get; }
+    public FlaskAddress? Address { get; }
 
     public HttpMessageInvoker? Invoker { get; }
 
     [MemberNotNullWhen(true, nameof(Address), nameof(Invoker))]
     public bool IsEnabled => Address is not null;
 
-    private static SocketsHttpHandler CreateHandler(UpstreamAddress address)
+    private static SocketsHttpHandler CreateHandler(FlaskAddress address)
     {
         // The settings YARP recommends for a forwarder's client: the proxy passes things through
         // as they are — no redirects followed, no decompression, no cookie jar, no outbound proxy,

@@ -3,10 +3,10 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using OpenAlgo.Appliance.MarketData.Protocol;
 
-namespace OpenAlgo.Appliance.MarketData.Upstream;
+namespace OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 
 /// <summary>A reply from OpenAlgo's proxy: its exact bytes (to relay) and the parsed form (to read).</summary>
-internal sealed record UpstreamReply(byte[] Raw, PyValue Parsed)
+internal sealed record ProxyReply(byte[] Raw, PyValue Parsed)
 {
     public PyDict? Dict => Parsed as PyDict;
     public string? Type => (Dict?.Get("type") as PyStr)?.Value;
@@ -18,7 +18,7 @@ internal sealed record UpstreamReply(byte[] Raw, PyValue Parsed)
 }
 
 /// <summary>The upstream connection went away before a reply arrived.</summary>
-internal sealed class UpstreamDisconnectedException(string message, Exception? inner = null) : Exception(message, inner);
+internal sealed class ProxyDisconnectedException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
 /// One WebSocket to OpenAlgo's proxy. OpenAlgo handles a connection's messages strictly in order
@@ -26,19 +26,19 @@ internal sealed class UpstreamDisconnectedException(string message, Exception? i
 /// first-out; <c>market_data</c> and <c>order_update</c> are the only unsolicited messages and go
 /// to the push callback on the receive loop's thread (ticks unparsed, with a null dict).
 /// </summary>
-internal sealed class UpstreamConnection : IAsyncDisposable
+internal sealed class ProxyConnection : IAsyncDisposable
 {
     private const int MaxMessageBytes = 16 * 1024 * 1024;
 
     private readonly ClientWebSocket _socket;
-    private readonly ConcurrentQueue<TaskCompletionSource<UpstreamReply>> _pending = new();
+    private readonly ConcurrentQueue<TaskCompletionSource<ProxyReply>> _pending = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
-    private readonly Action<UpstreamConnection, ReadOnlyMemory<byte>, PyDict?> _pushed;
+    private readonly Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> _pushed;
     private Task _receiving = Task.CompletedTask;
     private volatile string? _closeReason;
 
-    private UpstreamConnection(ClientWebSocket socket, Action<UpstreamConnection, ReadOnlyMemory<byte>, PyDict?> pushed)
+    private ProxyConnection(ClientWebSocket socket, Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> pushed)
     {
         _socket = socket;
         _pushed = pushed;
@@ -49,7 +49,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 
     public string CloseReason => _closeReason ?? "closed";
 
-    public static async Task<UpstreamConnection> ConnectAsync(Uri uri, Action<UpstreamConnection, ReadOnlyMemory<byte>, PyDict?> pushed, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<ProxyConnection> ConnectAsync(Uri uri, Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> pushed, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         // Answer OpenAlgo's 20 s pings (automatic) and notice a dead proxy ourselves within 40 s.
@@ -66,20 +66,20 @@ internal sealed class UpstreamConnection : IAsyncDisposable
             socket.Dispose();
             throw;
         }
-        var connection = new UpstreamConnection(socket, pushed);
+        var connection = new ProxyConnection(socket, pushed);
         connection._receiving = Task.Run(connection.ReceiveLoopAsync);
         return connection;
     }
 
     /// <summary>Sends one request and waits for its reply.</summary>
-    public async Task<UpstreamReply> RequestAsync(PyDict request, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<ProxyReply> RequestAsync(PyDict request, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var reply = new TaskCompletionSource<UpstreamReply>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reply = new TaskCompletionSource<ProxyReply>(TaskCreationOptions.RunContinuationsAsynchronously);
         byte[] bytes = PyJsonWriter.Serialize(request);
         await _sendLock.WaitAsync(cancellationToken);
         try
         {
-            if (_receiving.IsCompleted) throw new UpstreamDisconnectedException(CloseReason);
+            if (_receiving.IsCompleted) throw new ProxyDisconnectedException(CloseReason);
             _pending.Enqueue(reply);
             // The loop may have ended between the check and the enqueue: fail what it could not see.
             if (_closeReason is not null) Fail(_closeReason);
@@ -88,7 +88,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
         {
             Fail($"send failed: {ex.Message}");
-            throw new UpstreamDisconnectedException(CloseReason, ex);
+            throw new ProxyDisconnectedException(CloseReason, ex);
         }
         finally
         {
@@ -102,7 +102,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         {
             // A reply that never comes would shift every later reply onto the wrong request: start over.
             Fail($"no reply within {timeout.TotalSeconds:0} s");
-            throw new UpstreamDisconnectedException(CloseReason);
+            throw new ProxyDisconnectedException(CloseReason);
         }
     }
 
@@ -145,7 +145,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     private void Dispatch(ReadOnlyMemory<byte> message)
     {
         // Ticks are most of the traffic: handed on unparsed (the receiver reads them in place).
-        if (message.Span.StartsWith(UpstreamTick.Prefix))
+        if (message.Span.StartsWith(ProxyTick.Prefix))
         {
             _pushed(this, message, null);
             return;
@@ -165,14 +165,14 @@ internal sealed class UpstreamConnection : IAsyncDisposable
             _pushed(this, message, dict);
             return;
         }
-        if (_pending.TryDequeue(out var waiter)) waiter.TrySetResult(new UpstreamReply(message.ToArray(), parsed));
+        if (_pending.TryDequeue(out var waiter)) waiter.TrySetResult(new ProxyReply(message.ToArray(), parsed));
     }
 
     private void Fail(string reason)
     {
         _closeReason ??= reason;
         try { _stop.Cancel(); } catch (ObjectDisposedException) { }
-        while (_pending.TryDequeue(out var waiter)) waiter.TrySetException(new UpstreamDisconnectedException(reason));
+        while (_pending.TryDequeue(out var waiter)) waiter.TrySetException(new ProxyDisconnectedException(reason));
     }
 
     /// <summary>Completes the close handshake (RFC 6455 §5.5.1) so the proxy does not wait out its close timeout.</summary>

@@ -1,9 +1,9 @@
 using System.Text;
-using OpenAlgo.Appliance.MarketData.Upstream;
+using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 
-namespace OpenAlgo.Appliance.Tests.MarketData.Upstream;
+namespace OpenAlgo.Appliance.Tests.MarketData.Sources.OpenAlgoProxy;
 
-public sealed class UpstreamTickTests
+public sealed class ProxyTickTests
 {
     [Theory]
     [InlineData("{\"type\": \"market_data\", \"symbol\": \"RELIANCE\", \"exchange\": \"NSE\", \"mode\": 3, \"data\": {\"ltp\": 2950.5, \"depth\": {\"buy\": [{\"price\": 1.0}], \"sell\": []}}, \"broker\": \"zerodha\"}",
@@ -13,8 +13,8 @@ public sealed class UpstreamTickTests
     public void A_tick_is_read_in_place_with_its_data_bytes_untouched(string message, string symbol, string exchange, int mode, string data)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(message);
-        Assert.True(bytes.AsSpan().StartsWith(UpstreamTick.Prefix));
-        Assert.True(UpstreamTick.TryRead(bytes, out string s, out string e, out int m, out Range range));
+        Assert.True(bytes.AsSpan().StartsWith(ProxyTick.Prefix));
+        Assert.True(ProxyTick.TryRead(bytes, out string s, out string e, out int m, out Range range));
         Assert.Equal((symbol, exchange, mode), (s, e, m));
         Assert.Equal(data, Encoding.UTF8.GetString(bytes.AsSpan()[range]));
     }
@@ -27,6 +27,6 @@ public sealed class UpstreamTickTests
     [InlineData("{\"type\": \"market_data\", \"symbol\": \"X\"")]
     public void Anything_unusual_is_left_to_the_full_parser(string message)
     {
-        Assert.False(UpstreamTick.TryRead(Encoding.UTF8.GetBytes(message), out _, out _, out _, out _));
+        Assert.False(ProxyTick.TryRead(Encoding.UTF8.GetBytes(message), out _, out _, out _, out _));
     }
 }

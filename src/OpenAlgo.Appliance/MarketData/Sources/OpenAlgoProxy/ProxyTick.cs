@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace OpenAlgo.Appliance.MarketData.Upstream;
+namespace OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 
 /// <summary>
 /// Reads an upstream <c>market_data</c> message without building it: OpenAlgo wrote it with
@@ -8,7 +8,7 @@ namespace OpenAlgo.Appliance.MarketData.Upstream;
 /// passed through as a slice. Anything unusual (Python's NaN, other key orders) returns false and
 /// the caller falls back to a full parse.
 /// </summary>
-internal static class UpstreamTick
+internal static class ProxyTick
 {
     public static ReadOnlySpan<byte> Prefix => "{\"type\": \"market_data\""u8;
 
