@@ -168,6 +168,16 @@ internal sealed class LimitsSection
     /// <summary>websockets' <c>max_size</c> default: 1 MiB; larger messages close with 1009.</summary>
     public int MaxMessageBytes { get; set; } = 1 << 20;
 
+    /// <summary>
+    /// Entries in one subscribe or unsubscribe <c>symbols</c> list (OpenAlgo has no bound); more is
+    /// refused whole with <c>LIMIT_EXCEEDED</c>. The default is OpenAlgo's per-user capacity
+    /// (1000 × 3), so a list over it could never be subscribed in full anyway.
+    /// </summary>
+    public int MaxSymbolsPerMessage { get; set; } = 3000;
+
+    /// <summary>Keys in one JSON object of a client message (OpenAlgo's messages have at most 8); more is refused with <c>LIMIT_EXCEEDED</c>.</summary>
+    public int MaxKeysPerObject { get; set; } = 1000;
+
     /// <summary>OpenAlgo's <c>WS_AUTH_GRACE_SECONDS</c>: unauthenticated sockets close with 4401.</summary>
     public double AuthGraceSeconds { get; set; } = 15;
 

@@ -130,6 +130,9 @@ internal static class ApplianceOptionsValidator
         Positive("Limits:SymbolsPerUpstreamConnection", l.SymbolsPerUpstreamConnection);
         Positive("Limits:UpstreamConnectionsPerUser", l.UpstreamConnectionsPerUser);
         if (l.MaxMessageBytes < 1024 || l.MaxMessageBytes > 64 << 20) Error("Limits:MaxMessageBytes", $"{l.MaxMessageBytes} is out of range", "use a value from 1024 to 67108864 (OpenAlgo: 1048576)");
+        Positive("Limits:MaxSymbolsPerMessage", l.MaxSymbolsPerMessage);
+        // Below 16 an ordinary message (authenticate, subscribe with request_id) could be refused.
+        if (l.MaxKeysPerObject < 16) Error("Limits:MaxKeysPerObject", $"{l.MaxKeysPerObject} is too low", "use 16 or more (OpenAlgo's messages have at most 8 keys; default 1000)");
         PositiveSeconds("Limits:AuthGraceSeconds", l.AuthGraceSeconds, allowZero: false);
         PositiveSeconds("Limits:PingIntervalSeconds", l.PingIntervalSeconds, allowZero: true);
         PositiveSeconds("Limits:PingTimeoutSeconds", l.PingTimeoutSeconds, allowZero: false);

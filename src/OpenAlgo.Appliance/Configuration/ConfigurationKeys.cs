@@ -44,6 +44,8 @@ internal static class ConfigurationKeys
         ("Limits:SymbolsPerUpstreamConnection", (o, _) => Number(o.Limits.SymbolsPerUpstreamConnection), false),
         ("Limits:UpstreamConnectionsPerUser", (o, _) => Number(o.Limits.UpstreamConnectionsPerUser), false),
         ("Limits:MaxMessageBytes", (o, _) => Number(o.Limits.MaxMessageBytes), false),
+        ("Limits:MaxSymbolsPerMessage", (o, _) => Number(o.Limits.MaxSymbolsPerMessage), false),
+        ("Limits:MaxKeysPerObject", (o, _) => Number(o.Limits.MaxKeysPerObject), false),
         ("Limits:AuthGraceSeconds", (o, _) => Number(o.Limits.AuthGraceSeconds), false),
         ("Limits:PingIntervalSeconds", (o, _) => Number(o.Limits.PingIntervalSeconds), false),
         ("Limits:PingTimeoutSeconds", (o, _) => Number(o.Limits.PingTimeoutSeconds), false),

@@ -104,6 +104,8 @@ public sealed class ApplianceConfigurationTests : IDisposable
     [InlineData("Appliance__Tls__Domains__0", "https://x.example.com/", "Appliance:Tls:Domains:0: 'https://x.example.com/' is not a host name")]
     [InlineData("Appliance__LogLevel", "Loud", "Appliance:LogLevel: 'Loud' is not a log level")]
     [InlineData("Appliance__Limits__MaxClients", "lots", "'Appliance:Limits:MaxClients'")]
+    [InlineData("Appliance__Limits__MaxSymbolsPerMessage", "0", "Appliance:Limits:MaxSymbolsPerMessage: 0 is not a positive number. Fix: use a whole number above 0.")]
+    [InlineData("Appliance__Limits__MaxKeysPerObject", "8", "Appliance:Limits:MaxKeysPerObject: 8 is too low. Fix: use 16 or more")]
     public void Bad_values_name_the_key_and_the_fix(string variable, string value, string expected)
     {
         var env = new Hashtable { [variable] = value };

@@ -19,6 +19,9 @@ public sealed class ErrorTableTests
         { "null", "SERVER_ERROR", "'NoneType' object has no attribute 'get'" },
         { "\"x\"", "SERVER_ERROR", "'str' object has no attribute 'get'" },
         { "5", "SERVER_ERROR", "'int' object has no attribute 'get'" },
+        // CPython's json.loads raises RecursionError (not a JSONDecodeError) on deep nesting.
+        { new string('[', 600) + new string(']', 600), "SERVER_ERROR", "maximum recursion depth exceeded while decoding a JSON array from a unicode string" },
+        { string.Concat(Enumerable.Repeat("{\"a\": ", 600)) + "1" + new string('}', 600), "SERVER_ERROR", "maximum recursion depth exceeded while decoding a JSON object from a unicode string" },
         { "{\"action\": \"authenticate\"}", "AUTHENTICATION_ERROR", "API key is required" },
         { "{\"action\": \"auth\", \"api_key\": \"\"}", "AUTHENTICATION_ERROR", "API key is required" },
         { "{\"action\": \"authenticate\", \"api_key\": \"wrong\"}", "AUTHENTICATION_ERROR", "Invalid API key" },

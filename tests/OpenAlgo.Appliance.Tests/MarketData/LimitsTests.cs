@@ -92,4 +92,44 @@ public sealed class LimitsTests
         await Task.Delay(450);
         Assert.Contains("pong", await a.AskAsync("{\"action\": \"ping\"}"));
     }
+
+    private static string SymbolList(string action, int count, string extra = "") =>
+        $"{{\"action\": \"{action}\", \"symbols\": [{string.Join(", ", Enumerable.Range(0, count).Select(i => $"{{\"symbol\": \"S{i}\", \"exchange\": \"NSE\"{extra}}}"))}], \"mode\": 1}}";
+
+    [Fact]
+    public async Task A_symbols_list_over_the_per_message_limit_is_refused_whole()
+    {
+        await using var appliance = await TestAppliance.StartAsync(o => o.Limits.MaxSymbolsPerMessage = 3);
+        await using var a = await WsTestClient.ConnectAsync(appliance.InternalUri);
+        await a.AuthenticateAsync();
+        Assert.Equal(
+            "{\"status\": \"error\", \"code\": \"LIMIT_EXCEEDED\", \"message\": \"Too many symbols in one message: 4; at most 3 per message\"}",
+            await a.AskAsync(SymbolList("subscribe", 4)));
+        // Nothing of it was subscribed.
+        Assert.Equal(0, appliance.Hub.ActiveSubscriptionKeys());
+        Assert.Contains("\"successful\": [], \"failed\": []", await a.AskAsync("{\"action\": \"unsubscribe_all\"}"));
+        // At the limit it is an ordinary subscribe, and the same bound applies to unsubscribe lists.
+        Assert.Contains("\"type\": \"subscribe\", \"status\": \"success\"", await a.AskAsync(SymbolList("subscribe", 3)));
+        Assert.Equal(3, appliance.Hub.ActiveSubscriptionKeys());
+        Assert.Equal(
+            "{\"status\": \"error\", \"code\": \"LIMIT_EXCEEDED\", \"message\": \"Too many symbols in one message: 4; at most 3 per message\"}",
+            await a.AskAsync(SymbolList("unsubscribe", 4, ", \"mode\": 1")));
+        Assert.Equal(3, appliance.Hub.ActiveSubscriptionKeys());
+        Assert.Contains("\"status\": \"success\"", await a.AskAsync(SymbolList("unsubscribe", 3, ", \"mode\": 1")));
+        Assert.Equal(0, appliance.Hub.ActiveSubscriptionKeys());
+    }
+
+    [Fact]
+    public async Task An_object_with_too_many_keys_is_refused_and_the_connection_goes_on()
+    {
+        await using var appliance = await TestAppliance.StartAsync(o => o.Limits.MaxKeysPerObject = 16);
+        await using var a = await WsTestClient.ConnectAsync(appliance.InternalUri);
+        string keys = string.Concat(Enumerable.Range(0, 16).Select(i => $"\"k{i}\": {i}, "));
+        Assert.Equal(
+            "{\"status\": \"error\", \"code\": \"LIMIT_EXCEEDED\", \"message\": \"Too many keys in one JSON object: at most 16\"}",
+            await a.AskAsync("{" + keys + "\"action\": \"ping\"}"));
+        // Nested objects count on their own: 16 keys in each is fine.
+        Assert.Contains("pong", await a.AskAsync("{\"action\": \"ping\", \"timestamp\": {" + keys.TrimEnd(',', ' ') + "}}"));
+        await a.AuthenticateAsync();
+    }
 }

@@ -13,6 +13,8 @@ internal sealed record HubLimits
     /// <summary>OpenAlgo's <c>MAX_WEBSOCKET_CONNECTIONS</c> (<c>Limits:UpstreamConnectionsPerUser</c>): broker connections per user.</summary>
     public int BrokerConnectionsPerUser { get; init; } = 3;
     public int MaxMessageBytes { get; init; } = 1 << 20;
+    public int MaxSymbolsPerMessage { get; init; } = 3000;
+    public int MaxKeysPerObject { get; init; } = 1000;
     public TimeSpan AuthGrace { get; init; } = TimeSpan.FromSeconds(15);
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(20);
     public TimeSpan PingTimeout { get; init; } = TimeSpan.FromSeconds(20);
@@ -33,6 +35,8 @@ internal sealed record HubLimits
         SymbolsPerBrokerConnection = l.SymbolsPerUpstreamConnection,
         BrokerConnectionsPerUser = l.UpstreamConnectionsPerUser,
         MaxMessageBytes = l.MaxMessageBytes,
+        MaxSymbolsPerMessage = l.MaxSymbolsPerMessage,
+        MaxKeysPerObject = l.MaxKeysPerObject,
         AuthGrace = TimeSpan.FromSeconds(l.AuthGraceSeconds),
         PingInterval = TimeSpan.FromSeconds(l.PingIntervalSeconds),
         PingTimeout = TimeSpan.FromSeconds(l.PingTimeoutSeconds),

@@ -33,7 +33,18 @@ internal sealed partial class OpenAlgoProtocol(
         PyValue data;
         try
         {
-            data = PyJsonReader.Parse(message.Span);
+            data = PyJsonReader.Parse(message.Span, limits.MaxKeysPerObject);
+        }
+        catch (PyJsonDepthException deep)
+        {
+            // CPython's RecursionError escapes json.loads' JSONDecodeError handler: SERVER_ERROR, its text.
+            SendError(session, ProtocolErrors.ServerError, deep.Message);
+            return;
+        }
+        catch (PyJsonKeyLimitException tooMany)
+        {
+            SendError(session, ProtocolErrors.LimitExceeded, $"Too many keys in one JSON object: at most {tooMany.Limit}");
+            return;
         }
         catch (PyJsonException)
         {
@@ -230,6 +241,7 @@ internal sealed partial class OpenAlgoProtocol(
         var symbols = message.Get("symbols");
         if (symbols is { IsTruthy: true })
         {
+            if (!WithinSymbolLimit(session, symbols)) return;
             entries = Iterate(symbols);
         }
         else if (message.Get("symbol") is { IsTruthy: true } symbol && message.Get("exchange") is { IsTruthy: true } exchange)
@@ -388,6 +400,7 @@ internal sealed partial class OpenAlgoProtocol(
                     SendError(session, ProtocolErrors.BrokerError, ProtocolErrors.AdapterNotFound);
                     return;
                 }
+                if (!WithinSymbolLimit(session, symbols)) return;
                 foreach (var item in Iterate(symbols))
                 {
                     if (item is not PyDict entry) throw PythonError.NoAttribute(item, "get");
@@ -530,12 +543,27 @@ internal sealed partial class OpenAlgoProtocol(
 
     private static bool IsString(PyValue? value, string expected) => value is PyStr s && s.Value == expected;
 
-    /// <summary>Python's <c>for x in value</c>.</summary>
+    /// <summary>
+    /// <c>Limits:MaxSymbolsPerMessage</c>: a longer <c>symbols</c> list is refused whole, before any
+    /// of it is subscribed (OpenAlgo has no such bound; its per-user capacity refuses symbol by symbol).
+    /// </summary>
+    private bool WithinSymbolLimit(ClientSession session, PyValue symbols)
+    {
+        int limit = hub.Limits.MaxSymbolsPerMessage;
+        if (symbols is not PyList list || list.Items.Count <= limit) return true;
+        SendError(session, ProtocolErrors.LimitExceeded, $"Too many symbols in one message: {list.Items.Count}; at most {limit} per message");
+        return false;
+    }
+
+    /// <summary>
+    /// Python's <c>for x in value</c>. Lazy for strings and dicts: their first item is never a dict,
+    /// so the loop stops there, and a 1 MiB string must not become a million objects first.
+    /// </summary>
     private static IEnumerable<PyValue> Iterate(PyValue value) => value switch
     {
         PyList list => list.Items.ToArray(),
-        PyStr text => text.Value.Select(c => (PyValue)new PyStr(c.ToString())).ToArray(),
-        PyDict dict => dict.Items.Select(kv => (PyValue)new PyStr(kv.Key)).ToArray(),
+        PyStr text => text.Value.Select(c => (PyValue)new PyStr(c.ToString())),
+        PyDict dict => dict.Items.Select(kv => (PyValue)new PyStr(kv.Key)),
         _ => throw PythonError.NotIterable(value),
     };
 

@@ -15,27 +15,39 @@ namespace OpenAlgo.Appliance.MarketData.Protocol;
 /// </summary>
 internal ref struct PyJsonReader
 {
-    // CPython raises RecursionError near 1000 levels; refuse well before our stack cares.
-    private const int MaxDepth = 512;
+    /// <summary>
+    /// CPython raises RecursionError near 1000 levels (its recursion limit less the frames already on
+    /// the stack, so the exact level depends on the caller); we refuse at half that, well before our
+    /// own stack cares, with the same error. No message of OpenAlgo's protocol nests deeper than 4.
+    /// </summary>
+    public const int MaxDepth = 512;
 
     private readonly ReadOnlySpan<byte> _input;
     private int _pos;
     private int _depth;
     private char[] _scratch;
+    private readonly int _maxKeys;
 
-    private PyJsonReader(ReadOnlySpan<byte> input, char[] scratch)
+    private PyJsonReader(ReadOnlySpan<byte> input, char[] scratch, int maxKeysPerObject = int.MaxValue)
     {
         _input = input;
         _pos = 0;
         _depth = 0;
         _scratch = scratch;
+        _maxKeys = maxKeysPerObject;
     }
 
-    /// <summary>Parses a whole UTF-8 document; throws <see cref="PyJsonException"/> on anything json.loads rejects.</summary>
-    public static PyValue Parse(ReadOnlySpan<byte> utf8)
+    /// <summary>
+    /// Parses a whole UTF-8 document; throws <see cref="PyJsonException"/> on anything json.loads
+    /// rejects, <see cref="PyJsonDepthException"/> past <see cref="MaxDepth"/> levels and
+    /// <see cref="PyJsonKeyLimitException"/> at an object's key number <paramref name="maxKeysPerObject"/> + 1
+    /// (distinct keys and repeats alike: the bound is on work, and it is checked before the rest is read).
+    /// Cost is linear in the input.
+    /// </summary>
+    public static PyValue Parse(ReadOnlySpan<byte> utf8, int maxKeysPerObject = int.MaxValue)
     {
         if (!Utf8.IsValid(utf8)) throw new PyJsonException("invalid UTF-8");
-        var reader = new PyJsonReader(utf8, ArrayPool<char>.Shared.Rent(256));
+        var reader = new PyJsonReader(utf8, ArrayPool<char>.Shared.Rent(256), maxKeysPerObject);
         try
         {
             reader.SkipWhitespace();
@@ -131,9 +143,10 @@ internal ref struct PyJsonReader
 
     private PyDict ParseObject()
     {
-        Enter();
+        Enter(isObject: true);
         _pos++;
         var dict = new PyDict();
+        int keys = 0;
         SkipWhitespace();
         if (Peek() == '}')
         {
@@ -145,6 +158,7 @@ internal ref struct PyJsonReader
         {
             SkipWhitespace();
             if (Peek() != '"') throw new PyJsonException("Expecting property name enclosed in double quotes");
+            if (++keys > _maxKeys) throw new PyJsonKeyLimitException(_maxKeys);
             string key = new(ReadString());
             SkipWhitespace();
             Expect((byte)':');
@@ -160,7 +174,7 @@ internal ref struct PyJsonReader
 
     private PyList ParseArray()
     {
-        Enter();
+        Enter(isObject: false);
         _pos++;
         var list = new PyList();
         SkipWhitespace();
@@ -187,7 +201,7 @@ internal ref struct PyJsonReader
         switch (Peek())
         {
             case (byte)'{':
-                Enter();
+                Enter(isObject: true);
                 _pos++;
                 output.Write("{"u8);
                 SkipWhitespace();
@@ -213,7 +227,7 @@ internal ref struct PyJsonReader
                     return;
                 }
             case (byte)'[':
-                Enter();
+                Enter(isObject: false);
                 _pos++;
                 output.Write("["u8);
                 SkipWhitespace();
@@ -271,9 +285,9 @@ internal ref struct PyJsonReader
         }
     }
 
-    private void Enter()
+    private void Enter(bool isObject)
     {
-        if (++_depth > MaxDepth) throw new PyJsonException("nesting too deep");
+        if (++_depth > MaxDepth) throw new PyJsonDepthException(isObject);
     }
 
     // NUMBER_RE = r'(-?(?:0|[1-9]\d*))(\.\d+)?([eE][-+]?\d+)?'
