@@ -121,6 +121,9 @@ public sealed class BenchClient(int index, int bufferSize, LatencyHistogram? his
 
     public string? FirstOther { get; private set; }
 
+    /// <summary>Optional: in-window latencies also go to the histogram of the phase their bench_ts falls in.</summary>
+    public PhaseClock? Phases { get; set; }
+
     public string? FirstData { get; private set; }
 
     public string? CloseStatus { get; private set; }
@@ -327,6 +330,7 @@ public sealed class BenchClient(int index, int bufferSize, LatencyHistogram? his
         {
             InWindow++;
             histogram?.Record(Clock.ToMicroseconds(now - ts));
+            Phases?.Record(ts, Clock.ToMicroseconds(now - ts));
         }
         else
         {

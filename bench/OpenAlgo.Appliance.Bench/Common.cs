@@ -88,7 +88,7 @@ public sealed class Common : IDisposable
     /// Connects <paramref name="count"/> clients with bounded parallelism; each is authenticated, then
     /// <paramref name="afterAuth"/> runs (subscribe), then its receive loop starts. Failed clients are aborted.
     /// </summary>
-    public async Task<ConnectOutcome> ConnectAllAsync(ClientFactory factory, int count, Func<int, BenchClient> create, Func<BenchClient, CancellationToken, Task> afterAuth, CancellationToken outer)
+    public async Task<ConnectOutcome> ConnectAllAsync(ClientFactory factory, int count, Func<int, BenchClient> create, Func<BenchClient, CancellationToken, Task> afterAuth, CancellationToken outer, bool startReceiveLoop = true)
     {
         var ok = new BenchClient?[count];
         int failed = 0;
@@ -112,7 +112,10 @@ public sealed class Common : IDisposable
                 await factory.ConnectAsync(client, Url, cts.Token).ConfigureAwait(false);
                 await client.AuthenticateAsync(ApiKey, cts.Token).ConfigureAwait(false);
                 await afterAuth(client, cts.Token).ConfigureAwait(false);
-                client.StartReceiveLoop();
+                if (startReceiveLoop)
+                {
+                    client.StartReceiveLoop();
+                }
                 ok[i] = client;
             }
             catch (Exception e)

@@ -7,6 +7,7 @@ scenarios:
   throughput   N clients x S symbols (of U), R ticks/s total over ZMQ; latency, loss, CPU, RSS
   fanout       throughput with fan-out defaults: 1000 clients x 20 symbols (of 1000), 1000 ticks/s
   idle         C authenticated idle connections; server RSS with 0 and C clients
+  hostile      one quiet client's tick latency while K clients send huge subscribes and objects
   summarize    FILE.jsonl...  median-of-runs markdown tables from --json output
   selftest     checks the histogram and the bench_ts scanner (no network)
 
@@ -42,6 +43,11 @@ throughput / fanout options (fanout defaults in brackets after the slash):
   --recv-buffer BYTES [65536] (per-message buffer)   --read-buffer BYTES [65536] (raw client socket buffer)
   --probe-timeout SEC [15]
 
+hostile options:
+  --clients K [4] hostile clients   --symbols Q [50] quiet client's symbols (all ticked)   --rate R [1000]
+  --phase SEC [15] length of each phase: baseline, subscribes, objects, after   --warmup SEC [3]
+  --hostile-symbols N [10000] symbols per hostile subscribe/unsubscribe   --hostile-keys N [40000] keys per hostile object
+
 idle options:
   --clients C [10000]  --symbols S [0] (subscribe S symbols each, no ticks sent)  --universe U [1000]
   --settle SEC [3]     --hold SEC [10]     --recv-buffer BYTES [4096]    --read-buffer BYTES [4096]
@@ -63,6 +69,7 @@ var valueOptions = new HashSet<string>(StringComparer.Ordinal)
     "https-listen", "internal-listen", "server-log", "connect-concurrency", "connect-timeout", "max-seconds",
     "json", "label", "clients", "symbols", "universe", "rate", "duration", "warmup", "drain", "mode", "depth",
     "subscribe-batch", "recv-buffer", "read-buffer", "client", "batch-ms", "probe-timeout", "settle", "hold", "state-dir", "logs-dir",
+    "phase", "hostile-symbols", "hostile-keys",
 };
 var flagOptions = new HashSet<string>(StringComparer.Ordinal) { "verbose", "help" };
 
@@ -103,7 +110,7 @@ if (scenario == "selftest")
 {
     return SelfTest.Run();
 }
-if (scenario is not ("throughput" or "fanout" or "idle"))
+if (scenario is not ("throughput" or "fanout" or "idle" or "hostile"))
 {
     Console.Error.WriteLine($"error: unknown scenario '{scenario}'\n\n{Usage}");
     return 2;
@@ -213,6 +220,22 @@ try
             ReceiveBufferBytes: a.Int("recv-buffer", 4096),
             ReadBufferBytes: a.Int("read-buffer", 4096));
         result = await IdleScenario.RunAsync(common, o, cts.Token);
+    }
+    else if (scenario == "hostile")
+    {
+        var o = new HostileOptions(
+            Hostile: a.Int("clients", 4),
+            QuietSymbols: a.Int("symbols", 50),
+            Rate: a.Double("rate", 1000),
+            PhaseSeconds: a.Double("phase", 15),
+            WarmupSeconds: a.Double("warmup", 3),
+            HostileSymbols: a.Int("hostile-symbols", 10000),
+            HostileKeys: a.Int("hostile-keys", 40000),
+            ReceiveBufferBytes: a.Int("recv-buffer", 65536),
+            ReadBufferBytes: a.Int("read-buffer", 65536),
+            BatchMilliseconds: Math.Max(1, a.Int("batch-ms", 1)),
+            ProbeTimeout: TimeSpan.FromSeconds(a.Double("probe-timeout", 15)));
+        result = await HostileScenario.RunAsync(common, o, cts.Token);
     }
     else
     {
