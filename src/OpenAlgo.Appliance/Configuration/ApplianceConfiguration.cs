@@ -46,23 +46,90 @@ internal static class ApplianceConfiguration
         }
     }
 
-    /// <summary>Binds and validates; throws <see cref="ConfigurationErrorsException"/> naming each bad key.</summary>
+    /// <summary>
+    /// Binds and validates; throws <see cref="ConfigurationErrorsException"/> naming every bad key
+    /// at once, with the file and line (or variable) it was set in.
+    /// </summary>
     public static ApplianceOptions Bind(IConfiguration configuration, System.Collections.IDictionary? environment = null)
     {
         var options = new ApplianceOptions();
-        try
+        var errors = new List<string>();
+        var root = configuration.GetSection(ApplianceOptions.SectionName);
+        foreach (var key in ConfigurationKeys.Of(KeyScope.Global))
         {
-            configuration.GetSection(ApplianceOptions.SectionName).Bind(options);
+            if (root[key.Pattern] is { } text) Report(errors, key.Pattern, key.Bind(options, null!, 0, text));
         }
-        catch (InvalidOperationException ex)
+        BindSite(root, null, options, options.DefaultSite(), errors);
+        foreach (var section in root.GetSection("Sites").GetChildren())
         {
-            // The binder says "Failed to convert configuration value '…' at 'Appliance:Limits:MaxClients' to type 'System.Int32'."
-            throw new ConfigurationErrorsException([$"{ex.Message} Fix: give that key a value of the right type (see docs/configuration.md)."]);
+            var site = new SiteOptions { Name = section.Key };
+            BindSite(root, section, options, site, errors);
+            options.Sites.Add(site);
         }
         ApplyDirectoryDefaults(options, environment);
-        var errors = ApplianceOptionsValidator.Validate(options);
-        if (errors.Count > 0) throw new ConfigurationErrorsException(errors);
+        errors.AddRange(ApplianceOptionsValidator.Validate(options));
+        if (errors.Count > 0)
+        {
+            var provenance = configuration is IConfigurationRoot rooted ? new ConfigurationProvenance(rooted) : null;
+            throw new ConfigurationErrorsException(errors.Distinct().Select(e => provenance is null ? e : Locate(e, provenance)).ToList());
+        }
         return options;
+    }
+
+    /// <summary>
+    /// A site's keys: its own section's value where it has one, else the top level's, else the
+    /// default. An array is taken whole from the site when the site has it (a site listing one
+    /// domain does not inherit the top level's second).
+    /// </summary>
+    private static void BindSite(IConfigurationSection root, IConfigurationSection? own, ApplianceOptions options, SiteOptions site, List<string> errors)
+    {
+        string prefix = own is null ? "" : $"Sites:{own.Key}:";
+        foreach (var key in ConfigurationKeys.Of(KeyScope.Site))
+        {
+            if (key.ArraySection is { } array)
+            {
+                var ownArray = own?.GetSection(array);
+                bool fromSite = ownArray is not null && ownArray.GetChildren().Any();
+                var section = fromSite ? ownArray! : root.GetSection(array);
+                int index = 0;
+                foreach (var element in section.GetChildren())
+                {
+                    string? text = key.ElementKey is null ? element.Value : element[key.ElementKey];
+                    if (text is not null)
+                    {
+                        string name = $"{(fromSite ? prefix : "")}{array}:{element.Key}{(key.ElementKey is null ? "" : ":" + key.ElementKey)}";
+                        Report(errors, name, key.Bind(options, site, index, text));
+                    }
+                    index++;
+                }
+                continue;
+            }
+            if (own?[key.Pattern] is { } mine) Report(errors, prefix + key.Pattern, key.Bind(options, site, 0, mine));
+            else if (root[key.Pattern] is { } inherited) Report(errors, key.Pattern, key.Bind(options, site, 0, inherited));
+        }
+    }
+
+    private static void Report(List<string> errors, string key, string? problem)
+    {
+        if (problem is not null) errors.Add($"Appliance:{key}: {problem}.");
+    }
+
+    /// <summary>
+    /// "Appliance:Limits:MaxClients: … Fix: …." + " (set in FILE, line N)". A site key that is not
+    /// set in its site points at the top-level key it inherits.
+    /// </summary>
+    private static string Locate(string error, ConfigurationProvenance provenance)
+    {
+        int colon = error.IndexOf(": ", StringComparison.Ordinal);
+        if (colon < 0) return error;
+        string key = error[..colon];
+        string? where = provenance.Locate(key);
+        if (where is null && key.StartsWith("Appliance:Sites:", StringComparison.OrdinalIgnoreCase))
+        {
+            string[] parts = key.Split(':', 4);
+            if (parts.Length == 4 && provenance.Locate("Appliance:" + parts[3]) is { } inherited) where = $"Appliance:{parts[3]}, inherited: {inherited}";
+        }
+        return where is null ? error : $"{error} (set in {where})";
     }
 
     private static void ApplyDirectoryDefaults(ApplianceOptions options, System.Collections.IDictionary? environment)

@@ -11,11 +11,21 @@ internal sealed class ApplianceOptions
 
     public ListenSection Listen { get; set; } = new();
     public TlsSection Tls { get; set; } = new();
+
+    // The per-site sections. At the top level they are the settings every site inherits, and with no
+    // Sites they are the one site named "default" (see DefaultSite).
     public MarketDataSection MarketData { get; set; } = new();
     public AuthSection Auth { get; set; } = new();
     public LimitsSection Limits { get; set; } = new();
     public ProxySection Proxy { get; set; } = new();
     public SecuritySection Security { get; set; } = new();
+
+    /// <summary>
+    /// <c>Appliance:Sites:&lt;name&gt;</c>, each already merged with the top-level keys it does not
+    /// override. Empty when the configuration has no Sites: then <see cref="EffectiveSites"/> is the
+    /// one implicit site <c>default</c> made of the top-level sections.
+    /// </summary>
+    public List<SiteOptions> Sites { get; set; } = [];
 
     /// <summary>Certificates, keys, demo key. systemd's <c>$STATE_DIRECTORY</c>, else <c>./state</c>.</summary>
     public string StateDirectory { get; set; } = "";
@@ -25,9 +35,66 @@ internal sealed class ApplianceOptions
 
     /// <summary>Minimum log level: Verbose, Debug, Information, Warning, Error, Fatal.</summary>
     public string LogLevel { get; set; } = "Information";
+
+    /// <summary>The sites to serve: the configured ones, else the implicit <c>default</c> site.</summary>
+    public IReadOnlyList<SiteOptions> EffectiveSites => Sites.Count > 0 ? Sites : [DefaultSite()];
+
+    /// <summary>
+    /// The top-level per-site sections seen as one site. The sections are the same instances, not
+    /// copies: what is set through the view is set at the top level, and code that changes the
+    /// top-level options before the host is built (tests, the demo key) changes this site.
+    /// </summary>
+    public SiteOptions DefaultSite() => new()
+    {
+        Name = SiteOptions.DefaultName,
+        IsImplicit = true,
+        Listen = Listen,
+        Tls = Tls,
+        MarketData = MarketData,
+        Auth = Auth,
+        Limits = Limits,
+        Proxy = Proxy,
+        Security = Security,
+    };
 }
 
-internal sealed class ListenSection
+/// <summary>
+/// One OpenAlgo instance with its domains: the unit the appliance is built from (nginx's server
+/// block plus what sat behind it). Keys under <c>Appliance:Sites:&lt;name&gt;</c> override the
+/// top-level key of the same name.
+/// </summary>
+internal sealed class SiteOptions
+{
+    public const string DefaultName = "default";
+
+    public string Name { get; set; } = DefaultName;
+
+    /// <summary>True for the site made of the top-level keys when there is no Sites section: its keys have no <c>Sites:NAME:</c> prefix.</summary>
+    public bool IsImplicit { get; set; }
+
+    /// <summary>Where this site's keys live, relative to <c>Appliance</c>: "" for the implicit site, else <c>Sites:NAME:</c>.</summary>
+    public string KeyPrefix => IsImplicit ? "" : $"Sites:{Name}:";
+
+    public SiteListenSection Listen { get; set; } = new();
+    public SiteTlsSection Tls { get; set; } = new();
+    public MarketDataSection MarketData { get; set; } = new();
+    public AuthSection Auth { get; set; } = new();
+    public LimitsSection Limits { get; set; } = new();
+    public ProxySection Proxy { get; set; } = new();
+    public SecuritySection Security { get; set; } = new();
+
+    public override string ToString() => Name;
+}
+
+/// <summary>The listener a site owns.</summary>
+internal class SiteListenSection
+{
+    /// <summary>OpenAlgo's proxy address (<c>WEBSOCKET_HOST:WEBSOCKET_PORT</c>), where the SDK connects by default. Empty: none.</summary>
+    public string Internal { get; set; } = "127.0.0.1:8765";
+}
+
+/// <summary>The listeners all sites share (global keys) plus, at the top level, the default site's own.</summary>
+internal sealed class ListenSection : SiteListenSection
 {
     /// <summary>Public TLS listener (nginx's <c>listen 443 ssl</c>).</summary>
     public string Https { get; set; } = "0.0.0.0:443";
@@ -35,16 +102,20 @@ internal sealed class ListenSection
     /// <summary>Plain HTTP: ACME HTTP-01 and redirect to HTTPS. Empty disables it.</summary>
     public string Http { get; set; } = "0.0.0.0:80";
 
-    /// <summary>OpenAlgo's proxy address (<c>WEBSOCKET_HOST:WEBSOCKET_PORT</c>), where the SDK connects by default.</summary>
-    public string Internal { get; set; } = "127.0.0.1:8765";
 }
 
-internal sealed class TlsSection
+/// <summary>A site's certificate: its names and where it comes from.</summary>
+internal class SiteTlsSection
 {
-    public string Mode { get; set; } = "SelfSigned";
+    public TlsMode Mode { get; set; } = TlsMode.SelfSigned;
     public List<string> Domains { get; set; } = [];
     public string CertificateFile { get; set; } = "";
     public string KeyFile { get; set; } = "";
+}
+
+/// <summary>The top level's TLS keys: the default site's certificate plus the one ACME account all sites share.</summary>
+internal sealed class TlsSection : SiteTlsSection
+{
     public AcmeSection Acme { get; set; } = new();
 }
 
@@ -66,7 +137,7 @@ internal sealed class AcmeSection
 internal sealed class MarketDataSection
 {
     /// <summary><c>Simulated</c> (embedded default), <c>Zmq</c> or <c>OpenAlgo</c>.</summary>
-    public string Source { get; set; } = "Simulated";
+    public MarketDataSourceKind Source { get; set; } = MarketDataSourceKind.Simulated;
 
     /// <summary>The SUB socket binds here; publishers connect (OpenAlgo's <c>ZMQ_HOST:ZMQ_PORT</c>).</summary>
     public string ZmqEndpoint { get; set; } = "tcp://127.0.0.1:5555";
@@ -86,7 +157,7 @@ internal sealed class MarketDataSection
 internal sealed class AuthSection
 {
     /// <summary><c>StaticKeys</c>, <c>OpenAlgoDatabase</c> or <c>Upstream</c>.</summary>
-    public string Mode { get; set; } = "StaticKeys";
+    public AuthMode Mode { get; set; } = AuthMode.StaticKeys;
     public List<StaticKeyOptions> StaticKeys { get; set; } = [];
     public string DatabasePath { get; set; } = "";
     public string ApiKeyPepper { get; set; } = "";

@@ -20,11 +20,17 @@ internal sealed class OpenAlgoEnvironmentSource(IDictionary? environment = null)
         "SOCKETIO_ORIGINS", "API_KEY_PEPPER", "DATABASE_URL", "VALID_BROKERS", "WS_PROXY_STATS_FILE",
     ];
 
-    private sealed class Provider(IDictionary environment) : ConfigurationProvider
+    internal sealed class Provider(IDictionary environment) : ConfigurationProvider
     {
+        private readonly Dictionary<string, string> _names = new(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>The OpenAlgo name a key was set from (WS_PING_INTERVAL for Appliance:Limits:PingIntervalSeconds), for error messages.</summary>
+        public string? NameOf(string key) => _names.GetValueOrDefault(key);
+
         public override void Load()
         {
             var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            _names.Clear();
             string? Get(string name)
             {
                 if (environment[name] is not string raw) return null;
@@ -39,12 +45,14 @@ internal sealed class OpenAlgoEnvironmentSource(IDictionary? environment = null)
             if (wsHost is not null || wsPort is not null)
             {
                 data["Appliance:Listen:Internal"] = $"{wsHost ?? "127.0.0.1"}:{wsPort ?? "8765"}";
+                _names["Appliance:Listen:Internal"] = "WEBSOCKET_HOST/WEBSOCKET_PORT";
             }
             string? zmqHost = Get("ZMQ_HOST");
             string? zmqPort = Get("ZMQ_PORT");
             if (zmqHost is not null || zmqPort is not null)
             {
                 data["Appliance:MarketData:ZmqEndpoint"] = $"tcp://{zmqHost ?? "127.0.0.1"}:{zmqPort ?? "5555"}";
+                _names["Appliance:MarketData:ZmqEndpoint"] = "ZMQ_HOST/ZMQ_PORT";
             }
             Map("MAX_SYMBOLS_PER_WEBSOCKET", "Appliance:Limits:SymbolsPerUpstreamConnection");
             Map("MAX_WEBSOCKET_CONNECTIONS", "Appliance:Limits:UpstreamConnectionsPerUser");
@@ -60,12 +68,14 @@ internal sealed class OpenAlgoEnvironmentSource(IDictionary? environment = null)
                 data["Appliance:Auth:DatabasePath"] = databaseUrl.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
                     ? databaseUrl[prefix.Length..]
                     : databaseUrl;
+                _names["Appliance:Auth:DatabasePath"] = "DATABASE_URL";
             }
             if (Get("SOCKETIO_ORIGINS") is { } origins)
             {
                 int i = 0;
                 foreach (var origin in origins.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 {
+                    _names[$"Appliance:Security:AllowedOrigins:{i}"] = "SOCKETIO_ORIGINS";
                     data[$"Appliance:Security:AllowedOrigins:{i++}"] = origin;
                 }
             }
@@ -73,7 +83,11 @@ internal sealed class OpenAlgoEnvironmentSource(IDictionary? environment = null)
 
             void Map(string name, string key)
             {
-                if (Get(name) is { } value) data[key] = value;
+                if (Get(name) is { } value)
+                {
+                    data[key] = value;
+                    _names[key] = name;
+                }
             }
         }
     }

@@ -12,8 +12,12 @@ internal sealed class PrefixedEnvironmentSource(string prefix, IDictionary? envi
 {
     public IConfigurationProvider Build(IConfigurationBuilder builder) => new Provider(prefix, environment ?? Environment.GetEnvironmentVariables());
 
-    private sealed class Provider(string prefix, IDictionary environment) : ConfigurationProvider
+    internal sealed class Provider(string prefix, IDictionary environment) : ConfigurationProvider
     {
+        /// <summary>The variable that sets <paramref name="key"/>: Appliance:Limits:MaxClients → Appliance__Limits__MaxClients.</summary>
+        public string VariableOf(string key) =>
+            prefix + (key.StartsWith("Appliance:", StringComparison.OrdinalIgnoreCase) ? key["Appliance:".Length..] : key).Replace(":", "__", StringComparison.Ordinal);
+
         public override void Load()
         {
             var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);

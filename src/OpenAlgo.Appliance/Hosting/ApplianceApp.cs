@@ -33,7 +33,7 @@ internal static class ApplianceApp
 
         var level = new Serilog.Core.LoggingLevelSwitch(Enum.Parse<LogEventLevel>(options.LogLevel, ignoreCase: true));
         await using var logger = SerilogSetup.Create(options.LogsDirectory, level);
-        if (options.Auth.Mode.Equals("StaticKeys", StringComparison.OrdinalIgnoreCase) && options.Auth.StaticKeys.Count == 0)
+        if (options.Auth.Mode == AuthMode.StaticKeys && options.Auth.StaticKeys.Count == 0)
         {
             logger.Warning("No API keys are configured (Appliance:Auth:StaticKeys); every authenticate will be refused with \"Invalid API key\"");
         }

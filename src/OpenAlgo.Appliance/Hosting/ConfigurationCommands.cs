@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Configuration.Json;
-using Microsoft.Extensions.Configuration.Memory;
 using OpenAlgo.Appliance.Configuration;
 
 namespace OpenAlgo.Appliance.Hosting;
@@ -26,21 +24,29 @@ internal static class ConfigurationCommands
             return ApplianceApp.ConfigurationError;
         }
         var problems = UnknownKeys(configuration).ToList();
+        ApplianceOptions? options = null;
         try
         {
-            ApplianceConfiguration.Bind(configuration);
+            options = ApplianceConfiguration.Bind(configuration);
         }
         catch (ConfigurationErrorsException ex)
         {
             problems.AddRange(ex.Errors);
         }
-        if (problems.Count > 0)
+        if (problems.Count > 0 || options is null)
         {
             error.WriteLine("Invalid configuration:");
             foreach (var problem in problems) error.WriteLine("  " + problem);
             return ApplianceApp.ConfigurationError;
         }
-        output.WriteLine($"configuration OK ({string.Join(", ", Layers(configuration))})");
+        output.WriteLine($"configuration OK ({string.Join(", ", new ConfigurationProvenance(configuration).Layers())})");
+        if (options.Sites.Count > 0)
+        {
+            foreach (var site in options.Sites)
+            {
+                output.WriteLine($"  site {site.Name}: {string.Join(", ", site.Tls.Domains)} ({site.Tls.Mode}, market data {site.MarketData.Source}{(string.IsNullOrWhiteSpace(site.Listen.Internal) ? "" : ", internal " + site.Listen.Internal)})");
+            }
+        }
         return 0;
     }
 
@@ -58,66 +64,93 @@ internal static class ConfigurationCommands
             error.WriteLine(ex.Message);
             return ApplianceApp.ConfigurationError;
         }
+        var provenance = new ConfigurationProvenance(configuration);
         output.WriteLine($"# OpenAlgo Appliance {VersionInfo.Version}: effective configuration");
-        output.WriteLine($"# layers, later wins: {string.Join(" < ", Layers(configuration))}");
-        foreach (var (pattern, value, secret) in ConfigurationKeys.Known)
+        output.WriteLine($"# layers, later wins: {string.Join(" < ", provenance.Layers())}");
+        if (options.Sites.Count == 0)
         {
-            int count = pattern.Contains('*') ? CountIndices(configuration, pattern) : 1;
-            for (int i = 0; i < count; i++)
+            // One implicit site: every key at the top level, as before sites existed.
+            var site = options.DefaultSite();
+            foreach (var key in ConfigurationKeys.All) Print(key, options, site, "", index => provenance.LayerOf(index));
+        }
+        else
+        {
+            foreach (var key in ConfigurationKeys.Of(KeyScope.Global)) Print(key, options, null!, "", index => provenance.LayerOf(index));
+            foreach (var site in options.Sites)
             {
-                string key = "Appliance:" + pattern.Replace("*", i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
-                string? shown = value(options, i);
-                if (secret && !string.IsNullOrEmpty(shown)) shown = Redact(shown);
-                output.WriteLine($"{key} = {shown ?? ""}    # {SourceOf(configuration, key)}");
+                output.WriteLine();
+                output.WriteLine($"# site {site.Name}: {string.Join(", ", site.Tls.Domains)}");
+                string prefix = $"Sites:{site.Name}:";
+                foreach (var key in ConfigurationKeys.Of(KeyScope.Site))
+                {
+                    Print(key, options, site, prefix, full =>
+                    {
+                        // Set in the site, inherited from the top level, or the default.
+                        if (provenance.ProviderOf(full) is not null) return $"{provenance.LayerOf(full)} (site {site.Name})";
+                        string inherited = "Appliance:" + full["Appliance:".Length..][prefix.Length..];
+                        if (key.ArraySection is { } array && configuration.GetSection($"Appliance:{prefix}{array}").GetChildren().Any()) return "built-in default";
+                        return provenance.ProviderOf(inherited) is not null ? $"{provenance.LayerOf(inherited)} (inherited from {inherited})" : "built-in default";
+                    });
+                }
             }
+            output.WriteLine();
         }
         foreach (var problem in UnknownKeys(configuration)) output.WriteLine("# " + problem);
         return 0;
+
+        void Print(ConfigurationKey key, ApplianceOptions options, SiteOptions site, string prefix, Func<string, string> source)
+        {
+            int count = key.ArraySection is null ? 1 : int.MaxValue;
+            for (int i = 0; i < count; i++)
+            {
+                string? shown = key.Show(options, site, i);
+                if (shown is null && key.ArraySection is not null) break;
+                string full = "Appliance:" + prefix + key.Pattern.Replace("*", i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+                if (key.Secret && !string.IsNullOrEmpty(shown)) shown = Redact(shown);
+                output.WriteLine($"{full} = {shown ?? ""}    # {source(full)}");
+            }
+        }
     }
 
-    /// <summary>Keys present in any layer that the appliance does not read, with the nearest known key.</summary>
+    /// <summary>
+    /// Keys present in any layer that the appliance does not read, with the nearest known key; global
+    /// keys set inside a site, which a site cannot change.
+    /// </summary>
     public static IEnumerable<string> UnknownKeys(IConfiguration configuration)
     {
-        var known = ConfigurationKeys.Known.Select(k => k.Key).ToList();
+        var all = ConfigurationKeys.All.Select(k => k.Pattern).ToList();
+        var siteKeys = ConfigurationKeys.Of(KeyScope.Site).Select(k => k.Pattern).ToList();
         foreach (var (key, value) in configuration.GetSection(ApplianceOptions.SectionName).AsEnumerable(makePathsRelative: true))
         {
             if (value is null) continue; // a section, not a leaf
-            string pattern = ConfigurationKeys.Pattern(key);
-            if (known.Contains(pattern, StringComparer.OrdinalIgnoreCase)) continue;
-            if (known.Any(k => k.StartsWith(pattern + ":", StringComparison.OrdinalIgnoreCase))) continue;
-            string nearest = known.OrderBy(k => Distance(k.ToUpperInvariant(), pattern.ToUpperInvariant())).First();
-            yield return $"Appliance:{key}: unknown key. Fix: did you mean Appliance:{nearest}? (all keys: docs/configuration.md)";
+            if (key.StartsWith("Sites:", StringComparison.OrdinalIgnoreCase))
+            {
+                string[] parts = key.Split(':', 3);
+                if (parts.Length < 3)
+                {
+                    yield return $"Appliance:{key}: a site is a section of keys, not a value. Fix: write \"Sites\": {{\"NAME\": {{\"Tls\": {{\"Domains\": [\"…\"]}}, …}}}} (docs/configuration.md, Sites).";
+                    continue;
+                }
+                string pattern = ConfigurationKeys.Pattern(parts[2]);
+                if (Known(siteKeys, pattern)) continue;
+                if (Known(all, pattern))
+                {
+                    yield return $"Appliance:{key}: is a global key: one value serves every site. Fix: set Appliance:{parts[2]} outside Sites.";
+                    continue;
+                }
+                yield return $"Appliance:{key}: unknown key. Fix: did you mean Appliance:Sites:{parts[1]}:{Nearest(siteKeys, pattern)}? (all keys: docs/configuration.md)";
+                continue;
+            }
+            string plain = ConfigurationKeys.Pattern(key);
+            if (Known(all, plain)) continue;
+            yield return $"Appliance:{key}: unknown key. Fix: did you mean Appliance:{Nearest(all, plain)}? (all keys: docs/configuration.md)";
         }
+
+        static bool Known(List<string> known, string pattern) =>
+            known.Contains(pattern, StringComparer.OrdinalIgnoreCase) || known.Any(k => k.StartsWith(pattern + ":", StringComparison.OrdinalIgnoreCase));
+
+        static string Nearest(List<string> known, string pattern) => known.OrderBy(k => Distance(k.ToUpperInvariant(), pattern.ToUpperInvariant())).First();
     }
-
-    private static int CountIndices(IConfiguration configuration, string pattern)
-    {
-        string section = "Appliance:" + pattern[..pattern.IndexOf(":*", StringComparison.Ordinal)];
-        return configuration.GetSection(section).GetChildren().Count();
-    }
-
-    private static string SourceOf(IConfigurationRoot configuration, string key)
-    {
-        foreach (var provider in configuration.Providers.Reverse())
-        {
-            if (provider.TryGet(key, out _)) return Describe(provider);
-        }
-        return "built-in default";
-    }
-
-    // Optional JSON files that do not exist are not layers anyone needs to hear about.
-    private static IEnumerable<string> Layers(IConfigurationRoot configuration) => configuration.Providers
-        .Where(p => p is not JsonConfigurationProvider json || json.Source.FileProvider?.GetFileInfo(json.Source.Path ?? "").Exists != false)
-        .Select(Describe).Distinct();
-
-    private static string Describe(IConfigurationProvider provider) => provider switch
-    {
-        MemoryConfigurationProvider => "built-in default",
-        JsonConfigurationProvider json => "file " + json.Source.Path,
-        _ when provider.GetType().DeclaringType == typeof(OpenAlgoEnvironmentSource) => "OpenAlgo .env name",
-        _ when provider.GetType().DeclaringType == typeof(PrefixedEnvironmentSource) => "environment Appliance__*",
-        _ => provider.ToString() ?? "?",
-    };
 
     private static string Redact(string secret)
     {

@@ -57,8 +57,8 @@ internal sealed partial class ConfigurationReloader(
             services.GetService<PemFileCertificateSource>()?.ReloadIfChanged();
             services.GetService<OpenAlgo.Appliance.Security.OriginPolicy>()?.Reload(fresh);
             if (fresh.Listen.Https != running.Listen.Https || fresh.Listen.Http != running.Listen.Http || fresh.Listen.Internal != running.Listen.Internal
-                || !fresh.Tls.Mode.Equals(running.Tls.Mode, StringComparison.OrdinalIgnoreCase)
-                || !fresh.MarketData.Source.Equals(running.MarketData.Source, StringComparison.OrdinalIgnoreCase)
+                || fresh.Tls.Mode != running.Tls.Mode
+                || fresh.MarketData.Source != running.MarketData.Source
                 || fresh.MarketData.ZmqEndpoint != running.MarketData.ZmqEndpoint)
             {
                 Log.NeedsRestart(logger);

@@ -29,7 +29,7 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
             error.WriteLine(ex.Message);
             return ApplianceApp.ConfigurationError;
         }
-        if (!options.Tls.Mode.Equals("Acme", StringComparison.OrdinalIgnoreCase))
+        if (options.Tls.Mode != TlsMode.Acme)
         {
             error.WriteLine($"Appliance:Tls:Mode: is {options.Tls.Mode}; an imported certificate is served and renewed only in Acme mode. Fix: set Tls:Mode to Acme (or use Files mode with Tls:CertificateFile and Tls:KeyFile instead of importing).");
             return ApplianceApp.ConfigurationError;

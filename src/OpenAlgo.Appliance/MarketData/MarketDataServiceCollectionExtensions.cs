@@ -17,14 +17,14 @@ internal static class MarketDataServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(_ => new MarketDataHub { Limits = HubLimits.From(options.Limits) });
-        if (options.Auth.Mode.Equals("OpenAlgoDatabase", StringComparison.OrdinalIgnoreCase))
+        if (options.Auth.Mode == AuthMode.OpenAlgoDatabase)
         {
             services.TryAddSingleton<IApiKeyAuthenticator>(sp => new OpenAlgoDatabaseAuthenticator(options.Auth.DatabasePath, options.Auth.ApiKeyPepper,
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<OpenAlgoDatabaseAuthenticator>>()));
             services.AddHostedService(sp => new DatabaseProbe(sp.GetRequiredService<IApiKeyAuthenticator>(), options.Auth.DatabasePath));
         }
         services.TryAddSingleton<IApiKeyAuthenticator>(_ => new StaticKeyAuthenticator(options.Auth.StaticKeys));
-        bool upstream = options.MarketData.Source.Equals("OpenAlgo", StringComparison.OrdinalIgnoreCase);
+        bool upstream = options.MarketData.Source == MarketDataSourceKind.OpenAlgo;
         services.AddSingleton(sp => new OpenAlgoProtocol(
             sp.GetRequiredService<MarketDataHub>(),
             sp.GetRequiredService<IApiKeyAuthenticator>(),
@@ -48,7 +48,7 @@ internal static class MarketDataServiceCollectionExtensions
                 sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<ILoggerFactory>()));
             services.AddHostedService(sp => sp.GetRequiredService<OpenAlgoProxySource>());
         }
-        else if (options.MarketData.Source.Equals("Zmq", StringComparison.OrdinalIgnoreCase))
+        else if (options.MarketData.Source == MarketDataSourceKind.Zmq)
         {
             services.AddSingleton<ZmqTickSource>();
             services.AddHostedService(sp => sp.GetRequiredService<ZmqTickSource>());

@@ -11,14 +11,14 @@ internal static class TlsServiceCollectionExtensions
     {
         services.AddSingleton(holder);
         services.AddSingleton(responder);
-        if (options.Tls.Mode.Equals("Acme", StringComparison.OrdinalIgnoreCase))
+        if (options.Tls.Mode == TlsMode.Acme)
         {
             services.TryAddSingleton(AcmeSchedule.Default);
             services.AddSingleton<AcmeCertificateService>();
             services.AddHostedService(sp => sp.GetRequiredService<AcmeCertificateService>());
             services.AddTransient<IStartupFilter, Http01ChallengeStartupFilter>();
         }
-        else if (options.Tls.Mode.Equals("Files", StringComparison.OrdinalIgnoreCase))
+        else if (options.Tls.Mode == TlsMode.Files)
         {
             services.AddSingleton<PemFileCertificateSource>();
             services.AddHostedService(sp => sp.GetRequiredService<PemFileCertificateSource>());

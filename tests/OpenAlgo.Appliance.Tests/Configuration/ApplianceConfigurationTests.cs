@@ -89,7 +89,7 @@ public sealed class ApplianceConfigurationTests : IDisposable
     {
         var env = new Hashtable { ["Appliance__Listen__Https"] = "127.0.0.1:9443" };
         var o = Load(env, production: """{"Appliance": {"MarketData": {"Source": "Zmq"}}}""", demo: true);
-        Assert.Equal("Simulated", o.MarketData.Source);
+        Assert.Equal(MarketDataSourceKind.Simulated, o.MarketData.Source);
         Assert.Equal("127.0.0.1:9443", o.Listen.Https);
         Assert.Equal("127.0.0.1:8765", o.Listen.Internal);
     }
@@ -103,7 +103,7 @@ public sealed class ApplianceConfigurationTests : IDisposable
     [InlineData("Appliance__Limits__PingTimeoutSeconds", "0", "Appliance:Limits:PingTimeoutSeconds: 0 is out of range")]
     [InlineData("Appliance__Tls__Domains__0", "https://x.example.com/", "Appliance:Tls:Domains:0: 'https://x.example.com/' is not a host name")]
     [InlineData("Appliance__LogLevel", "Loud", "Appliance:LogLevel: 'Loud' is not a log level")]
-    [InlineData("Appliance__Limits__MaxClients", "lots", "'Appliance:Limits:MaxClients'")]
+    [InlineData("Appliance__Limits__MaxClients", "lots", "Appliance:Limits:MaxClients: 'lots' is not a whole number. Fix: write a number such as 1000, without quotes or units. (set in environment variable Appliance__Limits__MaxClients)")]
     [InlineData("Appliance__Limits__MaxSymbolsPerMessage", "0", "Appliance:Limits:MaxSymbolsPerMessage: 0 is not a positive number. Fix: use a whole number above 0.")]
     [InlineData("Appliance__Limits__MaxKeysPerObject", "8", "Appliance:Limits:MaxKeysPerObject: 8 is too low. Fix: use 16 or more")]
     public void Bad_values_name_the_key_and_the_fix(string variable, string value, string expected)

@@ -24,7 +24,7 @@ public sealed class ConfigurationCommandsTests : IDisposable
     {
         { """{"Appliance": {"Limits": {"MaxClient": 5}}}""", "Appliance:Limits:MaxClient: unknown key. Fix: did you mean Appliance:Limits:MaxClients?" },
         { """{"Appliance": {"Listen": {"Interal": "127.0.0.1:8765"}}}""", "Appliance:Listen:Interal: unknown key. Fix: did you mean Appliance:Listen:Internal?" },
-        { """{"Appliance": {"Limits": {"MaxClients": "many"}}}""", "'Appliance:Limits:MaxClients'" },
+        { """{"Appliance": {"Limits": {"MaxClients": "many"}}}""", "Appliance:Limits:MaxClients: 'many' is not a whole number. Fix: write a number such as 1000, without quotes or units. (set in " },
         { """{"Appliance": {"Limits": {"PingTimeoutSeconds": -1}}}""", "Appliance:Limits:PingTimeoutSeconds: -1 is out of range. Fix:" },
         { """{"Appliance": {"Tls": {"Mode": "Files"}}}""", "Appliance:Tls:CertificateFile: is required when Tls:Mode is Files. Fix:" },
         { """{"Appliance": {"Auth": {"StaticKeys": [{"Key": "k"}]}}}""", "Appliance:Auth:StaticKeys:0:UserId: is empty. Fix:" },
@@ -70,23 +70,87 @@ public sealed class ConfigurationCommandsTests : IDisposable
         Assert.Contains("Appliance:Auth:StaticKeys:0:Key = (redacted, sha256 ", show.Stdout);
     }
 
+    private const string TwoSites = """
+        {"Appliance": {
+          "Listen": {"Https": "127.0.0.1:8443"},
+          "Limits": {"MaxClients": 500},
+          "Auth": {"StaticKeys": [{"Key": "topsecretkey", "UserId": "u", "Broker": "b"}]},
+          "Sites": {
+            "broker1": {"Tls": {"Domains": ["one.example.com"]}, "Listen": {"Internal": "127.0.0.1:8765"}},
+            "broker2": {"Tls": {"Domains": ["two.example.com"]}, "Listen": {"Internal": "127.0.0.1:8766"}, "Limits": {"MaxClients": 50}}
+          }
+        }}
+        """;
+
+    [Fact]
+    public async Task Check_accepts_sites_and_lists_them()
+    {
+        using var check = await RunAsync(TwoSites, null, "check");
+        Assert.Equal(0, check.ExitCode);
+        Assert.Contains("configuration OK", check.Stdout);
+        Assert.Contains("site broker1: one.example.com (SelfSigned, market data Simulated, internal 127.0.0.1:8765)", check.Stdout);
+        Assert.Contains("site broker2: two.example.com (SelfSigned, market data Simulated, internal 127.0.0.1:8766)", check.Stdout);
+    }
+
+    [Fact]
+    public async Task Check_refuses_a_global_key_inside_a_site_and_an_unknown_site_key()
+    {
+        string json = """{"Appliance": {"Sites": {"a": {"Tls": {"Domains": ["a.example.com"], "Acme": {"Email": "x@example.com"}}, "Listen": {"Https": "0.0.0.0:8443"}, "Limits": {"MaxClient": 3}}}}}""";
+        using var check = await RunAsync(json, null, "check");
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains("Appliance:Sites:a:Tls:Acme:Email: is a global key: one value serves every site. Fix: set Appliance:Tls:Acme:Email outside Sites.", check.Stderr);
+        Assert.Contains("Appliance:Sites:a:Listen:Https: is a global key: one value serves every site. Fix: set Appliance:Listen:Https outside Sites.", check.Stderr);
+        Assert.Contains("Appliance:Sites:a:Limits:MaxClient: unknown key. Fix: did you mean Appliance:Sites:a:Limits:MaxClients?", check.Stderr);
+    }
+
+    [Fact]
+    public async Task Show_config_prints_each_site_with_where_each_value_came_from()
+    {
+        using var show = await RunAsync(TwoSites, null, "show-config");
+        Assert.Equal(0, show.ExitCode);
+        string file = Path.Combine(_dir, "config.json");
+        Assert.Contains("Appliance:Listen:Https = 127.0.0.1:8443    # file " + file, show.Stdout);
+        Assert.Contains("# site broker2: two.example.com", show.Stdout);
+        Assert.Contains($"Appliance:Sites:broker2:Limits:MaxClients = 50    # file {file} (site broker2)", show.Stdout);
+        Assert.Contains($"Appliance:Sites:broker1:Limits:MaxClients = 500    # file {file} (inherited from Appliance:Limits:MaxClients)", show.Stdout);
+        Assert.Contains("Appliance:Sites:broker1:Limits:PingIntervalSeconds = 20    # built-in default", show.Stdout);
+        Assert.Contains($"Appliance:Sites:broker1:Auth:StaticKeys:0:UserId = u    # file {file} (inherited from Appliance:Auth:StaticKeys:0:UserId)", show.Stdout);
+        Assert.Contains($"Appliance:Sites:broker2:Tls:Domains:0 = two.example.com    # file {file} (site broker2)", show.Stdout);
+        Assert.DoesNotContain("topsecretkey", show.Stdout);
+        // Site keys are shown per site, not again at the top level.
+        Assert.DoesNotContain("\nAppliance:Limits:MaxClients =", show.Stdout);
+    }
+
     [Fact]
     public void Key_table_covers_every_option()
     {
         var expected = new List<string>();
         Walk(typeof(ApplianceOptions), "", expected);
-        var known = ConfigurationKeys.Known.Select(k => k.Key).ToList();
+        var known = ConfigurationKeys.All.Select(k => k.Pattern).ToList();
         Assert.Empty(expected.Except(known));
         Assert.Empty(known.Except(expected));
+    }
+
+    [Fact]
+    public void Site_keys_are_exactly_the_options_a_site_holds()
+    {
+        var expected = new List<string>();
+        Walk(typeof(SiteOptions), "", expected);
+        var site = ConfigurationKeys.Of(KeyScope.Site).Select(k => k.Pattern).ToList();
+        Assert.Empty(expected.Except(site));
+        Assert.Empty(site.Except(expected));
     }
 
     private static void Walk(Type type, string prefix, List<string> keys)
     {
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
+            // The site list and the derived views are not keys of their own.
+            if (property.Name is nameof(ApplianceOptions.Sites) or nameof(ApplianceOptions.EffectiveSites) or nameof(SiteOptions.Name)
+                or nameof(SiteOptions.IsImplicit) or nameof(SiteOptions.KeyPrefix)) continue;
             string key = prefix + property.Name;
             var t = property.PropertyType;
-            if (t == typeof(string) || t.IsPrimitive) keys.Add(key);
+            if (t == typeof(string) || t.IsPrimitive || t.IsEnum || t == typeof(TimeSpan)) keys.Add(key);
             else if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>))
             {
                 var item = t.GetGenericArguments()[0];

@@ -1,3 +1,4 @@
+using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Tests.TestSupport;
 using OpenAlgo.Appliance.Tests.Tls;
 
@@ -40,7 +41,7 @@ public sealed class ImportCertificateCommandTests : IDisposable
         await using var appliance = await TestAppliance.StartAsync(o =>
         {
             o.StateDirectory = State;
-            o.Tls.Mode = "Acme";
+            o.Tls.Mode = TlsMode.Acme;
             o.Tls.Domains = [Domain];
             o.Tls.Acme.Email = "ops@example.test";
             o.Tls.Acme.AcceptTermsOfService = true;

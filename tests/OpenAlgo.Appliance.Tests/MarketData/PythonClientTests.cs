@@ -1,3 +1,4 @@
+using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Tests.TestSupport;
 
 namespace OpenAlgo.Appliance.Tests.MarketData;
@@ -66,7 +67,7 @@ ws.close()
         await using var origin = await TestAppliance.StartAsync(o => o.Listen.Internal = $"127.0.0.1:{port}");
         await using var front = await TestAppliance.StartAsync(o =>
         {
-            o.Auth.Mode = "Upstream";
+            o.Auth.Mode = AuthMode.Upstream;
             o.MarketData.OpenAlgoUpstreamUrl = $"ws://127.0.0.1:{port}";
         }, source: "OpenAlgo");
         await RunSdkScriptAsync(front.PublicUri, origin.ZmqEndpoint);

@@ -42,7 +42,7 @@ internal sealed class TestAppliance : IAsyncDisposable
             StateDirectory = Path.Combine(root, "state"),
             LogsDirectory = Path.Combine(root, "logs"),
             Listen = new ListenSection { Https = "127.0.0.1:0", Http = "127.0.0.1:0", Internal = "127.0.0.1:0" },
-            MarketData = new MarketDataSection { Source = source, ZmqEndpoint = $"tcp://127.0.0.1:{FreeTcpPort()}", SupportedBrokers = "fivepaisa, fivepaisaxts,aliceblue,angel" },
+            MarketData = new MarketDataSection { Source = Enum.Parse<MarketDataSourceKind>(source), ZmqEndpoint = $"tcp://127.0.0.1:{FreeTcpPort()}", SupportedBrokers = "fivepaisa, fivepaisaxts,aliceblue,angel" },
             Auth = new AuthSection
             {
                 StaticKeys =

@@ -1,3 +1,4 @@
+using OpenAlgo.Appliance.Configuration;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -59,7 +60,7 @@ public sealed class CertificateSourcesTests : IDisposable
         File.WriteAllText(keyFile, first.Key);
         await using var appliance = await TestAppliance.StartAsync(o =>
         {
-            o.Tls.Mode = "Files";
+            o.Tls.Mode = TlsMode.Files;
             o.Tls.CertificateFile = certFile;
             o.Tls.KeyFile = keyFile;
         });

@@ -1,3 +1,4 @@
+using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Auth;
 using OpenAlgo.Appliance.Auth.Database;
 using OpenAlgo.Appliance.Tests.TestSupport;
@@ -17,7 +18,7 @@ public sealed class OpenAlgoDatabaseAuthenticatorTests : IDisposable
     private Task<TestAppliance> StartAsync(string pepper = OpenAlgoDatabase.Pepper) =>
         TestAppliance.StartAsync(o =>
         {
-            o.Auth.Mode = "OpenAlgoDatabase";
+            o.Auth.Mode = AuthMode.OpenAlgoDatabase;
             o.Auth.DatabasePath = _database.Path_;
             o.Auth.ApiKeyPepper = pepper;
             o.Auth.StaticKeys.Clear();

@@ -1,3 +1,4 @@
+using OpenAlgo.Appliance.Configuration;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -25,7 +26,7 @@ public sealed class AcmePebbleTests : IDisposable
             o.StateDirectory = _state;
             o.Listen.Http = $"127.0.0.1:{http}";
             o.Listen.Https = $"127.0.0.1:{https}";
-            o.Tls.Mode = "Acme";
+            o.Tls.Mode = TlsMode.Acme;
             o.Tls.Domains = [.. domains];
             o.Tls.Acme.DirectoryUrl = pebble.DirectoryUrl;
             o.Tls.Acme.TrustedRootsFile = pebble.TrustedRootsFile;
@@ -130,7 +131,7 @@ public sealed class AcmePebbleTests : IDisposable
             o.StateDirectory = _state;
             o.Listen.Http = $"127.0.0.1:{http}";
             o.Listen.Https = $"127.0.0.1:{https}";
-            o.Tls.Mode = "Acme";
+            o.Tls.Mode = TlsMode.Acme;
             o.Tls.Domains = ["eab.test"];
             o.Tls.Acme.DirectoryUrl = pebble.DirectoryUrl;
             o.Tls.Acme.TrustedRootsFile = pebble.TrustedRootsFile;
@@ -184,7 +185,7 @@ public sealed class AcmePebbleTests : IDisposable
             o.StateDirectory = _state;
             o.Listen.Http = $"127.0.0.1:{http}";
             o.Listen.Https = $"127.0.0.1:{https}";
-            o.Tls.Mode = "Acme";
+            o.Tls.Mode = TlsMode.Acme;
             o.Tls.Domains = ["outage.test"];
             o.Tls.Acme.DirectoryUrl = directory;
             o.Tls.Acme.AcceptTermsOfService = true;

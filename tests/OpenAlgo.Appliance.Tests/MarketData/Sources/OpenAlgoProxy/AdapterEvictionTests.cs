@@ -1,3 +1,4 @@
+using OpenAlgo.Appliance.Configuration;
 using System.Diagnostics;
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
@@ -21,7 +22,7 @@ public sealed class AdapterEvictionTests
         {
             await using var front = await TestAppliance.StartAsync(o =>
             {
-                o.Auth.Mode = "Upstream";
+                o.Auth.Mode = AuthMode.Upstream;
                 o.MarketData.OpenAlgoUpstreamUrl = $"ws://127.0.0.1:{port}";
             }, source: "OpenAlgo", services: s => s.AddSingleton(sp => new OpenAlgoProxySource(new Uri($"ws://127.0.0.1:{port}"),
                 sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<ILoggerFactory>()) { AdapterCheckInterval = TimeSpan.FromMilliseconds(500) }));

@@ -1,3 +1,4 @@
+using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 using OpenAlgo.Appliance.Tests.TestSupport;
@@ -23,7 +24,7 @@ public sealed class OpenAlgoProxySourceTests
     private static Task<TestAppliance> StartFrontAsync(int upstreamPort) =>
         TestAppliance.StartAsync(o =>
         {
-            o.Auth.Mode = "Upstream";
+            o.Auth.Mode = AuthMode.Upstream;
             o.MarketData.OpenAlgoUpstreamUrl = $"ws://127.0.0.1:{upstreamPort}";
             o.MarketData.SupportedBrokers = ""; // the package does not read OpenAlgo's VALID_BROKERS
         }, source: "OpenAlgo");
@@ -170,7 +171,7 @@ public sealed class OpenAlgoProxySourceTests
         int port = TestAppliance.FreeTcpPort();
         await using var origin = await StartOriginAsync(port, o =>
         {
-            o.Auth.Mode = "OpenAlgoDatabase";
+            o.Auth.Mode = AuthMode.OpenAlgoDatabase;
             o.Auth.DatabasePath = database.Path_;
             o.Auth.ApiKeyPepper = OpenAlgoDatabase.Pepper;
         });
@@ -205,13 +206,13 @@ public sealed class OpenAlgoProxySourceTests
         int port = TestAppliance.FreeTcpPort();
         await using var origin = await StartOriginAsync(port, o =>
         {
-            o.Auth.Mode = "OpenAlgoDatabase";
+            o.Auth.Mode = AuthMode.OpenAlgoDatabase;
             o.Auth.DatabasePath = database.Path_;
             o.Auth.ApiKeyPepper = OpenAlgoDatabase.Pepper;
         });
         await using var front = await TestAppliance.StartAsync(o =>
         {
-            o.Auth.Mode = "Upstream";
+            o.Auth.Mode = AuthMode.Upstream;
             o.MarketData.OpenAlgoUpstreamUrl = $"ws://127.0.0.1:{port}";
         }, source: "OpenAlgo", services: s => s.AddSingleton(sp => new OpenAlgoProxySource(new Uri($"ws://127.0.0.1:{port}"),
             sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<ILoggerFactory>(), maxNewKeyChecks: 1) { NewKeyWait = TimeSpan.Zero }));
