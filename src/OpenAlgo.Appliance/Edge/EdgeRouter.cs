@@ -14,7 +14,7 @@ namespace OpenAlgo.Appliance.Edge;
 /// challenges goes to the Flask app when <c>Proxy:Upstream</c> is set. <c>/ws</c> accepts any
 /// Origin unless <c>Security:CheckWsOrigin</c> is on.
 /// </summary>
-internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataEndpoint marketData, WebSocketOriginGuard origins, FlaskProxy proxy, ILogger<EdgeRouter> logger)
+internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataEndpoint marketData, OriginGuard origins, FlaskProxy proxy, ILogger<EdgeRouter> logger)
 {
     /// <summary>Two years, as install.sh's nginx config sends it.</summary>
     public const string HstsValue = "max-age=63072000";

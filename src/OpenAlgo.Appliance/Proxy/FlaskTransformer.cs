@@ -5,9 +5,10 @@ namespace OpenAlgo.Appliance.Proxy;
 
 /// <summary>
 /// What changes on the way through: nginx's forwarded headers on the request, the security
-/// headers on the response. Everything else is YARP's copy, which already drops hop-by-hop
-/// headers — so <c>Connection</c>/<c>Upgrade</c> reach gunicorn only on real upgrade requests
-/// (OpenAlgo #1807: a forced <c>Connection: upgrade</c> on plain requests broke keep-alive).
+/// headers on the response, and on <c>/socket.io/</c> the app's CORS grant only for the admitted
+/// Origin. Everything else is YARP's copy, which already drops hop-by-hop headers — so
+/// <c>Connection</c>/<c>Upgrade</c> reach gunicorn only on real upgrade requests (OpenAlgo #1807:
+/// a forced <c>Connection: upgrade</c> on plain requests broke keep-alive).
 /// </summary>
 internal sealed class FlaskTransformer : HttpTransformer
 {
@@ -35,7 +36,11 @@ internal sealed class FlaskTransformer : HttpTransformer
         // nginx's proxy_hide_header default: the app server's name and version (Server:
         // gunicorn/20.1.0) stay inside, as the appliance sends no Server header of its own.
         httpContext.Response.Headers.Remove(HeaderNames.Server);
-        if (proxyResponse is not null) SecurityHeaders.Apply(httpContext.Response);
+        if (proxyResponse is not null)
+        {
+            SecurityHeaders.Apply(httpContext.Response);
+            if (SocketIoGate.IsSocketIoPath(httpContext.Request.Path)) SocketIoCors.Restrict(httpContext);
+        }
         return proceed;
     }
 }

@@ -4,11 +4,13 @@ using OpenAlgo.Appliance.Security;
 namespace OpenAlgo.Appliance.Proxy;
 
 /// <summary>
-/// Who may reach Flask-SocketIO (<c>/socket.io/</c>): a WebSocket handshake only from an allowed
-/// Origin, and — with <c>Proxy:RequireSessionForSocketIo</c> — only callers logged in to OpenAlgo
-/// (401 on long-polling, 403 before an upgrade), each refusal logged.
+/// Who may reach Flask-SocketIO (<c>/socket.io/</c>): every request that carries an Origin only
+/// from an allowed one (polling, preflights and upgrades), and — with
+/// <c>Proxy:RequireSessionForSocketIo</c> — only callers logged in to OpenAlgo (401 on
+/// long-polling, 403 before an upgrade), each refusal logged. Marks what it admitted so the
+/// response keeps the app's CORS grant only for that origin (<see cref="SocketIoCors"/>).
 /// </summary>
-internal sealed partial class SocketIoGate(WebSocketOriginGuard origins, SessionCheck sessions, ApplianceOptions options, ILogger<SocketIoGate> logger)
+internal sealed partial class SocketIoGate(OriginGuard origins, SessionCheck sessions, ApplianceOptions options, ILogger<SocketIoGate> logger)
 {
     private const string Prefix = "/socket.io";
 
@@ -31,8 +33,13 @@ internal sealed partial class SocketIoGate(WebSocketOriginGuard origins, Session
     public async ValueTask<bool> AdmitAsync(HttpContext context, bool upgrade)
     {
         // Socket.IO rides on cookies: only https:// pages of our own domains (or listed origins).
-        if (!origins.Admits(context, allowPlainHttpScheme: false)) return false;
+        if (!origins.AdmitsSocketIo(context)) return false;
+        SocketIoCors.MarkAdmitted(context);
         if (!options.Proxy.RequireSessionForSocketIo) return true;
+        // A CORS preflight never carries cookies (Fetch standard), so it could never pass the
+        // session check; engine.io answers it with headers alone, and the request it clears
+        // comes back with the cookies and is checked then.
+        if (SocketIoCors.IsPreflight(context.Request)) return true;
 
         switch (await sessions.CheckAsync(context).ConfigureAwait(false))
         {

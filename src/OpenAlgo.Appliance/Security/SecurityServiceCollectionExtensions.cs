@@ -5,11 +5,11 @@ namespace OpenAlgo.Appliance.Security;
 
 internal static class SecurityServiceCollectionExtensions
 {
-    /// <summary>The WebSocket origin policy for <c>/ws</c> and <c>/socket.io/</c> on the public listener.</summary>
+    /// <summary>The origin policy for <c>/socket.io/</c> (and <c>/ws</c> with <c>Security:CheckWsOrigin</c>) on the public listener.</summary>
     public static IServiceCollection AddOriginPolicy(this IServiceCollection services, ApplianceOptions options)
     {
         services.TryAddSingleton(new OriginPolicy(options));
-        services.TryAddSingleton<WebSocketOriginGuard>();
+        services.TryAddSingleton<OriginGuard>();
         return services;
     }
 }

@@ -98,6 +98,14 @@ internal sealed class FlaskApp : IDisposable
         return stats.GetProperty("session_checks").GetInt32();
     }
 
+    /// <summary>How many <c>/socket.io/</c> requests reached the app from each Origin ("" for none).</summary>
+    public async Task<Dictionary<string, int>> SocketIoOriginsAsync()
+    {
+        using var http = DirectClient();
+        var stats = await http.GetFromJsonAsync<JsonElement>("/stats");
+        return stats.GetProperty("socketio_origins").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
+    }
+
     private HttpClient DirectClient()
     {
         if (_mode == "--unix")

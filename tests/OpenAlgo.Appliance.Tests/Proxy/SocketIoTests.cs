@@ -5,8 +5,9 @@ using OpenAlgo.Appliance.Tests.TestSupport;
 namespace OpenAlgo.Appliance.Tests.Proxy;
 
 /// <summary>
-/// Flask-SocketIO through the appliance with a real Socket.IO client (python3-socketio): the
-/// WebSocket transport, long-polling, the origin policy and the logged-in-session gate.
+/// Flask-SocketIO through the appliance with a real Socket.IO client (python3-socketio) and raw
+/// requests: the WebSocket transport, long-polling, the origin policy on every request and the
+/// logged-in-session gate. Browsers themselves: <see cref="BrowserSocketIoTests"/>.
 /// </summary>
 public sealed class SocketIoTests(FlaskAppFixture flask) : IClassFixture<FlaskAppFixture>
 {
@@ -73,6 +74,97 @@ public sealed class SocketIoTests(FlaskAppFixture flask) : IClassFixture<FlaskAp
         Assert.True(listed.Connected, listed.Error);
         var domain = await SocketIoClient.ConnectAsync(port, ["websocket"], origin: SameSite(appliance));
         Assert.True(domain.Connected, domain.Error);
+    }
+
+    private static HttpRequestMessage Request(HttpMethod method, string path, string? origin, string? body = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (origin is not null) request.Headers.Add("Origin", origin);
+        if (body is not null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "text/plain");
+        return request;
+    }
+
+    private static HttpRequestMessage Preflight(string origin)
+    {
+        var request = Request(HttpMethod.Options, Polling, origin);
+        request.Headers.Add("Access-Control-Request-Method", "POST");
+        request.Headers.Add("Access-Control-Request-Headers", "content-type");
+        return request;
+    }
+
+    private static bool GrantsCors(HttpResponseMessage response) =>
+        response.Headers.Contains("Access-Control-Allow-Origin") || response.Headers.Contains("Access-Control-Allow-Credentials");
+
+    [Fact]
+    public async Task Every_socket_io_request_with_a_foreign_origin_gets_403_before_flask_polling_get_post_and_preflight()
+    {
+        var log = new LogCapture();
+        // The session gate off: the origin policy alone must refuse.
+        await using var appliance = await StartAsync(o => o.Proxy.RequireSessionForSocketIo = false, log);
+        using var https = FlaskProxyTests.Https(appliance);
+
+        // A real Engine.IO session, opened without an Origin as a script would, so the requests
+        // below name a session that exists.
+        using var open = await https.GetAsync(Polling);
+        Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+        string sid = System.Text.Json.JsonDocument.Parse((await open.Content.ReadAsStringAsync())[1..]).RootElement.GetProperty("sid").GetString()!;
+
+        foreach (string origin in new[] { "https://evil.example", "https://evil.localhost:" + appliance.Https.Port, "null", "http://localhost:" + appliance.Https.Port })
+        {
+            foreach (var request in new[]
+            {
+                Request(HttpMethod.Get, Polling, origin),
+                Request(HttpMethod.Get, Polling + "&sid=" + sid, origin),
+                Request(HttpMethod.Post, Polling + "&sid=" + sid, origin, "40"),
+                Preflight(origin),
+            })
+            {
+                using (request)
+                {
+                    using var response = await https.SendAsync(request);
+                    Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{request.Method} {request.RequestUri} from {origin}: {response.StatusCode}");
+                    Assert.False(GrantsCors(response), $"{request.Method} from {origin} got a CORS grant");
+                }
+            }
+        }
+        Assert.True(log.Contains("Refused POST /socket.io/ from 127.0.0.1: Origin 'https://evil.example' is not allowed"), string.Join('\n', log.Lines));
+        Assert.True(log.Contains("Refused OPTIONS /socket.io/ from 127.0.0.1: Origin 'null' is not allowed"), string.Join('\n', log.Lines));
+        var seen = await flask.App.SocketIoOriginsAsync();
+        Assert.DoesNotContain(seen.Keys, origin => origin.Contains("evil", StringComparison.Ordinal) || origin == "null" || origin.StartsWith("http:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_allowed_origin_gets_the_apps_cors_grant_and_its_preflight_needs_no_session()
+    {
+        await using var appliance = await StartAsync(o => o.Security.AllowedOrigins = ["https://desk.example.com"]);
+        Assert.True(appliance.Options.Proxy.RequireSessionForSocketIo);
+        using var https = FlaskProxyTests.Https(appliance);
+
+        // Preflights carry no cookies (Fetch standard): from an allowed origin they reach engine.io.
+        using (var preflight = Preflight("https://desk.example.com"))
+        using (var response = await https.SendAsync(preflight))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("https://desk.example.com", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+            Assert.Equal("true", response.Headers.GetValues("Access-Control-Allow-Credentials").Single());
+        }
+        // ...and the request they clear is still held to the session.
+        using (var anonymous = Request(HttpMethod.Get, Polling, "https://desk.example.com"))
+        using (var response = await https.SendAsync(anonymous))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        using var login = await https.PostAsync("/login", new FormUrlEncodedContent([new("user", "tester")]));
+        string cookie = login.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        foreach (string origin in new[] { "https://desk.example.com", SameSite(appliance) })
+        {
+            using var polling = Request(HttpMethod.Get, Polling, origin);
+            polling.Headers.Add("Cookie", cookie);
+            using var response = await https.SendAsync(polling);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(origin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        }
     }
 
     [Fact]

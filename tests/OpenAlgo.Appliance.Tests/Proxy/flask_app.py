@@ -23,10 +23,13 @@ from flask_socketio import SocketIO, emit  # noqa: E402
 
 app = Flask(__name__)
 app.secret_key = "appliance-test-secret"
+# OpenAlgo's app.py: the session cookie is SameSite=Lax, which Chrome sends on same-site requests
+# (a sibling subdomain's XHR included) and holds back on cross-site ones.
+app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 # OpenAlgo's extensions.py: every origin allowed, so any refusal seen in a test is the appliance's.
 socketio = SocketIO(app, async_mode="eventlet", cors_allowed_origins="*", logger=False, engineio_logger=False)
 
-stats = {"session_checks": 0}
+stats = {"session_checks": 0, "socketio_origins": {}}
 releases = {}
 payloads = {}
 
@@ -117,9 +120,28 @@ def anything(path):
     return Response("flask:/" + path, mimetype="text/plain")
 
 
+class SocketIoOrigins:
+    """Counts the /socket.io/ requests that reached the app, by Origin header ("" for none): a
+    refused origin must never show up here."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/socket.io"):
+            origin = environ.get("HTTP_ORIGIN", "")
+            stats["socketio_origins"][origin] = stats["socketio_origins"].get(origin, 0) + 1
+        return self.inner(environ, start_response)
+
+
+app.wsgi_app = SocketIoOrigins(app.wsgi_app)
+
+
 @socketio.on("connect")
 def on_connect():
-    emit("hello", {"msg": "welcome", "transport": request.args.get("transport", "")})
+    # The logged-in user's name, as OpenAlgo's events carry the user's orders: what a page that
+    # gets through receives.
+    emit("hello", {"msg": "welcome", "transport": request.args.get("transport", ""), "user": session.get("user")})
 
 
 @socketio.on("echo")

@@ -9,7 +9,7 @@ namespace OpenAlgo.Appliance.Tests.Security;
 /// The origin policy on the market-data doors: /ws on HTTPS accepts any Origin unless
 /// Security:CheckWsOrigin is on; the internal listener never checks.
 /// </summary>
-public sealed class WebSocketOriginGuardTests
+public sealed class OriginGuardTests
 {
     private static async Task<HttpStatusCode?> HandshakeAsync(Uri uri, string? origin)
     {
