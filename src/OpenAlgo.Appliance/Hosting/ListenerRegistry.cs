@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace OpenAlgo.Appliance.Hosting;
@@ -15,16 +16,19 @@ internal enum ListenerKind
 }
 
 /// <summary>
-/// Which Kestrel endpoint is which, and where it actually bound (port 0 in tests, systemd fds
-/// later). Requests are routed by the local endpoint they arrived on.
+/// Which Kestrel endpoint is which, and where it actually bound (port 0 in tests, sockets systemd
+/// passed). Requests are routed by the listener that accepted them.
 /// </summary>
 internal sealed class ListenerRegistry
 {
-    private readonly List<(ListenerKind Kind, ListenOptions Options)> _listeners = [];
+    private readonly List<(ListenerKind Kind, ListenOptions Options, ulong? SystemdFd)> _listeners = [];
 
     public void Add(ListenerKind kind, ListenOptions options)
     {
-        _listeners.Add((kind, options));
+        // Recorded now: once bound, Kestrel replaces a FileHandleEndPoint with the socket's local
+        // address, and ListenOptions.FileHandle reads 0 for every other endpoint.
+        ulong? fd = options.EndPoint is FileHandleEndPoint handle ? handle.FileHandle : null;
+        _listeners.Add((kind, options, fd));
         var feature = new ListenerKindFeature(kind);
         options.Use(next => connection =>
         {
@@ -33,15 +37,14 @@ internal sealed class ListenerRegistry
         });
     }
 
-    /// <summary>Where the socket came from, for logs: an address, or a systemd fd.</summary>
+    /// <summary>Where a listener is bound, for logs: the address, and whether systemd passed the socket.</summary>
     public string Describe(ListenerKind kind)
     {
-        foreach (var (k, o) in _listeners)
+        foreach (var (k, o, fd) in _listeners)
         {
             if (k != kind) continue;
-            // A socket passed by systemd also reports its address once bound; say where it came from.
-            if (o.FileHandle is { } fd) return $"systemd fd {fd}" + (o.IPEndPoint is { } bound ? $" ({bound})" : "");
-            return o.IPEndPoint?.ToString() ?? o.ToString()!;
+            string bound = o.IPEndPoint?.ToString() ?? o.EndPoint.ToString() ?? "?";
+            return fd is { } passed ? $"{bound} (socket from systemd, fd {passed})" : bound;
         }
         return "off";
     }
@@ -49,7 +52,7 @@ internal sealed class ListenerRegistry
     /// <summary>The bound endpoint (valid after the server started).</summary>
     public IPEndPoint? EndPoint(ListenerKind kind)
     {
-        foreach (var (k, o) in _listeners)
+        foreach (var (k, o, _) in _listeners)
         {
             if (k == kind) return o.IPEndPoint;
         }
@@ -62,7 +65,7 @@ internal sealed class ListenerRegistry
         if (context.Features.Get<ListenerKindFeature>() is { } tagged) return tagged.Kind;
         var local = context.Connection.LocalIpAddress;
         int port = context.Connection.LocalPort;
-        foreach (var (kind, options) in _listeners)
+        foreach (var (kind, options, _) in _listeners)
         {
             var bound = options.IPEndPoint;
             if (bound is null || bound.Port != port) continue;

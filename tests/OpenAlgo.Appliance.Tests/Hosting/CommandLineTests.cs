@@ -31,6 +31,10 @@ public sealed class CommandLineTests : IDisposable
             key = line["Demo API key: ".Length..];
             Assert.Matches("^[0-9a-f]{64}$", key);
             string httpsPort = env["Appliance__Listen__Https"].Split(':')[1];
+            // The ready line names what was bound; nothing here came from systemd.
+            string ready = demo.Stdout.Split('\n').Single(l => l.Contains(" ready: ", StringComparison.Ordinal));
+            Assert.Contains($" ready: https {env["Appliance__Listen__Https"]}, http {env["Appliance__Listen__Http"]}, internal {env["Appliance__Listen__Internal"]}; market data from Simulated", ready);
+            Assert.DoesNotContain("systemd", ready);
             await using (var client = await WsTestClient.ConnectAsync(new Uri($"wss://127.0.0.1:{httpsPort}/ws")))
             {
                 Assert.Equal(

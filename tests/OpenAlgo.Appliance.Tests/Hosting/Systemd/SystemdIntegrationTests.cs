@@ -168,6 +168,21 @@ public sealed class SystemdIntegrationTests : IDisposable
         Assert.Empty(ListenFds.Parse(Env, 43));
     }
 
+    private string ReadyLine()
+    {
+        string logs = Path.Combine(_dir, "logs");
+        if (!Directory.Exists(logs)) return "";
+        foreach (var file in Directory.EnumerateFiles(logs, "*.log"))
+        {
+            using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            while (reader.ReadLine() is { } line)
+            {
+                if (line.Contains(" ready: ", StringComparison.Ordinal)) return line;
+            }
+        }
+        return "";
+    }
+
     [Fact]
     public async Task Socket_activation_serves_on_the_sockets_systemd_passes()
     {
@@ -209,6 +224,10 @@ public sealed class SystemdIntegrationTests : IDisposable
             await client.AuthenticateAsync();
             await using var tls = await WsTestClient.ConnectAsync(new Uri($"wss://127.0.0.1:{https}/ws"));
             await tls.AuthenticateAsync();
+            // The ready line says which sockets systemd passed (fds in -l order: https 3, internal 4).
+            string ready = "";
+            await Eventually.TrueAsync(() => (ready = ReadyLine()) != "", "the ready line in the log file");
+            Assert.Contains($" ready: https 127.0.0.1:{https} (socket from systemd, fd 3), http off, internal 127.0.0.1:{@internal} (socket from systemd, fd 4);", ready);
         }
         finally
         {
