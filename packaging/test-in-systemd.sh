@@ -6,8 +6,10 @@
 #   READY/STATUS; `openalgo-appliance verify` passes inside; state dir 0700; log file written;
 #   systemctl reload keeps the process; a frozen process (SIGSTOP) is killed by the watchdog and
 #   restarted; an upgrade restarts the service and keeps the admin's configuration; the three
-#   .socket units hand their sockets to the service; purge removes state, logs, configuration and
-#   the user.
+#   .socket units hand their sockets to the service; `import-certificate` run by hand as the
+#   migration guide writes it (no --state-directory) stores certbot's pair where the service reads
+#   it, owned by the service user, and the service serves it; purge removes state, logs,
+#   configuration and the user.
 # Usage (as root):  packaging/test-in-systemd.sh [path/to.deb]
 # Needs: apt-get install debootstrap systemd-container; network access to the Debian mirror.
 # Environment: CACHE (pristine debootstrap root, reused; default /var/tmp/openalgo-appliance-nspawn),
@@ -20,7 +22,7 @@ cd "$(dirname "$0")/.."
 START=$SECONDS
 
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 2; }
-for tool in debootstrap systemd-nspawn nsenter dpkg-deb timeout; do
+for tool in debootstrap systemd-nspawn nsenter dpkg-deb timeout openssl; do
     command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install debootstrap systemd-container)" >&2; exit 2; }
 done
 
@@ -98,6 +100,19 @@ mkdir -p "$WORK/next"
 dpkg-deb -R "$DEB" "$WORK/next"
 sed -i "s/^Version: .*/Version: $VERSION_NEXT/" "$WORK/next/DEBIAN/control"
 dpkg-deb --root-owner-group --build "$WORK/next" "$ROOT/root/pkg-next.deb" >/dev/null
+# A certbot-style pair for the import step: a private CA and a leaf for appliance.test, laid out
+# as certbot keeps it (fullchain.pem = leaf + intermediate, privkey.pem).
+LIVE="$ROOT/etc/letsencrypt/live/appliance.test"
+mkdir -p "$LIVE" "$WORK/ca"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=Migration Test CA" \
+    -keyout "$WORK/ca/ca.key" -out "$WORK/ca/ca.pem" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=appliance.test" \
+    -keyout "$LIVE/privkey.pem" -out "$WORK/ca/leaf.csr" 2>/dev/null
+printf 'subjectAltName=DNS:appliance.test\nextendedKeyUsage=serverAuth\n' > "$WORK/ca/leaf.ext"
+openssl x509 -req -in "$WORK/ca/leaf.csr" -CA "$WORK/ca/ca.pem" -CAkey "$WORK/ca/ca.key" -CAcreateserial -days 20 \
+    -extfile "$WORK/ca/leaf.ext" -out "$WORK/ca/leaf.pem" 2>/dev/null
+cat "$WORK/ca/leaf.pem" "$WORK/ca/ca.pem" > "$LIVE/fullchain.pem"
+chmod 0600 "$LIVE/privkey.pem"
 
 step "boot the container"
 systemd-nspawn --register=no --keep-unit --private-network -D "$ROOT" -M "$MACHINE" -b --console=passive >"$WORK/console.log" 2>&1 &
@@ -233,6 +248,32 @@ ct systemctl stop openalgo-appliance 2>/dev/null
 VERIFY_RC=0
 VERIFY_OUT=$(ct openalgo-appliance verify https://127.0.0.1/ 2>&1) || VERIFY_RC=$?
 check "a connection to the stopped service starts it" "[ \$VERIFY_RC = 0 ] && ct systemctl is-active --quiet openalgo-appliance"
+on_failure_dump
+
+step "import-certificate, as docs/migrate-from-nginx.md runs it"
+# Tls:Mode Acme for the imported certificate; the CA is unreachable here (private network) and is
+# not needed until the renewal point.
+ct sh -c 'cat > /etc/openalgo-appliance/appsettings.Production.json <<JSON
+{"Appliance": {"Tls": {"Mode": "Acme", "Domains": ["appliance.test"],
+    "Acme": {"Email": "ops@appliance.test", "AcceptTermsOfService": true}},
+  "MarketData": {"Source": "Simulated"},
+  "Auth": {"StaticKeys": [{"Key": "nspawn-test-key", "UserId": "ops", "Broker": "demo"}]}}}
+JSON'
+# An operator's shell in their home directory: no systemd variables, no appsettings*.json here.
+IMPORT_RC=0
+IMPORT_OUT=$(ct sh -c 'cd /root && openalgo-appliance import-certificate \
+    --cert /etc/letsencrypt/live/appliance.test/fullchain.pem --key /etc/letsencrypt/live/appliance.test/privkey.pem' 2>&1) || IMPORT_RC=$?
+printf '%s\n' "$IMPORT_OUT" | sed 's/^/    /'
+check "import-certificate exits 0 and names the service's state directory" \
+    "[ \$IMPORT_RC = 0 ] && printf '%s\n' \"\$IMPORT_OUT\" | grep -q 'into /var/lib/openalgo-appliance/acme'"
+check "nothing written to ./state of the operator's directory" "! ct test -e /root/state"
+check "imported files owned by the service user" \
+    "[ -z \"\$(ct find /var/lib/openalgo-appliance ! -user openalgo-appliance)\" ] && ct test -f /var/lib/openalgo-appliance/acme/certificate.imported"
+ct systemctl restart openalgo-appliance
+check "service active on the imported certificate" "ct systemctl is-active --quiet openalgo-appliance"
+# The container has no openssl binary; verify names the served certificate's issuer.
+SERVED=$(ct openalgo-appliance verify https://127.0.0.1/ 2>&1 | grep -o 'issuer CN=[^,]*' || true)
+check "the imported certificate is served ($SERVED)" "[ \"\$SERVED\" = 'issuer CN=Migration Test CA' ]"
 on_failure_dump
 
 step "purge"

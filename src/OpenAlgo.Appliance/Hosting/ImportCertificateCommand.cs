@@ -20,9 +20,12 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
     public int Run(string certificateFile, string keyFile, string? configFile, string? stateDirectory)
     {
         ApplianceOptions options;
+        bool stateConfigured;
         try
         {
-            options = ApplianceApp.Load(demo: false, configFile);
+            var configuration = ApplianceApp.BuildConfiguration(demo: false, configFile);
+            stateConfigured = !string.IsNullOrWhiteSpace(configuration[$"{ApplianceOptions.SectionName}:StateDirectory"]);
+            options = ApplianceConfiguration.Bind(configuration);
         }
         catch (ConfigurationErrorsException ex)
         {
@@ -64,7 +67,7 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
             return ApplianceApp.ConfigurationError;
         }
 
-        string state = stateDirectory ?? ResolveStateDirectory(options);
+        string state = stateDirectory is not null ? Path.GetFullPath(stateDirectory) : ResolveStateDirectory(options, stateConfigured);
         var store = new AcmeStore(state);
         // Normalized: certbot's fullchain.pem is already leaf-first; this drops anything that is not a certificate.
         store.SaveCertificate(ToPem(certificate), keyPem, imported: true);
@@ -79,11 +82,17 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
         return 0;
     }
 
-    /// <summary>systemd's <c>$STATE_DIRECTORY</c>; by hand on a package install, the package's state directory.</summary>
-    private static string ResolveStateDirectory(ApplianceOptions options)
+    /// <summary>
+    /// Where the service will look: <c>StateDirectory</c> when configured, else systemd's
+    /// <c>$STATE_DIRECTORY</c>; run by hand on a package install (configuration read from
+    /// /etc/openalgo-appliance), the unit's <c>StateDirectory=</c>, not <c>./state</c> of whatever
+    /// directory the operator happens to be in.
+    /// </summary>
+    private static string ResolveStateDirectory(ApplianceOptions options, bool configured)
     {
+        // The bound value is already absolute (./state made absolute), so the default is recognised by its source.
         bool systemd = Environment.GetEnvironmentVariable("STATE_DIRECTORY") is { Length: > 0 };
-        if (!systemd && options.StateDirectory == "state" && ApplianceApp.ConfigurationDirectory() == ApplianceApp.PackageConfigurationDirectory)
+        if (!configured && !systemd && ApplianceApp.ConfigurationDirectory() == ApplianceApp.PackageConfigurationDirectory)
         {
             return PackageStateDirectory;
         }

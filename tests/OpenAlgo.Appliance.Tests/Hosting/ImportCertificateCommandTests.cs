@@ -52,6 +52,72 @@ public sealed class ImportCertificateCommandTests : IDisposable
         Assert.Equal(2, sent); // leaf + the intermediate from fullchain.pem
     }
 
+    /// <summary>
+    /// docs/migrate-from-nginx.md step 4, as written: root, in some directory of its own, on a package
+    /// install (/etc/openalgo-appliance holds the configuration), no --state-directory. The package's
+    /// /etc and /var/lib are overlays in a private mount namespace, so the host is not touched.
+    /// </summary>
+    [Fact]
+    public async Task On_a_package_install_the_certificate_goes_to_the_service_state_directory_and_to_its_user()
+    {
+        if (Environment.UserName != "root" || !File.Exists("/usr/bin/unshare")) Assert.Fail("needs root and unshare (util-linux) for a private mount namespace; .ci/run runs as root");
+        var pair = CertificateSourcesTests.MakeChain(Domain);
+        string letsencrypt = Path.Combine(_dir, "letsencrypt", "live", Domain);
+        Directory.CreateDirectory(letsencrypt);
+        File.WriteAllText(Path.Combine(letsencrypt, "fullchain.pem"), pair.Chain);
+        File.WriteAllText(Path.Combine(letsencrypt, "privkey.pem"), pair.Key);
+        string packageConfig = Path.Combine(_dir, "appsettings.Production.json");
+        File.WriteAllText(packageConfig, "{\"Appliance\": {\"Tls\": {\"Mode\": \"Acme\", \"Domains\": [\"" + Domain + "\"], \"Acme\": {\"Email\": \"ops@example.test\", \"AcceptTermsOfService\": true}}}}");
+        string upper = Path.Combine(_dir, "upper"), work = Path.Combine(_dir, "work");
+        foreach (var d in new[] { "etc", "var/lib" })
+        {
+            Directory.CreateDirectory(Path.Combine(upper, d));
+            Directory.CreateDirectory(Path.Combine(work, d));
+        }
+        string home = Path.Combine(_dir, "home");
+        Directory.CreateDirectory(home);
+        const string Uid = "64123";
+        string setup = $$"""
+            set -e
+            mount -t overlay overlay -o lowerdir=/etc,upperdir={{upper}}/etc,workdir={{work}}/etc /etc
+            mount -t overlay overlay -o lowerdir=/var/lib,upperdir={{upper}}/var/lib,workdir={{work}}/var/lib /var/lib
+            rm -rf /etc/openalgo-appliance /var/lib/openalgo-appliance
+            mkdir -p /etc/openalgo-appliance
+            cp {{packageConfig}} /etc/openalgo-appliance/appsettings.Production.json
+            sed -i '/^openalgo-appliance:/d' /etc/passwd /etc/group
+            echo 'openalgo-appliance:x:{{Uid}}:{{Uid}}:OpenAlgo Appliance:/nonexistent:/usr/sbin/nologin' >> /etc/passwd
+            echo 'openalgo-appliance:x:{{Uid}}:' >> /etc/group
+            exec "$@"
+            """;
+        // What systemd sets for the service only; an operator's shell has none of it.
+        var environment = new Dictionary<string, string> { ["STATE_DIRECTORY"] = "", ["CONFIGURATION_DIRECTORY"] = "" };
+        using (var import = ApplianceProcess.StartUnder(["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", setup, "sh"], home, environment,
+            "import-certificate", "--cert", $"{letsencrypt}/fullchain.pem", "--key", $"{letsencrypt}/privkey.pem"))
+        {
+            await import.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(import.ExitCode == 0, import.Stdout + import.Stderr);
+            Assert.Contains("into /var/lib/openalgo-appliance/acme.", import.Stdout);
+        }
+        Assert.False(Directory.Exists(Path.Combine(home, "state")), "written to ./state of the operator's directory");
+        string state = Path.Combine(upper, "var/lib/openalgo-appliance");
+        Assert.True(File.Exists(Path.Combine(state, "acme", "certificate.imported")));
+        // Handed to the service user, so the service can read its key ring and certificate.
+        var (_, owners) = Processes.Run("find", null, state, "!", "-uid", Uid);
+        Assert.Equal("", owners.Trim());
+
+        // And the service on that state serves it without asking the CA.
+        await using var appliance = await TestAppliance.StartAsync(o =>
+        {
+            o.StateDirectory = state;
+            o.Tls.Mode = "Acme";
+            o.Tls.Domains = [Domain];
+            o.Tls.Acme.Email = "ops@example.test";
+            o.Tls.Acme.AcceptTermsOfService = true;
+            o.Tls.Acme.DirectoryUrl = "https://127.0.0.1:9/directory";
+        });
+        Assert.Equal(pair.Serial, (await CertificateSourcesTests.ServedAsync(appliance.Https.Port, Domain)).Serial);
+    }
+
     [Fact]
     public async Task A_pair_that_does_not_fit_is_refused_and_nothing_is_written()
     {

@@ -26,15 +26,24 @@ internal sealed class ApplianceProcess : IDisposable
     public int Pid => _process.Id;
 
     public static ApplianceProcess Start(string workingDirectory, IDictionary<string, string> environment, params string[] args)
+        => StartUnder([], workingDirectory, environment, args);
+
+    /// <summary>
+    /// Like <see cref="Start"/>, with a wrapper command in front (for example <c>unshare -m …</c>
+    /// ending in <c>exec "$@"</c>): the executable's own arguments stay exactly as a user types them.
+    /// </summary>
+    public static ApplianceProcess StartUnder(string[] wrapper, string workingDirectory, IDictionary<string, string> environment, params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "openalgo-appliance.dll");
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : "dotnet")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var part in wrapper.Skip(1)) start.ArgumentList.Add(part);
+        if (wrapper.Length > 0) start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(dll);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("Appliance__", StringComparison.Ordinal) || k is "WEBSOCKET_PORT" or "ZMQ_PORT").ToList())
