@@ -4,8 +4,8 @@ using OpenAlgo.Appliance.Infrastructure;
 using OpenAlgo.Appliance.Tls;
 
 // Before anything initializes OpenSSL: the TLS policy is the binary's own, not the unit's.
-OpenSslPolicy.Apply(SystemdDirectory.Get("RUNTIME_DIRECTORY")
-    ?? Path.Combine(Path.GetTempPath(), $"openalgo-appliance-{Environment.UserName}"));
+// run and demo refuse to start when it is not in force; the other commands serve nothing.
+var tlsPolicy = OpenSslPolicy.Apply(SystemdDirectory.Get("RUNTIME_DIRECTORY"));
 
 var configOption = new Option<string?>("--config")
 {
@@ -17,11 +17,11 @@ var root = new RootCommand("OpenAlgo Appliance: TLS edge, OpenAlgo-compatible ma
 root.Options.Add(configOption);
 
 var run = new Command("run", "Run with the layered configuration (the default command)");
-run.SetAction((parse, ct) => ApplianceApp.RunAsync(demo: false, parse.GetValue(configOption), Console.Out, Console.Error, ct));
-root.SetAction((parse, ct) => ApplianceApp.RunAsync(demo: false, parse.GetValue(configOption), Console.Out, Console.Error, ct));
+run.SetAction((parse, ct) => ApplianceApp.RunAsync(demo: false, parse.GetValue(configOption), Console.Out, Console.Error, ct, tlsPolicy));
+root.SetAction((parse, ct) => ApplianceApp.RunAsync(demo: false, parse.GetValue(configOption), Console.Out, Console.Error, ct, tlsPolicy));
 
 var demo = new Command("demo", "Run on embedded demo defaults: self-signed TLS on 127.0.0.1:8443, simulated market data, a printed demo API key");
-demo.SetAction((parse, ct) => ApplianceApp.RunAsync(demo: true, parse.GetValue(configOption), Console.Out, Console.Error, ct));
+demo.SetAction((parse, ct) => ApplianceApp.RunAsync(demo: true, parse.GetValue(configOption), Console.Out, Console.Error, ct, tlsPolicy));
 
 var check = new Command("check", "Validate the configuration like nginx -t: exit 0, or 1 naming each bad or unknown key and its fix");
 check.SetAction(parse => ConfigurationCommands.Check(parse.GetValue(configOption), Console.Out, Console.Error));

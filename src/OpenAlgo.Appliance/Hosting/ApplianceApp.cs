@@ -11,8 +11,13 @@ internal static class ApplianceApp
 {
     public const int ConfigurationError = 1;
 
-    public static async Task<int> RunAsync(bool demo, string? configFile, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(bool demo, string? configFile, TextWriter output, TextWriter error, CancellationToken cancellationToken, Tls.OpenSslPolicyResult? tlsPolicy = null)
     {
+        if (tlsPolicy?.Problem is { } policyProblem)
+        {
+            await error.WriteLineAsync(policyProblem);
+            return ConfigurationError;
+        }
         ApplianceOptions options;
         try
         {
@@ -33,6 +38,10 @@ internal static class ApplianceApp
 
         var level = new Serilog.Core.LoggingLevelSwitch(Enum.Parse<LogEventLevel>(options.LogLevel, ignoreCase: true));
         await using var logger = SerilogSetup.Create(options.LogsDirectory, level);
+        if (tlsPolicy?.Fallback is { } fallback)
+        {
+            logger.Warning("RUNTIME_DIRECTORY is not usable ({Reason}); the TLS policy was loaded from a private temporary file instead", fallback);
+        }
         if (options.Auth.Mode == AuthMode.StaticKeys && options.Auth.StaticKeys.Count == 0)
         {
             logger.Warning("No API keys are configured (Appliance:Auth:StaticKeys); every authenticate will be refused with \"Invalid API key\"");

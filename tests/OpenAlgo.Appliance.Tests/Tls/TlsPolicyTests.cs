@@ -74,4 +74,65 @@ public sealed class TlsPolicyTests : IDisposable
         var response = await client.GetAsync($"https://localhost:{https}/ws");
         Assert.Equal("max-age=63072000", response.Headers.GetValues("Strict-Transport-Security").Single());
     }
+
+    /// <summary>An OPENSSL_CONF from the environment would replace the policy: the edge does not start on OpenSSL's defaults.</summary>
+    [Fact]
+    public async Task A_preset_OPENSSL_CONF_stops_the_start_naming_the_cause_and_the_fix()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["OPENSSL_CONF"] = "/etc/ssl/openssl.cnf",
+            ["Appliance__Listen__Https"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}",
+            ["Appliance__Listen__Http"] = "",
+            ["Appliance__Listen__Internal"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}",
+        };
+        foreach (var command in new[] { "demo", "run" })
+        {
+            using var process = ApplianceProcess.Start(_dir, env, command);
+            Assert.Equal(1, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.StartsWith("OPENSSL_CONF: is set to '/etc/ssl/openssl.cnf', so OpenSSL would read that file instead of the appliance's TLS policy", process.Stderr);
+            Assert.Contains("Fix: unset OPENSSL_CONF for the appliance", process.Stderr);
+            Assert.DoesNotContain("   at ", process.Stderr);
+            Assert.DoesNotContain("Demo API key", process.Stdout);
+        }
+    }
+
+    /// <summary>
+    /// RUNTIME_DIRECTORY that cannot hold the policy file (here: below a regular file, which even root
+    /// cannot write): the policy is loaded from a private temporary file instead, which is gone afterwards.
+    /// </summary>
+    [Fact]
+    public async Task An_unusable_runtime_directory_still_gets_the_policy_applied()
+    {
+        if (!File.Exists("/usr/bin/openssl")) Assert.Fail("openssl (Debian package openssl) is required; .ci/run installs it");
+        string notADirectory = Path.Combine(_dir, "not-a-directory");
+        File.WriteAllText(notADirectory, "");
+        string temp = Directory.CreateDirectory(Path.Combine(_dir, "tmp")).FullName;
+        int https = TestAppliance.FreeTcpPort();
+        var env = new Dictionary<string, string>
+        {
+            ["RUNTIME_DIRECTORY"] = Path.Combine(notADirectory, "run"),
+            ["TMPDIR"] = temp,
+            ["Appliance__Listen__Https"] = $"127.0.0.1:{https}",
+            ["Appliance__Listen__Http"] = "",
+            ["Appliance__Listen__Internal"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}",
+        };
+        using var demo = ApplianceProcess.Start(_dir, env, "demo");
+        await demo.WaitForLineAsync("Demo API key: ", TimeSpan.FromSeconds(60));
+        Assert.Contains("RUNTIME_DIRECTORY is not usable", demo.Stdout);
+
+        // Without the policy .NET on OpenSSL accepts CBC suites with SHA-2 MACs and the X448 group
+        // (measured); Mozilla intermediate accepts neither.
+        Assert.Contains("Cipher is (NONE)", Handshake(https, "-tls1_2 -cipher ECDHE-ECDSA-AES128-SHA256"));
+        Assert.Contains("Cipher is (NONE)", Handshake(https, "-tls1_3 -groups X448"));
+        Assert.Contains("Cipher is ECDHE-ECDSA-AES128-GCM-SHA256", Handshake(https, "-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"));
+        Assert.Contains("Cipher is TLS_AES_128_GCM_SHA256", Handshake(https, "-tls1_3 -groups X25519 -ciphersuites TLS_AES_128_GCM_SHA256"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(temp, "openalgo-appliance-*")); // (the runtime's own diagnostic pipes live here too)
+    }
+
+    private static string Handshake(int port, string options)
+    {
+        var (_, output) = Processes.Run("sh", null, "-c", $"echo | openssl s_client -connect 127.0.0.1:{port} -servername localhost {options} 2>&1");
+        return output;
+    }
 }

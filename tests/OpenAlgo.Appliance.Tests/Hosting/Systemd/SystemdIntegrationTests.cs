@@ -220,6 +220,8 @@ public sealed class SystemdIntegrationTests : IDisposable
                     await Task.Delay(100);
                 }
             }
+            // The probe started the service; on a loaded machine its start-up can take longer than a client's connect timeout.
+            await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(60));
             await using var client = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{@internal}/"));
             await client.AuthenticateAsync();
             await using var tls = await WsTestClient.ConnectAsync(new Uri($"wss://127.0.0.1:{https}/ws"));
