@@ -72,7 +72,7 @@ internal static partial class OpenSslPolicy
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                runtimeProblem = $"{runtimeDirectory}: {ex.Message}";
+                runtimeProblem = $"{runtimeDirectory}: {ex.Message.TrimEnd('.')}";
             }
         }
 

@@ -109,7 +109,7 @@ public sealed class ImportCertificateCommandTests : IDisposable
         await using var appliance = await TestAppliance.StartAsync(o =>
         {
             o.StateDirectory = state;
-            o.Tls.Mode = "Acme";
+            o.Tls.Mode = TlsMode.Acme;
             o.Tls.Domains = [Domain];
             o.Tls.Acme.Email = "ops@example.test";
             o.Tls.Acme.AcceptTermsOfService = true;
