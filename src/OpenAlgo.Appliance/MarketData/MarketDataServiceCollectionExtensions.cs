@@ -2,11 +2,12 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenAlgo.Appliance.Auth;
 using OpenAlgo.Appliance.Auth.Database;
 using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.MarketData.Gateway;
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
 using OpenAlgo.Appliance.MarketData.Sources;
-using OpenAlgo.Appliance.MarketData.Stats;
 using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
+using OpenAlgo.Appliance.MarketData.Stats;
 
 namespace OpenAlgo.Appliance.MarketData;
 
@@ -24,14 +25,15 @@ internal static class MarketDataServiceCollectionExtensions
             services.AddHostedService(sp => new DatabaseProbe(sp.GetRequiredService<IApiKeyAuthenticator>(), options.Auth.DatabasePath));
         }
         services.TryAddSingleton<IApiKeyAuthenticator>(_ => new StaticKeyAuthenticator(options.Auth.StaticKeys));
-        bool upstream = options.MarketData.Source == MarketDataSourceKind.OpenAlgo;
+        // The source's own gateway (OpenAlgo's proxy judges keys and subscriptions), else the authenticator's.
+        services.AddSingleton(sp => sp.GetRequiredService<IMarketDataSource>().Gateway
+            ?? new AuthenticatorGateway(sp.GetRequiredService<IApiKeyAuthenticator>()));
         services.AddSingleton(sp => new OpenAlgoProtocol(
             sp.GetRequiredService<MarketDataHub>(),
-            sp.GetRequiredService<IApiKeyAuthenticator>(),
+            sp.GetRequiredService<ISubscriptionGateway>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<OpenAlgoProtocol>>(),
-            options.MarketData.SupportedBrokers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            upstream ? sp.GetRequiredService<OpenAlgoProxySource>() : null));
+            options.MarketData.SupportedBrokers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
         services.AddSingleton<MarketDataEndpoint>();
         services.AddSingleton<ConnectionSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionSupervisor>());
@@ -41,23 +43,32 @@ internal static class MarketDataServiceCollectionExtensions
             services.AddHostedService(sp => new ProxyStatsWriter(options.MarketData.StatsFile, sp.GetRequiredService<MarketDataHub>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ProxyStatsWriter>>()));
         }
+        services.AddMarketDataSource(options);
+        return services;
+    }
 
-        if (upstream)
+    /// <summary>
+    /// The site's <see cref="IMarketDataSource"/>, started with it. Each concrete source is also
+    /// registered as itself, so a test (or a tool) can replace it with a differently tuned instance.
+    /// </summary>
+    private static void AddMarketDataSource(this IServiceCollection services, ApplianceOptions options)
+    {
+        if (options.MarketData.Source == MarketDataSourceKind.OpenAlgo)
         {
             services.AddSingleton(sp => new OpenAlgoProxySource(new Uri(options.MarketData.OpenAlgoUpstreamUrl),
-                sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<ILoggerFactory>()));
-            services.AddHostedService(sp => sp.GetRequiredService<OpenAlgoProxySource>());
+                sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IMarketDataSource>(sp => sp.GetRequiredService<OpenAlgoProxySource>());
         }
         else if (options.MarketData.Source == MarketDataSourceKind.Zmq)
         {
             services.AddSingleton<ZmqTickSource>();
-            services.AddHostedService(sp => sp.GetRequiredService<ZmqTickSource>());
+            services.AddSingleton<IMarketDataSource>(sp => sp.GetRequiredService<ZmqTickSource>());
         }
         else
         {
             services.AddSingleton<SimulatedTickSource>();
-            services.AddHostedService(sp => sp.GetRequiredService<SimulatedTickSource>());
+            services.AddSingleton<IMarketDataSource>(sp => sp.GetRequiredService<SimulatedTickSource>());
         }
-        return services;
+        services.AddHostedService(sp => sp.GetRequiredService<IMarketDataSource>());
     }
 }

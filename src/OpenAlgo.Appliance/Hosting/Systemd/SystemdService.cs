@@ -1,5 +1,5 @@
 using OpenAlgo.Appliance.MarketData.Hub;
-using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
+using OpenAlgo.Appliance.MarketData.Sources;
 using OpenAlgo.Appliance.Tls;
 
 namespace OpenAlgo.Appliance.Hosting.Systemd;
@@ -17,8 +17,8 @@ internal sealed partial class SystemdService(
     CertificateHolder certificates,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<SystemdService> logger,
-    OpenAlgoProxySource? upstream = null) : BackgroundService
+    IMarketDataSource source,
+    ILogger<SystemdService> logger) : BackgroundService
 {
     private readonly TimeSpan? _watchdogInterval = settings.WatchdogInterval;
 
@@ -26,7 +26,7 @@ internal sealed partial class SystemdService(
     {
         lifetime.ApplicationStarted.Register(() => notify.Ready(Status()));
         lifetime.ApplicationStopping.Register(notify.Stopping);
-        if (upstream is not null) upstream.Changed += change => notify.Status($"{change}; {Status()}");
+        source.Changed += change => notify.Status($"{change}; {Status()}");
         certificates.Changed += certificate => notify.Status($"certificate {certificate.Leaf.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.DnsName, false)}, expires {certificate.Leaf.NotAfter:yyyy-MM-dd}; {Status()}");
         return base.StartAsync(cancellationToken);
     }
@@ -60,7 +60,7 @@ internal sealed partial class SystemdService(
     }
 
     private string Status() => $"serving {hub.ClientCount} market-data clients, {hub.TicksIn} ticks in, {hub.FramesOut} frames out"
-        + (upstream is null ? "" : $"; OpenAlgo proxy {upstream.Uri}: {upstream.ConnectedCount} of {upstream.SessionCount} key sessions connected");
+        + (source.Status is { } status ? "; " + status : "");
 
     private static partial class Log
     {

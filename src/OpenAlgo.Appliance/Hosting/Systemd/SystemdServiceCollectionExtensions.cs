@@ -16,8 +16,8 @@ internal static class SystemdServiceCollectionExtensions
             var health = new HealthMonitor();
             var supervisor = sp.GetRequiredService<ConnectionSupervisor>();
             health.Register("connection supervisor", () => supervisor.Sweeps);
-            if (sp.GetService<ZmqTickSource>() is { } zmq) health.Register("market-data bus", () => zmq.Heartbeats);
-            if (sp.GetService<SimulatedTickSource>() is { } simulated) health.Register("simulated feed", () => simulated.Heartbeats);
+            var source = sp.GetRequiredService<IMarketDataSource>();
+            health.Register(source.Name, () => source.Progress);
             return health;
         });
         services.AddHostedService<SystemdService>();

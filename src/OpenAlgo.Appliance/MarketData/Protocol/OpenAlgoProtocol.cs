@@ -1,6 +1,6 @@
 using OpenAlgo.Appliance.Auth;
+using OpenAlgo.Appliance.MarketData.Gateway;
 using OpenAlgo.Appliance.MarketData.Hub;
-using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 using OpenAlgo.Appliance.MarketData.WebSockets;
 
 namespace OpenAlgo.Appliance.MarketData.Protocol;
@@ -8,15 +8,16 @@ namespace OpenAlgo.Appliance.MarketData.Protocol;
 /// <summary>
 /// OpenAlgo's client protocol (<c>process_client_message</c> and its handlers, spec §4), with its
 /// dispatch rules, check order, reply shapes and error texts reproduced exactly. One instance
-/// serves every connection; per-connection state lives in <see cref="ClientSession"/>.
+/// serves every connection of a site; per-connection state lives in <see cref="ClientSession"/>.
+/// Keys and subscriptions are judged by the site's <see cref="ISubscriptionGateway"/>: locally, or
+/// by OpenAlgo's proxy whose replies reach the client byte for byte.
 /// </summary>
 internal sealed partial class OpenAlgoProtocol(
     MarketDataHub hub,
-    IApiKeyAuthenticator authenticator,
+    ISubscriptionGateway gateway,
     TimeProvider time,
     ILogger<OpenAlgoProtocol> logger,
-    IReadOnlyList<string> supportedBrokers,
-    OpenAlgoProxySource? upstream = null)
+    IReadOnlyList<string> supportedBrokers)
 {
     private static readonly PyDict SupportedFeatures = new PyDict().Set("ltp", true).Set("quote", true).Set("depth", true);
 
@@ -110,104 +111,81 @@ internal sealed partial class OpenAlgoProtocol(
         }
         // OpenAlgo hashes api_key.encode(): a number or list fails exactly like this.
         if (keyValue is not PyStr key) throw PythonError.NoAttribute(keyValue, "encode");
-        if (upstream is not null)
+
+        string fingerprint = ApiKeyFingerprint.Of(key.Value);
+        var verdict = await gateway.AuthenticateAsync(key.Value, cancellationToken);
+        switch (verdict.Kind)
         {
-            await AuthenticateUpstreamAsync(upstream, session, key.Value, cancellationToken);
-            return;
+            case KeyVerdictKind.Unavailable:
+                SendError(session, ProtocolErrors.ServerError, verdict.Message);
+                if (verdict.CloseUnauthenticated && !session.IsAuthenticated)
+                {
+                    // Without the upstream there is nothing to serve: closing (1013, try again later)
+                    // puts the SDK into its reconnect loop, as a refused connection to OpenAlgo would have.
+                    Log.Unavailable(logger, session.Id, verdict.Message);
+                    session.Close(WebSocketCloseCodes.TryAgainLater, "market data upstream unavailable");
+                }
+                return;
+            case KeyVerdictKind.Invalid:
+                if (verdict.Reply is { } refusal)
+                {
+                    Log.UpstreamRefused(logger, session.Id, fingerprint, verdict.Message);
+                    SendRaw(session, refusal);
+                }
+                else
+                {
+                    Log.InvalidKey(logger, session.Id, fingerprint);
+                    SendError(session, ProtocolErrors.AuthenticationError, ProtocolErrors.InvalidApiKey);
+                }
+                return;
         }
 
-        var check = await authenticator.CheckAsync(key.Value, cancellationToken);
-        if (check.Status == ApiKeyCheckStatus.Unavailable)
+        // A valid key without a broker still authenticates the connection (OpenAlgo §4.4 step 3);
+        // an upstream's BROKER_* reply says nothing of the user, so the key's fingerprint stands in.
+        string userId = verdict.UserId ?? session.UserId ?? fingerprint;
+        string? broker = verdict.Broker;
+        if (hub.Authorize(session, userId, broker) is null)
         {
-            SendError(session, ProtocolErrors.ServerError, "API key verification is temporarily unavailable; try again shortly");
-            return;
-        }
-        if (check.Status == ApiKeyCheckStatus.InvalidKey || check.UserId is null)
-        {
-            Log.InvalidKey(logger, session.Id, ApiKeyFingerprint.Of(key.Value));
-            SendError(session, ProtocolErrors.AuthenticationError, ProtocolErrors.InvalidApiKey);
-            return;
-        }
-
-        string? broker = check.Status == ApiKeyCheckStatus.Valid ? check.Broker : null;
-        if (hub.Authorize(session, check.UserId, broker) is null)
-        {
-            Log.UserLimit(logger, session.Id, check.UserId, hub.Limits.MaxClientsPerUser);
-            SendError(session, ProtocolErrors.LimitExceeded, $"Too many connections for user {check.UserId}: at most {hub.Limits.MaxClientsPerUser}");
-            return;
-        }
-        // From here the connection counts as authenticated even if the broker step fails (OpenAlgo §4.4 step 3).
-        if (broker is null)
-        {
-            SendError(session, ProtocolErrors.BrokerError, ProtocolErrors.NoBrokerConfiguration);
-            return;
-        }
-        Log.Authenticated(logger, session.Id, check.UserId, broker, ApiKeyFingerprint.Of(key.Value));
-        Send(session, new PyDict()
-            .Set("type", "auth")
-            .Set("status", "success")
-            .Set("message", "Authentication successful")
-            .Set("broker", broker)
-            .Set("user_id", check.UserId)
-            .Set("supported_features", SupportedFeatures));
-    }
-
-    /// <summary>
-    /// <c>MarketData:Source=OpenAlgo</c>: OpenAlgo's proxy checks the key on the session shared by
-    /// everyone using it, and its reply — success or error — reaches the client byte for byte.
-    /// </summary>
-    private async ValueTask AuthenticateUpstreamAsync(OpenAlgoProxySource upstream, ClientSession session, string apiKey, CancellationToken cancellationToken)
-    {
-        string fingerprint = ApiKeyFingerprint.Of(apiKey);
-        var (result, shared) = await upstream.AuthenticateAsync(apiKey, cancellationToken);
-        if (shared is null)
-        {
-            if (result.Outcome == ProxyAuthOutcome.Unavailable)
-            {
-                Log.UpstreamUnavailable(logger, session.Id, result.Message);
-                SendError(session, ProtocolErrors.ServerError, result.Message);
-                // Without OpenAlgo's proxy there is nothing to serve: closing (1013, try again later)
-                // puts the SDK into its reconnect loop, as a refused connection to OpenAlgo would have.
-                if (!session.IsAuthenticated) session.Close(WebSocketCloseCodes.TryAgainLater, "market data upstream unavailable");
-            }
-            else
-            {
-                Log.UpstreamRefused(logger, session.Id, fingerprint, result.Message);
-                SendRaw(session, result.Reply!);
-            }
-            return;
-        }
-
-        // A BROKER_* reply means the key was valid: OpenAlgo counts the connection as authenticated
-        // but says nothing of the user, so the key's fingerprint stands in for the name locally.
-        string userId = result.UserId ?? session.UserId ?? fingerprint;
-        if (hub.Authorize(session, userId, result.Broker) is null)
-        {
-            upstream.Let(shared);
+            gateway.Decline(verdict);
             Log.UserLimit(logger, session.Id, userId, hub.Limits.MaxClientsPerUser);
             SendError(session, ProtocolErrors.LimitExceeded, $"Too many connections for user {userId}: at most {hub.Limits.MaxClientsPerUser}");
             return;
         }
-        var previous = upstream.SessionOf(session);
         KeyValuePair<SymbolKey, byte>[] carried = [];
-        if (previous is not null && !ReferenceEquals(previous, shared))
+        if (verdict.Scope != session.Scope && session.Subscriptions.Count > 0)
         {
-            // Re-authentication with another key: what the client held was streamed by the old key's
-            // session; it is given up there and carried over to the new one below.
+            // Re-authentication onto another feed partition (another key's upstream session): what the
+            // client held there is given up, and carried over to the new one below.
             carried = session.Subscriptions.ToArray();
-            foreach (var (key, modes) in carried) hub.Release(session, key, modes);
-            if (session.OrdersSubscribed) previous.SetOrders(session, false);
+            foreach (var (held, modes) in carried) hub.Release(session, held, modes);
         }
-        upstream.Attach(session, shared);
-        if (session.OrdersSubscribed) shared.SetOrders(session, true);
-        if (result.Outcome == ProxyAuthOutcome.Success) Log.Authenticated(logger, session.Id, userId, result.Broker ?? "", fingerprint);
-        SendRaw(session, result.Reply!);
+        gateway.Attach(session, verdict);
+        if (verdict.Kind == KeyVerdictKind.Valid) Log.Authenticated(logger, session.Id, userId, broker ?? "", fingerprint);
+        if (verdict.Reply is { } reply)
+        {
+            SendRaw(session, reply);
+        }
+        else if (broker is null)
+        {
+            SendError(session, ProtocolErrors.BrokerError, ProtocolErrors.NoBrokerConfiguration);
+            return;
+        }
+        else
+        {
+            Send(session, new PyDict()
+                .Set("type", "auth")
+                .Set("status", "success")
+                .Set("message", "Authentication successful")
+                .Set("broker", broker)
+                .Set("user_id", userId)
+                .Set("supported_features", SupportedFeatures));
+        }
         // OpenAlgo keeps a re-authenticated socket's subscriptions routed (spec §6.4).
-        if (carried.Length > 0 && result.Broker is not null) await CarryOverAsync(session, shared, carried, cancellationToken);
+        if (carried.Length > 0 && broker is not null) await CarryOverAsync(session, carried, cancellationToken);
     }
 
-    /// <summary>Subscribes <paramref name="carried"/> (old-scope keys) again through the client's new upstream session, mode by mode.</summary>
-    private async ValueTask CarryOverAsync(ClientSession session, ProxyKeySession shared, KeyValuePair<SymbolKey, byte>[] carried, CancellationToken cancellationToken)
+    /// <summary>Subscribes <paramref name="carried"/> (old-scope keys) again in the client's new scope, mode by mode.</summary>
+    private async ValueTask CarryOverAsync(ClientSession session, KeyValuePair<SymbolKey, byte>[] carried, CancellationToken cancellationToken)
     {
         for (int mode = 1; mode <= 3; mode++)
         {
@@ -221,7 +199,7 @@ internal sealed partial class OpenAlgoProtocol(
             }
             if (reserved.Count == 0) continue;
             // No ack to write: what the upstream refuses is simply given back.
-            await ConfirmUpstreamAsync(session, reserved, mode, new PyInt(5), new PyList(), cancellationToken);
+            await ConfirmAsync(session, reserved, mode, new PyInt(5), new PyList(), cancellationToken);
             foreach (var (_, key) in reserved) hub.Route(session, key);
         }
     }
@@ -305,18 +283,13 @@ internal sealed partial class OpenAlgoProtocol(
         catch (PythonError)
         {
             // OpenAlgo aborts mid-loop: entries before the bad one stay subscribed, without an ack.
-            if (upstream is not null && added.Count > 0)
-            {
-                var partial = new PyList();
-                await ConfirmUpstreamAsync(session, added, mode.Value, depth, partial, cancellationToken);
-            }
+            if (added.Count > 0) await ConfirmAsync(session, added, mode.Value, depth, new PyList(), cancellationToken);
             foreach (var key in routed) hub.Route(session, key);
             throw;
         }
 
-        if (upstream is not null && added.Count > 0)
+        if (added.Count > 0 && await ConfirmAsync(session, added, mode.Value, depth, results, cancellationToken) is { } outcome)
         {
-            var outcome = await ConfirmUpstreamAsync(session, added, mode.Value, depth, results, cancellationToken);
             if (outcome.Envelope is { } envelope)
             {
                 SendRaw(session, envelope);
@@ -338,18 +311,17 @@ internal sealed partial class OpenAlgoProtocol(
     }
 
     /// <summary>
-    /// Source=OpenAlgo: the shared upstream session subscribes what it does not stream yet, and its
-    /// per-symbol answers replace ours in <paramref name="results"/> (its depth, its error texts);
-    /// what it refused is given back. On a whole-request error nothing stays reserved.
+    /// A gateway that confirms subscriptions (OpenAlgo's proxy) subscribes what it does not stream
+    /// yet, and its per-symbol answers replace ours in <paramref name="results"/> (its depth, its error
+    /// texts); what it refused is given back. On a whole-request error nothing stays reserved.
+    /// Null when the gateway confirms nothing: every reservation stands.
     /// </summary>
-    private async ValueTask<ProxySubscribeResult> ConfirmUpstreamAsync(ClientSession session, List<(int Index, SymbolKey Key)> added, int mode, PyValue depth, PyList results, CancellationToken cancellationToken)
+    private async ValueTask<SubscriptionConfirmation?> ConfirmAsync(ClientSession session, List<(int Index, SymbolKey Key)> added, int mode, PyValue depth, PyList results, CancellationToken cancellationToken)
     {
+        if (!gateway.ConfirmsSubscriptions) return null;
         byte bit = ModeTags.Bit(mode);
-        var shared = upstream!.SessionOf(session);
         var keys = added.Select(a => a.Key.Unscoped).Distinct().ToList();
-        ProxySubscribeResult outcome = shared is null
-            ? new ProxySubscribeResult { Envelope = PyJsonWriter.Serialize(ErrorEnvelope(ProtocolErrors.BrokerError, ProtocolErrors.AdapterNotFound)) }
-            : await shared.SubscribeAsync(keys, mode, depth, cancellationToken);
+        var outcome = await gateway.ConfirmAsync(session, keys, mode, depth, cancellationToken);
         foreach (var (index, key) in added)
         {
             if (outcome.Envelope is not null || outcome.Refused.ContainsKey(key.Unscoped))
@@ -470,7 +442,7 @@ internal sealed partial class OpenAlgoProtocol(
     {
         if (!RequireAuthentication(session)) return;
         hub.SetOrderSubscription(session, subscribe);
-        upstream?.SessionOf(session)?.SetOrders(session, subscribe);
+        gateway.SetOrders(session, subscribe);
         var reply = new PyDict()
             .Set("type", subscribe ? "subscribe_orders" : "unsubscribe_orders")
             .Set("status", "success")
@@ -483,7 +455,7 @@ internal sealed partial class OpenAlgoProtocol(
     {
         if (!RequireAuthentication(session)) return;
         // Source=OpenAlgo: the adapter lives upstream, so its state (adapter_status) is OpenAlgo's to say.
-        if (upstream?.SessionOf(session) is { } shared && await shared.ForwardAsync(new PyDict().Set("action", "get_broker_info"), cancellationToken) is { } relayed)
+        if (await gateway.BrokerInfoAsync(session, cancellationToken) is { } relayed)
         {
             SendRaw(session, relayed);
             return;
@@ -505,7 +477,7 @@ internal sealed partial class OpenAlgoProtocol(
     private async ValueTask SupportedBrokersReplyAsync(ClientSession session, CancellationToken cancellationToken)
     {
         // Source=OpenAlgo with no VALID_BROKERS of our own: OpenAlgo's proxy has the list.
-        if (upstream is not null && supportedBrokers.Count == 0 && await upstream.SupportedBrokersAsync(cancellationToken) is { } relayed)
+        if (supportedBrokers.Count == 0 && await gateway.SupportedBrokersAsync(cancellationToken) is { } relayed)
         {
             SendRaw(session, relayed);
             return;
@@ -597,7 +569,7 @@ internal sealed partial class OpenAlgoProtocol(
         public static partial void UpstreamRefused(ILogger logger, long clientId, string keyFingerprint, string message);
 
         [LoggerMessage(1105, LogLevel.Warning, "Client {ClientId} could not authenticate: {Message}")]
-        public static partial void UpstreamUnavailable(ILogger logger, long clientId, string message);
+        public static partial void Unavailable(ILogger logger, long clientId, string message);
 
         [LoggerMessage(1103, LogLevel.Warning, "Client {ClientId} refused: user {UserId} already has {Limit} connections (Limits:MaxClientsPerUser)")]
         public static partial void UserLimit(ILogger logger, long clientId, string userId, int limit);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.MarketData.Gateway;
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
 
@@ -11,7 +12,7 @@ namespace OpenAlgo.Appliance.MarketData.Sources;
 /// broker), with Angel-shaped payloads — LTP, Quote (OHLC, volume, buy/sell quantities) and Depth
 /// (5 levels each side) — prices on the NSE 0.05 tick grid, <c>ltt</c>/<c>timestamp</c> in epoch ms.
 /// </summary>
-internal sealed class SimulatedTickSource(MarketDataHub hub, ApplianceOptions options, TimeProvider time) : BackgroundService
+internal sealed class SimulatedTickSource(MarketDataHub hub, ApplianceOptions options, TimeProvider time) : BackgroundService, IMarketDataSource
 {
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(50);
     private readonly Dictionary<SymbolKey, Instrument> _instruments = [];
@@ -20,6 +21,17 @@ internal sealed class SimulatedTickSource(MarketDataHub hub, ApplianceOptions op
     private long _heartbeats;
 
     public long Heartbeats => Interlocked.Read(ref _heartbeats);
+
+    public string Name => "simulated feed";
+    public long Progress => Heartbeats;
+    public string? Status => null;
+    public ISubscriptionGateway? Gateway => null;
+
+    public event Action<string>? Changed
+    {
+        add { }
+        remove { }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

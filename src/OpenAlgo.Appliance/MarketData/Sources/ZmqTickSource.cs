@@ -1,9 +1,10 @@
-using OpenAlgo.Appliance.MarketData.Protocol;
-using OpenAlgo.Appliance.Auth;
 using NetMQ;
 using NetMQ.Sockets;
+using OpenAlgo.Appliance.Auth;
 using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.MarketData.Gateway;
 using OpenAlgo.Appliance.MarketData.Hub;
+using OpenAlgo.Appliance.MarketData.Protocol;
 
 namespace OpenAlgo.Appliance.MarketData.Sources;
 
@@ -13,7 +14,7 @@ namespace OpenAlgo.Appliance.MarketData.Sources;
 /// two-frame messages on a dedicated thread. Binding happens at start so a busy port fails the
 /// start instead of producing "subscribe works, no ticks" (OpenAlgo #1470).
 /// </summary>
-internal sealed partial class ZmqTickSource(MarketDataHub hub, ApplianceOptions options, IApiKeyAuthenticator authenticator, ILogger<ZmqTickSource> logger) : IHostedService, IDisposable
+internal sealed partial class ZmqTickSource(MarketDataHub hub, ApplianceOptions options, IApiKeyAuthenticator authenticator, ILogger<ZmqTickSource> logger) : IMarketDataSource, IDisposable
 {
     private SubscriberSocket? _socket;
     private Thread? _thread;
@@ -26,6 +27,18 @@ internal sealed partial class ZmqTickSource(MarketDataHub hub, ApplianceOptions 
 
     /// <summary>Loop iterations (at least three a second while idle); the watchdog checks it advances.</summary>
     public long Heartbeats => Interlocked.Read(ref _heartbeats);
+
+    public string Name => "market-data bus";
+    public long Progress => Heartbeats;
+    public string? Status => null;
+    public ISubscriptionGateway? Gateway => null;
+
+    /// <summary>The bus has no state changes worth a STATUS line of their own.</summary>
+    public event Action<string>? Changed
+    {
+        add { }
+        remove { }
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {

@@ -108,6 +108,54 @@ public sealed class SystemdIntegrationTests : IDisposable
     }
 
     [Fact]
+    public async Task Watchdog_covers_the_OpenAlgo_source_and_stops_while_a_relayed_tick_is_stuck_in_the_fan_out()
+    {
+        using var notify = new NotifySocket(@abstract: true);
+        int port = TestAppliance.FreeTcpPort();
+        await using var origin = await TestAppliance.StartAsync(o => o.Listen.Internal = $"127.0.0.1:{port}");
+        await using var front = await TestAppliance.StartAsync(o =>
+        {
+            o.Auth.Mode = OpenAlgo.Appliance.Configuration.AuthMode.Upstream;
+            o.MarketData.OpenAlgoUpstreamUrl = $"ws://127.0.0.1:{port}";
+        }, source: "OpenAlgo", services: s =>
+        {
+            s.AddSingleton(new SystemdSettings(notify.Address, TimeSpan.FromSeconds(1)));
+            s.AddSingleton(sp => new OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy.OpenAlgoProxySource(new Uri($"ws://127.0.0.1:{port}"),
+                sp.GetRequiredService<OpenAlgo.Appliance.MarketData.Hub.MarketDataHub>(), sp.GetRequiredService<ILoggerFactory>()) { DispatchStallLimit = TimeSpan.FromSeconds(1) });
+        });
+        await using var client = await WsTestClient.ConnectAsync(front.InternalUri);
+        await client.AuthenticateAsync();
+        await client.AskAsync("{\"action\": \"subscribe\", \"symbol\": \"SBIN\", \"exchange\": \"NSE\", \"mode\": 1}");
+        using var bus = new BusPublisher(origin.ZmqEndpoint);
+        await bus.PublishUntilReceivedAsync(client, "NSE_SBIN_LTP", "{\"ltp\": 1}");
+        Assert.True(await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(3.5)) >= 2);
+
+        // Hold the front client's queue lock: the key session's receive loop blocks inside the fan-out.
+        var session = front.Hub.Sessions.Single();
+        using var release = new ManualResetEventSlim();
+        using var held = new ManualResetEventSlim();
+        var holder = new Thread(() =>
+        {
+            using (session.Outbox.Gate.EnterScope())
+            {
+                held.Set();
+                release.Wait();
+            }
+        });
+        holder.Start();
+        held.Wait();
+        bus.Publish("NSE_SBIN_LTP", "{\"ltp\": 2}");
+        await Task.Delay(3500); // the stall limit (1 s) plus the first check after it, which may still see earlier progress
+        notify.Clear();
+        int pets = await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(3.5));
+        Assert.True(pets == 0, $"pets {pets} while the relayed tick is stuck");
+
+        release.Set();
+        holder.Join();
+        Assert.True(await notify.CountAsync("WATCHDOG=1", TimeSpan.FromSeconds(5)) >= 1);
+    }
+
+    [Fact]
     public async Task Watchdog_stops_while_the_bus_loop_is_wedged_and_resumes_after()
     {
         using var notify = new NotifySocket(@abstract: true);

@@ -35,13 +35,16 @@ internal sealed class ProxyConnection : IAsyncDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> _pushed;
+    private readonly TimeProvider _time;
     private Task _receiving = Task.CompletedTask;
     private volatile string? _closeReason;
+    private long _dispatches;
 
-    private ProxyConnection(ClientWebSocket socket, Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> pushed)
+    private ProxyConnection(ClientWebSocket socket, Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> pushed, TimeProvider time)
     {
         _socket = socket;
         _pushed = pushed;
+        _time = time;
     }
 
     /// <summary>Completes when the connection has ended, for whatever reason.</summary>
@@ -49,14 +52,20 @@ internal sealed class ProxyConnection : IAsyncDisposable
 
     public string CloseReason => _closeReason ?? "closed";
 
-    public static async Task<ProxyConnection> ConnectAsync(Uri uri, Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> pushed, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Messages handed on so far, times two, plus one while one is being handed on (written by the
+    /// receive loop only). An odd value that does not move means the loop is stuck in the hub.
+    /// </summary>
+    public long Dispatches => Volatile.Read(ref _dispatches);
+
+    public static async Task<ProxyConnection> ConnectAsync(Uri uri, Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> pushed, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         // Answer OpenAlgo's 20 s pings (automatic) and notice a dead proxy ourselves within 40 s.
         socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
         socket.Options.KeepAliveTimeout = TimeSpan.FromSeconds(20);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             await socket.ConnectAsync(uri, cts.Token);
@@ -66,7 +75,7 @@ internal sealed class ProxyConnection : IAsyncDisposable
             socket.Dispose();
             throw;
         }
-        var connection = new ProxyConnection(socket, pushed);
+        var connection = new ProxyConnection(socket, pushed, time);
         connection._receiving = Task.Run(connection.ReceiveLoopAsync);
         return connection;
     }
@@ -96,7 +105,7 @@ internal sealed class ProxyConnection : IAsyncDisposable
         }
         try
         {
-            return await reply.Task.WaitAsync(timeout, cancellationToken);
+            return await reply.Task.WaitAsync(timeout, _time, cancellationToken);
         }
         catch (TimeoutException)
         {
@@ -133,7 +142,9 @@ internal sealed class ProxyConnection : IAsyncDisposable
                     }
                 }
                 while (!result.EndOfMessage);
+                Volatile.Write(ref _dispatches, _dispatches + 1);
                 Dispatch(buffer.WrittenMemory);
+                Volatile.Write(ref _dispatches, _dispatches + 1);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
@@ -181,7 +192,7 @@ internal sealed class ProxyConnection : IAsyncDisposable
         if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
         try
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2), _time);
             await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", cts.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)

@@ -1,22 +1,21 @@
-using System.Buffers;
 using OpenAlgo.Appliance.Auth;
+using OpenAlgo.Appliance.MarketData.Gateway;
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
-using OpenAlgo.Appliance.MarketData.WebSockets;
 
 namespace OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 
 /// <summary>
 /// One API key's session with OpenAlgo's proxy, shared by every local client that presents that
-/// key: OpenAlgo sees one connection however many clients there are. It holds the union of those
-/// clients' subscriptions (<see cref="SubscriptionUnion"/>), keeps the upstream in step with it,
-/// fans received ticks into the hub under its own <see cref="Scope"/>, relays order updates, and
-/// when the connection drops reconnects with backoff, re-authenticates and resubscribes while the
-/// local clients stay connected. All upstream I/O is serialized in call order by <c>_gate</c>.
+/// key: OpenAlgo sees one connection however many clients there are. Three parts, each with its
+/// own synchronisation: <see cref="ProxyLink"/> keeps the connection up (reconnects, published
+/// connection), <see cref="SubscriptionBook"/> keeps the union of the clients' subscriptions and
+/// what OpenAlgo holds (one lock), <see cref="ProxyPushRelay"/> fans what OpenAlgo pushes into the
+/// hub under this session's <see cref="Scope"/>. This class sends the requests — in call order,
+/// one at a time, behind <c>_requests</c>, because OpenAlgo answers each connection's messages in order.
 /// </summary>
 internal sealed partial class ProxyKeySession : IAsyncDisposable
 {
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     /// <summary>
     /// How long a client's <c>authenticate</c> waits for an upstream that is (re)starting: OpenAlgo's
     /// proxy comes back within seconds of a restart, and the SDK gives up on an answer after 5 s.
@@ -24,29 +23,31 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
     private static readonly TimeSpan ConnectWait = TimeSpan.FromSeconds(4);
     /// <summary>OpenAlgo may create a broker adapter and log in to the broker while answering: be patient.</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
-    private const int SymbolsPerRequest = 500;
 
     private readonly string _apiKey;
     private readonly Uri _uri;
-    private readonly MarketDataHub _hub;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Lock _state = new();
-    private readonly SubscriptionUnion _union = new();
-    private readonly HashSet<(SymbolKey, int)> _refused = [];
-    private readonly HashSet<ClientSession> _orderHolders = [];
-    private readonly CancellationTokenSource _closed = new();
-    private readonly ArrayBufferWriter<byte> _data = new(1024);
-    private ClientSession[] _orderSnapshot = [];
-    private bool _ordersUpstream;
+    private readonly SemaphoreSlim _requests = new(1, 1);
+    private readonly SubscriptionBook _book = new();
+    private readonly ProxyPushRelay _relay;
+    private readonly ProxyLink _link;
     private int _reconcileScheduled;
-    private ProxyConnection? _connection;
-    private TaskCompletionSource _attempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private string _lastProblem = "not connected yet";
     private volatile bool _everAccepted;
-    private Task _running = Task.CompletedTask;
-    private long _lastTickAt = Environment.TickCount64;
     private long _adapterRestores;
+
+    public ProxyKeySession(int scope, string apiKey, Uri uri, MarketDataHub hub, TimeProvider time, ILogger logger)
+    {
+        Scope = scope;
+        _apiKey = apiKey;
+        _uri = uri;
+        _logger = logger;
+        Fingerprint = ApiKeyFingerprint.Of(apiKey);
+        _relay = new ProxyPushRelay(scope, hub, _book, time);
+        _link = new ProxyLink(uri, Fingerprint, time, logger, _relay.OnPushed);
+    }
+
+    public int Scope { get; }
+    public string Fingerprint { get; }
 
     /// <summary>
     /// How long a session with subscriptions may go without a tick before it asks OpenAlgo whether
@@ -54,26 +55,13 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
     /// </summary>
     public TimeSpan AdapterCheckInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    public ProxyKeySession(int scope, string apiKey, Uri uri, MarketDataHub hub, ILogger logger)
-    {
-        Scope = scope;
-        _apiKey = apiKey;
-        _uri = uri;
-        _hub = hub;
-        _logger = logger;
-        Fingerprint = ApiKeyFingerprint.Of(apiKey);
-    }
-
-    public int Scope { get; }
-    public string Fingerprint { get; }
-
     /// <summary>Local clients holding this session (owned by <see cref="OpenAlgoProxySource"/> under its lock).</summary>
     internal int Holders;
 
     /// <summary>SHA-256 of the key: the registry's index, so the key itself is never a dictionary key.</summary>
     internal string KeyId { get; init; } = "";
 
-    public bool IsConnected => Volatile.Read(ref _connection) is not null;
+    public bool IsConnected => _link.Current is not null;
 
     /// <summary>OpenAlgo has accepted this key at least once (it is not a stranger's guess).</summary>
     public bool EverAccepted => _everAccepted;
@@ -84,18 +72,25 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
     /// <summary>Connected, lost, refused: one line for systemd's STATUS.</summary>
     public event Action<string>? StateChanged;
 
-    public void Start() => _running = Task.Run(RunAsync);
+    /// <summary>The connection loop runs and neither it nor the receive loop is stuck (the watchdog's view, see <see cref="ProxyLink.IsAlive"/>).</summary>
+    public bool IsAlive(TimeSpan loopLimit, TimeSpan dispatchLimit) => _link.IsAlive(loopLimit, dispatchLimit);
+
+    public void Start()
+    {
+        _link.StateChanged += message => StateChanged?.Invoke(message);
+        _link.Start(ResyncAsync, ScheduleReconcile, _book.ForgetUpstream, WatchAdapterAsync, beat: AdapterCheckInterval);
+    }
 
     /// <summary>Sends <c>authenticate</c> upstream for a local client and classifies the reply.</summary>
     public async Task<ProxyAuthResult> AuthenticateAsync(CancellationToken cancellationToken)
     {
-        var connection = await WaitConnectedAsync(cancellationToken);
-        if (connection is null) return ProxyAuthResult.Unavailable(_uri, _lastProblem);
-        await _gate.WaitAsync(cancellationToken);
+        var connection = await _link.WaitConnectedAsync(ConnectWait, cancellationToken);
+        if (connection is null) return ProxyAuthResult.Unavailable(_uri, _link.LastProblem);
+        await _requests.WaitAsync(cancellationToken);
         ProxyReply reply;
         try
         {
-            reply = await connection.RequestAsync(AuthenticateRequest(), RequestTimeout, cancellationToken);
+            reply = await connection.RequestAsync(ProxyRequests.Authenticate(_apiKey), RequestTimeout, cancellationToken);
         }
         catch (ProxyDisconnectedException ex)
         {
@@ -103,7 +98,7 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
         }
         finally
         {
-            _gate.Release();
+            _requests.Release();
         }
         var result = ProxyAuthResult.From(reply);
         if (result.Accepted) _everAccepted = true;
@@ -116,38 +111,26 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
     /// upstream's per-symbol answer decides; a refused symbol is not counted. While the upstream is
     /// down everything is counted and sent on reconnect.
     /// </summary>
-    public async Task<ProxySubscribeResult> SubscribeAsync(IReadOnlyList<SymbolKey> keys, int mode, PyValue depth, CancellationToken cancellationToken)
+    public async Task<SubscriptionConfirmation> SubscribeAsync(IReadOnlyList<SymbolKey> keys, int mode, PyValue depth, CancellationToken cancellationToken)
     {
-        var result = new ProxySubscribeResult();
-        await _gate.WaitAsync(cancellationToken);
+        var result = new SubscriptionConfirmation();
+        await _requests.WaitAsync(cancellationToken);
         try
         {
-            List<SymbolKey> needed;
-            lock (_state) needed = keys.Where(k => _union.Upstream(k) < mode).ToList();
-            var connection = Volatile.Read(ref _connection);
+            var needed = _book.NotStreamedAt(keys, mode);
+            var connection = _link.Current;
             if (needed.Count > 0 && connection is not null)
             {
                 try
                 {
-                    var reply = await connection.RequestAsync(SubscribeRequest(needed, mode, depth), RequestTimeout, cancellationToken);
-                    if (reply.Dict?.Get("type") is not PyStr { Value: "subscribe" })
+                    var reply = await connection.RequestAsync(ProxyRequests.Subscribe(needed, mode, depth), RequestTimeout, cancellationToken);
+                    if (!ProxyRequests.TryReadSubscribe(reply, result))
                     {
                         // BROKER_ERROR "Broker adapter not found" and the like: the client sees it as is.
                         result.Envelope = reply.Raw;
                         return result;
                     }
-                    ReadEntries(reply, result);
-                    var replaced = new List<(SymbolKey Key, int Mode)>();
-                    lock (_state)
-                    {
-                        foreach (var key in needed)
-                        {
-                            if (result.Refused.ContainsKey(key)) continue;
-                            int previous = _union.Upstream(key);
-                            _union.SetUpstream(key, mode);
-                            if (previous > 0 && previous != mode) replaced.Add((key, previous));
-                        }
-                    }
+                    var replaced = _book.Streamed(needed, mode, result.Refused);
                     if (replaced.Count > 0) await UnsubscribeAsync(connection, replaced, cancellationToken);
                 }
                 catch (ProxyDisconnectedException)
@@ -155,27 +138,21 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
                     // Counted below; the reconnect resubscribes the whole union.
                 }
             }
-            lock (_state)
-            {
-                foreach (var key in keys)
-                {
-                    if (!result.Refused.ContainsKey(key)) _union.Add(key, mode, depth);
-                }
-            }
+            _book.Hold(keys, mode, depth, result.Refused);
             return result;
         }
         finally
         {
-            _gate.Release();
+            _requests.Release();
         }
     }
 
     /// <summary>Asks the upstream a question whose answer the client gets verbatim; null when the upstream is down.</summary>
     public async Task<byte[]?> ForwardAsync(PyDict request, CancellationToken cancellationToken)
     {
-        var connection = Volatile.Read(ref _connection);
+        var connection = _link.Current;
         if (connection is null) return null;
-        await _gate.WaitAsync(cancellationToken);
+        await _requests.WaitAsync(cancellationToken);
         try
         {
             return (await connection.RequestAsync(request, RequestTimeout, cancellationToken)).Raw;
@@ -186,133 +163,42 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
         }
         finally
         {
-            _gate.Release();
+            _requests.Release();
         }
     }
 
     /// <summary>A client gave up <paramref name="modes"/> (bits) on <paramref name="key"/>; the upstream follows in the background.</summary>
     public void Release(SymbolKey key, byte modes)
     {
-        lock (_state)
-        {
-            for (int mode = 1; mode <= 3; mode++)
-            {
-                if ((modes & ModeTags.Bit(mode)) != 0) _union.Remove(key, mode);
-            }
-        }
+        _book.Release(key, modes);
         ScheduleReconcile();
     }
 
     public void SetOrders(ClientSession client, bool subscribed)
     {
-        lock (_state)
-        {
-            bool changed = subscribed ? _orderHolders.Add(client) : _orderHolders.Remove(client);
-            if (!changed) return;
-            Volatile.Write(ref _orderSnapshot, [.. _orderHolders]);
-        }
-        ScheduleReconcile();
-    }
-
-    private async Task RunAsync()
-    {
-        int failures = 0;
-        var token = _closed.Token;
-        while (!token.IsCancellationRequested)
-        {
-            ProxyConnection connection;
-            try
-            {
-                connection = await ProxyConnection.ConnectAsync(_uri, OnPushed, ConnectTimeout, token);
-            }
-            catch (Exception ex) when (!token.IsCancellationRequested && ex is System.Net.WebSockets.WebSocketException or IOException or OperationCanceledException or System.Net.Http.HttpRequestException)
-            {
-                _lastProblem = ex.InnerException?.Message ?? ex.Message;
-                // The first failure of an outage, then one line a minute: retries come every second.
-                if (failures % 60 == 0) Log.ConnectFailed(_logger, Fingerprint, _uri, _lastProblem, failures + 1);
-                SignalAttempt();
-                await DelayAsync(Backoff(failures++), token);
-                continue;
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-
-            if (_everAccepted && await ResyncAsync(connection, token) is { } problem)
-            {
-                await connection.DisposeAsync();
-                SignalAttempt();
-                // A refused key will not be accepted a second later: ask again every 30 s, not every second.
-                await DelayAsync(problem == ResyncProblem.KeyRefused ? RefusedRetry : Backoff(failures++), token);
-                continue;
-            }
-            failures = 0;
-            Volatile.Write(ref _connection, connection);
-            SignalAttempt();
-            Log.Connected(_logger, Fingerprint, _uri);
-            StateChanged?.Invoke($"proxy session {Fingerprint} connected");
-            ScheduleReconcile();
-
-            await WatchAsync(connection, token);
-            Volatile.Write(ref _connection, null);
-            ForgetUpstream();
-            _lastProblem = connection.CloseReason;
-            await connection.DisposeAsync();
-            if (token.IsCancellationRequested) break;
-            Log.Lost(_logger, Fingerprint, _lastProblem);
-            StateChanged?.Invoke($"proxy session {Fingerprint} lost ({_lastProblem}), reconnecting");
-            await DelayAsync(Backoff(0), token);
-        }
-        SignalAttempt();
-    }
-
-    private enum ResyncProblem
-    {
-        KeyRefused,
-        ConnectionLost,
-    }
-
-    private static readonly TimeSpan RefusedRetry = TimeSpan.FromSeconds(30);
-
-    /// <summary>Waits for the connection to end, checking on the broker adapter whenever ticks stop.</summary>
-    private async Task WatchAsync(ProxyConnection connection, CancellationToken token)
-    {
-        Volatile.Write(ref _lastTickAt, Environment.TickCount64);
-        try
-        {
-            while (!connection.Completion.IsCompleted)
-            {
-                await Task.WhenAny(connection.Completion, Task.Delay(AdapterCheckInterval, token));
-                token.ThrowIfCancellationRequested();
-                if (connection.Completion.IsCompleted) break;
-                bool subscribed;
-                lock (_state) subscribed = _union.AnyWanted;
-                if (subscribed && Environment.TickCount64 - Volatile.Read(ref _lastTickAt) >= AdapterCheckInterval.TotalMilliseconds)
-                {
-                    await CheckAdapterAsync(connection, token);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        if (_book.SetOrders(client, subscribed)) ScheduleReconcile();
     }
 
     /// <summary>
     /// OpenAlgo drops a user's broker adapter when the broker token changes (its cache invalidation
     /// on every morning login, spec §6.5) and tells no one: connected clients stay subscribed and get
-    /// nothing until they authenticate and subscribe again — the SDK never notices. When ticks stop,
-    /// the session asks <c>get_broker_info</c>; if the adapter is gone it authenticates again (which
-    /// makes OpenAlgo create one with the new token) and resends the whole union, so every client's
-    /// feed comes back without any client doing anything.
+    /// nothing until they authenticate and subscribe again — the SDK never notices. When ticks stop
+    /// for <see cref="AdapterCheckInterval"/>, the session asks <c>get_broker_info</c>; if the adapter
+    /// is gone it authenticates again (which makes OpenAlgo create one with the new token) and
+    /// resends the whole union, so every client's feed comes back without any client doing anything.
     /// </summary>
+    private async Task WatchAdapterAsync(ProxyConnection connection, CancellationToken token)
+    {
+        if (_relay.Silence < AdapterCheckInterval || !_book.AnyWanted) return;
+        await CheckAdapterAsync(connection, token);
+    }
+
     private async Task CheckAdapterAsync(ProxyConnection connection, CancellationToken token)
     {
-        await _gate.WaitAsync(token);
+        await _requests.WaitAsync(token);
         try
         {
-            var info = await connection.RequestAsync(new PyDict().Set("action", "get_broker_info"), RequestTimeout, token);
+            var info = await connection.RequestAsync(ProxyRequests.BrokerInfo(), RequestTimeout, token);
             if (info.Type != "broker_info" || info.Dict!.Get("adapter_status") is not PyStr { Value: "disconnected" }) return;
             Log.AdapterGone(_logger, Fingerprint);
             var (auth, resent) = await ReauthenticateAndResendAsync(connection, requireBroker: true, token);
@@ -331,68 +217,59 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
         }
         finally
         {
-            Volatile.Write(ref _lastTickAt, Environment.TickCount64);
-            _gate.Release();
+            _relay.ResetSilence();
+            _requests.Release();
         }
     }
 
-    /// <summary>After a reconnect: authenticate again and send the whole union before serving anyone. Null when done.</summary>
-    private async Task<ResyncProblem?> ResyncAsync(ProxyConnection connection, CancellationToken cancellationToken)
+    /// <summary>A new connection: unless the key was never accepted, authenticate again and send the whole union before serving anyone.</summary>
+    private async Task<LinkSetupProblem?> ResyncAsync(ProxyConnection connection, CancellationToken cancellationToken)
     {
+        _relay.ResetSilence();
+        if (!_everAccepted) return null;
         try
         {
-            await _gate.WaitAsync(cancellationToken);
+            await _requests.WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
-            return ResyncProblem.ConnectionLost;
+            return LinkSetupProblem.ConnectionLost;
         }
         try
         {
             var (auth, resent) = await ReauthenticateAndResendAsync(connection, requireBroker: false, cancellationToken);
             if (!resent)
             {
-                _lastProblem = auth.Message;
+                _link.LastProblem = auth.Message;
                 Log.Refused(_logger, Fingerprint, auth.Message);
                 StateChanged?.Invoke($"proxy session {Fingerprint}: key refused on reconnect");
-                return ResyncProblem.KeyRefused;
+                return LinkSetupProblem.KeyRefused;
             }
             return null;
         }
         catch (Exception ex) when (ex is ProxyDisconnectedException or OperationCanceledException)
         {
-            _lastProblem = ex.Message;
-            return ResyncProblem.ConnectionLost;
+            _link.LastProblem = ex.Message;
+            return LinkSetupProblem.ConnectionLost;
         }
         finally
         {
-            _gate.Release();
+            _requests.Release();
         }
     }
 
     /// <summary>
     /// Authenticates again on <paramref name="connection"/>; when accepted (with a broker, if
     /// <paramref name="requireBroker"/>), OpenAlgo holds nothing for this session any more — a new
-    /// connection, or a new adapter — so the whole union is sent again. Caller holds the gate.
+    /// connection, or a new adapter — so the whole union is sent again. Caller holds <c>_requests</c>.
     /// </summary>
     private async Task<(ProxyAuthResult Auth, bool Resent)> ReauthenticateAndResendAsync(ProxyConnection connection, bool requireBroker, CancellationToken cancellationToken)
     {
-        var auth = ProxyAuthResult.From(await connection.RequestAsync(AuthenticateRequest(), RequestTimeout, cancellationToken));
+        var auth = ProxyAuthResult.From(await connection.RequestAsync(ProxyRequests.Authenticate(_apiKey), RequestTimeout, cancellationToken));
         if (requireBroker ? auth.Outcome != ProxyAuthOutcome.Success : !auth.Accepted) return (auth, false);
-        ForgetUpstream();
+        _book.ForgetUpstream();
         await ReconcileCoreAsync(connection, cancellationToken);
         return (auth, true);
-    }
-
-    /// <summary>What the upstream was told no longer holds (the connection or the adapter behind it is new).</summary>
-    private void ForgetUpstream()
-    {
-        lock (_state)
-        {
-            _union.ForgetUpstream();
-            _ordersUpstream = false;
-            _refused.Clear();
-        }
     }
 
     private void ScheduleReconcile()
@@ -403,9 +280,10 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
 
     private async Task ReconcileAsync()
     {
+        var token = _link.Closed;
         try
         {
-            await _gate.WaitAsync(_closed.Token);
+            await _requests.WaitAsync(token);
         }
         catch (OperationCanceledException)
         {
@@ -414,8 +292,7 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
         try
         {
             Volatile.Write(ref _reconcileScheduled, 0);
-            var connection = Volatile.Read(ref _connection);
-            if (connection is not null) await ReconcileCoreAsync(connection, _closed.Token);
+            if (_link.Current is { } connection) await ReconcileCoreAsync(connection, token);
         }
         catch (Exception ex) when (ex is ProxyDisconnectedException or OperationCanceledException)
         {
@@ -423,53 +300,41 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
         }
         finally
         {
-            _gate.Release();
+            _requests.Release();
         }
     }
 
-    /// <summary>Brings the upstream in line with the union: upgrades and downgrades first, then drops, then order updates. Caller holds the gate.</summary>
+    /// <summary>Brings the upstream in line with the book: upgrades and downgrades first, then drops, then order updates. Caller holds <c>_requests</c>.</summary>
     private async Task ReconcileCoreAsync(ProxyConnection connection, CancellationToken cancellationToken)
     {
-        List<(SymbolKey Key, int Wanted, int Upstream)> differences;
-        bool ordersWanted;
-        lock (_state)
-        {
-            differences = _union.Differences().Where(d => !_refused.Contains((d.Key, d.Wanted))).ToList();
-            ordersWanted = _orderHolders.Count > 0;
-        }
+        var (differences, ordersWanted, ordersUpstream) = _book.Plan();
 
         // Subscribe at the wanted mode (one request per mode and depth), then drop the mode it replaces.
         var replaced = new List<(SymbolKey Key, int Mode)>();
-        foreach (var group in differences.Where(d => d.Wanted > 0).GroupBy(d => (d.Wanted, Depth: d.Wanted == 3 ? DepthOf(d.Key) : "5")))
+        foreach (var group in differences.Where(d => d.Wanted > 0).GroupBy(d => (d.Wanted, Depth: d.Wanted == 3 ? _book.DepthFor(d.Key).Repr() : "5")))
         {
             var items = group.ToList();
-            for (int i = 0; i < items.Count; i += SymbolsPerRequest)
+            for (int i = 0; i < items.Count; i += ProxyRequests.SymbolsPerRequest)
             {
-                var chunk = items.Skip(i).Take(SymbolsPerRequest).ToList();
-                PyValue depth;
-                lock (_state) depth = group.Key.Wanted == 3 ? _union.DepthFor(chunk[0].Key) : new PyInt(5);
-                var reply = await connection.RequestAsync(SubscribeRequest(chunk.Select(c => c.Key).ToList(), group.Key.Wanted, depth), RequestTimeout, cancellationToken);
-                var result = new ProxySubscribeResult();
-                if (reply.Dict?.Get("type") is PyStr { Value: "subscribe" }) ReadEntries(reply, result);
-                else
+                var chunk = items.Skip(i).Take(ProxyRequests.SymbolsPerRequest).ToList();
+                PyValue depth = group.Key.Wanted == 3 ? _book.DepthFor(chunk[0].Key) : new PyInt(5);
+                var reply = await connection.RequestAsync(ProxyRequests.Subscribe(chunk.Select(c => c.Key), group.Key.Wanted, depth), RequestTimeout, cancellationToken);
+                var result = new SubscriptionConfirmation();
+                if (!ProxyRequests.TryReadSubscribe(reply, result))
                 {
                     Log.ResubscribeFailed(_logger, Fingerprint, System.Text.Encoding.UTF8.GetString(reply.Raw));
                     continue;
                 }
-                lock (_state)
+                foreach (var (key, wanted, _) in chunk)
                 {
-                    foreach (var (key, wanted, upstream) in chunk)
+                    if (result.Refused.TryGetValue(key, out var refusal))
                     {
-                        if (result.Refused.TryGetValue(key, out var refusal))
-                        {
-                            _refused.Add((key, wanted));
-                            Log.SymbolRefused(_logger, Fingerprint, key.ToString(), wanted, (refusal.Get("message") as PyStr)?.Value ?? "refused");
-                            continue;
-                        }
-                        int current = _union.Upstream(key);
-                        _union.SetUpstream(key, wanted);
-                        if (current > 0 && current != wanted) replaced.Add((key, current));
+                        _book.Refuse(key, wanted);
+                        Log.SymbolRefused(_logger, Fingerprint, key.ToString(), wanted, (refusal.Get("message") as PyStr)?.Value ?? "refused");
+                        continue;
                     }
+                    int current = _book.SetUpstream(key, wanted);
+                    if (current > 0 && current != wanted) replaced.Add((key, current));
                 }
             }
         }
@@ -480,169 +345,28 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
         if (replaced.Count > 0)
         {
             await UnsubscribeAsync(connection, replaced, cancellationToken);
-            lock (_state)
-            {
-                foreach (var (key, mode) in replaced)
-                {
-                    if (_union.Wanted(key) == 0 && _union.Upstream(key) == mode) _union.SetUpstream(key, 0);
-                }
-            }
+            foreach (var (key, mode) in replaced) _book.Unsubscribed(key, mode);
         }
 
-        bool ordersUpstream;
-        lock (_state) ordersUpstream = _ordersUpstream;
         if (ordersWanted != ordersUpstream)
         {
-            await connection.RequestAsync(new PyDict().Set("action", ordersWanted ? "subscribe_orders" : "unsubscribe_orders"), RequestTimeout, cancellationToken);
-            lock (_state) _ordersUpstream = ordersWanted;
+            await connection.RequestAsync(ProxyRequests.Orders(ordersWanted), RequestTimeout, cancellationToken);
+            _book.SetOrdersUpstream(ordersWanted);
         }
     }
 
-    private string DepthOf(SymbolKey key)
+    private static async Task UnsubscribeAsync(ProxyConnection connection, List<(SymbolKey Key, int Mode)> items, CancellationToken cancellationToken)
     {
-        lock (_state) return _union.DepthFor(key).Repr();
-    }
-
-    private async Task UnsubscribeAsync(ProxyConnection connection, List<(SymbolKey Key, int Mode)> items, CancellationToken cancellationToken)
-    {
-        for (int i = 0; i < items.Count; i += SymbolsPerRequest)
+        for (int i = 0; i < items.Count; i += ProxyRequests.SymbolsPerRequest)
         {
-            var symbols = new PyList();
-            foreach (var (key, mode) in items.Skip(i).Take(SymbolsPerRequest))
-            {
-                // List form: OpenAlgo reads each entry's own mode (§4.6).
-                symbols.Items.Add(new PyDict().Set("symbol", key.Symbol).Set("exchange", key.Exchange).Set("mode", mode));
-            }
-            await connection.RequestAsync(new PyDict().Set("action", "unsubscribe").Set("symbols", symbols), RequestTimeout, cancellationToken);
+            await connection.RequestAsync(ProxyRequests.Unsubscribe(items.Skip(i).Take(ProxyRequests.SymbolsPerRequest)), RequestTimeout, cancellationToken);
         }
     }
 
-    private void OnPushed(ProxyConnection connection, ReadOnlyMemory<byte> raw, PyDict? message)
-    {
-        if (message is null)
-        {
-            if (ProxyTick.TryRead(raw.Span, out string symbol, out string exchange, out int tickMode, out Range data))
-            {
-                Volatile.Write(ref _lastTickAt, Environment.TickCount64);
-                _hub.Publish(new SymbolKey(exchange, symbol, Scope), tickMode, raw.Span[data]);
-                return;
-            }
-            try
-            {
-                message = PyJsonReader.Parse(raw.Span) as PyDict;
-            }
-            catch (PyJsonException)
-            {
-                return;
-            }
-            if (message is null) return;
-        }
-        if (message.Get("type") is PyStr { Value: "order_update" })
-        {
-            var targets = Volatile.Read(ref _orderSnapshot);
-            if (targets.Length == 0) return;
-            // Relayed as received: OpenAlgo already wrote it in json.dumps form.
-            byte[] frame = WebSocketFrames.Text(raw.Span);
-            foreach (var client in targets) client.Outbox.EnqueueControl(frame);
-            return;
-        }
-        if (message.Get("symbol") is not PyStr symbolValue || message.Get("exchange") is not PyStr exchangeValue
-            || message.Get("mode") is not PyInt { IsSmall: true, Value: >= 1 and <= 3 } mode || message.Get("data") is not { } dataValue)
-        {
-            return;
-        }
-        // The slow path (NaN and the like): re-serialized the way json.dumps writes it.
-        Volatile.Write(ref _lastTickAt, Environment.TickCount64);
-        _data.ResetWrittenCount();
-        PyJsonWriter.WriteValue(_data, dataValue);
-        _hub.Publish(new SymbolKey(exchangeValue.Value, symbolValue.Value, Scope), (int)mode.Value, _data.WrittenSpan);
-    }
-
-    private static void ReadEntries(ProxyReply reply, ProxySubscribeResult result)
-    {
-        if (reply.Dict?.Get("subscriptions") is not PyList entries) return;
-        foreach (var item in entries.Items)
-        {
-            if (item is not PyDict entry || entry.Get("symbol") is not { } symbol || entry.Get("exchange") is not { } exchange) continue;
-            var key = new SymbolKey(exchange.Str(), symbol.Str());
-            if (entry.Get("status") is PyStr { Value: "success" }) result.Accepted.TryAdd(key, entry);
-            else result.Refused.TryAdd(key, entry);
-        }
-    }
-
-    private PyDict AuthenticateRequest() => new PyDict().Set("action", "authenticate").Set("api_key", _apiKey);
-
-    private static PyDict SubscribeRequest(IReadOnlyList<SymbolKey> keys, int mode, PyValue depth)
-    {
-        var symbols = new PyList();
-        foreach (var key in keys) symbols.Items.Add(new PyDict().Set("symbol", key.Symbol).Set("exchange", key.Exchange));
-        return new PyDict().Set("action", "subscribe").Set("symbols", symbols).Set("mode", mode).Set("depth", depth);
-    }
-
-    private async Task<ProxyConnection?> WaitConnectedAsync(CancellationToken cancellationToken)
-    {
-        long deadline = Environment.TickCount64 + (long)ConnectWait.TotalMilliseconds;
-        while (true)
-        {
-            var attempt = Volatile.Read(ref _attempt).Task;
-            var connection = Volatile.Read(ref _connection);
-            if (connection is not null) return connection;
-            long left = deadline - Environment.TickCount64;
-            if (left <= 0 || _closed.IsCancellationRequested) return null;
-            try
-            {
-                // Each connection attempt (they back off from 0.5 s) decides anew until the deadline.
-                await attempt.WaitAsync(TimeSpan.FromMilliseconds(left), cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                return Volatile.Read(ref _connection);
-            }
-        }
-    }
-
-    private void SignalAttempt()
-    {
-        var previous = Interlocked.Exchange(ref _attempt, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        previous.TrySetResult();
-    }
-
-    /// <summary>
-    /// 0.25 s, 0.5 s, then every second, ±20 % jitter so sessions do not reconnect in step. OpenAlgo's
-    /// proxy is on loopback: an attempt costs a refused connect, and every second of waiting after it
-    /// is back is a second of missing ticks (a 5 s cap measured gaps up to 9 s in the soak).
-    /// </summary>
-    private static TimeSpan Backoff(int failures)
-    {
-        double seconds = Math.Min(1, 0.25 * Math.Pow(2, Math.Min(failures, 10)));
-        return TimeSpan.FromSeconds(seconds * (0.8 + Random.Shared.NextDouble() * 0.4));
-    }
-
-    private static async Task DelayAsync(TimeSpan delay, CancellationToken token)
-    {
-        try { await Task.Delay(delay, token); } catch (OperationCanceledException) { }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_closed.IsCancellationRequested) return;
-        _closed.Cancel();
-        try { await _running; } catch (Exception ex) when (ex is OperationCanceledException) { }
-        var connection = Interlocked.Exchange(ref _connection, null);
-        if (connection is not null) await connection.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _link.DisposeAsync();
 
     private static partial class Log
     {
-        [LoggerMessage(1401, LogLevel.Information, "OpenAlgo proxy session {KeyFingerprint} connected to {Uri}")]
-        public static partial void Connected(ILogger logger, string keyFingerprint, Uri uri);
-
-        [LoggerMessage(1402, LogLevel.Warning, "OpenAlgo proxy session {KeyFingerprint} lost its connection ({Reason}); clients stay connected, reconnecting")]
-        public static partial void Lost(ILogger logger, string keyFingerprint, string reason);
-
-        [LoggerMessage(1403, LogLevel.Warning, "OpenAlgo proxy session {KeyFingerprint} cannot reach OpenAlgo's proxy at {Uri}: {Reason} (attempt {Attempt}; retrying every second). Is it running with WEBSOCKET_PORT matching MarketData:OpenAlgoUpstreamUrl?")]
-        public static partial void ConnectFailed(ILogger logger, string keyFingerprint, Uri uri, string reason, int attempt);
-
         [LoggerMessage(1404, LogLevel.Error, "OpenAlgo refused API key {KeyFingerprint} on reconnect: {Message}; retrying")]
         public static partial void Refused(ILogger logger, string keyFingerprint, string message);
 

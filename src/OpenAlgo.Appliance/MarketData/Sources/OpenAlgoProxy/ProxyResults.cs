@@ -1,4 +1,3 @@
-using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
 
 namespace OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
@@ -42,13 +41,4 @@ internal sealed record ProxyAuthResult(ProxyAuthOutcome Outcome, byte[]? Reply, 
 
     public static ProxyAuthResult Unavailable(Uri uri, string problem) =>
         new(ProxyAuthOutcome.Unavailable, null, null, null, $"Market data upstream (OpenAlgo's proxy at {uri}) is unavailable: {problem}");
-}
-
-/// <summary>OpenAlgo's per-symbol answers to a subscribe, or its whole-request error envelope.</summary>
-internal sealed class ProxySubscribeResult
-{
-    /// <summary>The upstream's error reply (for example BROKER_ERROR "Broker adapter not found"), relayed as is.</summary>
-    public byte[]? Envelope { get; set; }
-    public Dictionary<SymbolKey, PyDict> Accepted { get; } = [];
-    public Dictionary<SymbolKey, PyDict> Refused { get; } = [];
 }
