@@ -9,12 +9,13 @@ namespace OpenAlgo.Appliance.Edge;
 
 /// <summary>
 /// What nginx's server blocks did, by listener: HTTPS serves <c>/ws</c> and <c>/ws/…</c> (HSTS on
-/// every response); plain HTTP redirects everything to HTTPS with 308; the internal listener is
+/// every response); plain HTTP answers ACME HTTP-01 challenges and redirects everything else to
+/// HTTPS with 308; the internal listener is
 /// the market-data hub on any path, for loopback peers only. Everything else on HTTPS except ACME
 /// challenges goes to the Flask app when <c>Proxy:Upstream</c> is set. <c>/ws</c> accepts any
 /// Origin unless <c>Security:CheckWsOrigin</c> is on.
 /// </summary>
-internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataEndpoint marketData, OriginGuard origins, FlaskProxy proxy, ILogger<EdgeRouter> logger)
+internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataEndpoint marketData, OriginGuard origins, FlaskProxy proxy, AcmeChallengeResponder acme, ILogger<EdgeRouter> logger)
 {
     /// <summary>Two years, as install.sh's nginx config sends it.</summary>
     public const string HstsValue = "max-age=63072000";
@@ -33,6 +34,7 @@ internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataE
                 }
                 return marketData.HandleAsync(context, "internal");
             case ListenerKind.Http:
+                if (AcmeChallengeResponder.IsHttp01Path(context.Request.Path.Value ?? "")) return acme.AnswerHttp01Async(context);
                 return RedirectToHttps(context);
             case ListenerKind.Https:
                 context.Response.Headers.StrictTransportSecurity = HstsValue;
@@ -42,7 +44,7 @@ internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataE
                     if (!origins.AdmitsMarketData(context)) return Task.CompletedTask;
                     return marketData.HandleAsync(context, "https");
                 }
-                if (proxy.IsEnabled && !path.StartsWith(AcmeChallengeResponder.HttpPathPrefix, StringComparison.Ordinal))
+                if (proxy.IsEnabled && !AcmeChallengeResponder.IsHttp01Path(path))
                 {
                     return proxy.HandleAsync(context);
                 }

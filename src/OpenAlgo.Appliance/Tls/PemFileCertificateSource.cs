@@ -52,6 +52,7 @@ internal sealed partial class PemFileCertificateSource(
         {
             // Often a half-finished copy; the next poll retries. The old certificate stays.
             Log.ReloadFailed(logger, options.Tls.CertificateFile, ex.Message);
+            holder.ReportProblem($"certificate: {options.Tls.CertificateFile} changed but could not be loaded ({ex.Message}); serving the previous certificate");
         }
     }
 

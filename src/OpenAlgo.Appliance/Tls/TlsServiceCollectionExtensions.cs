@@ -16,7 +16,6 @@ internal static class TlsServiceCollectionExtensions
             services.TryAddSingleton(AcmeSchedule.Default);
             services.AddSingleton<AcmeCertificateService>();
             services.AddHostedService(sp => sp.GetRequiredService<AcmeCertificateService>());
-            services.AddTransient<IStartupFilter, Http01ChallengeStartupFilter>();
         }
         else if (options.Tls.Mode == TlsMode.Files)
         {

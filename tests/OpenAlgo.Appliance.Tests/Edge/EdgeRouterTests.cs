@@ -16,6 +16,21 @@ public sealed class EdgeRouterTests
     }
 
     [Fact]
+    public async Task Http_listener_answers_acme_http01_tokens_itself_and_404s_unknown_ones()
+    {
+        await using var appliance = await TestAppliance.StartAsync();
+        appliance.Services.GetRequiredService<OpenAlgo.Appliance.Tls.Acme.AcmeChallengeResponder>().AddHttp01("tok-123", "tok-123.thumbprint");
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        var answer = await http.GetAsync($"http://127.0.0.1:{appliance.Http!.Port}/.well-known/acme-challenge/tok-123");
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("tok-123.thumbprint", await answer.Content.ReadAsStringAsync());
+        var unknown = await http.GetAsync($"http://127.0.0.1:{appliance.Http!.Port}/.well-known/acme-challenge/other");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        var page = await http.GetAsync($"http://127.0.0.1:{appliance.Http!.Port}/.well-known/security.txt");
+        Assert.Equal(HttpStatusCode.PermanentRedirect, page.StatusCode);
+    }
+
+    [Fact]
     public async Task Https_sends_hsts_and_answers_plain_requests_on_ws_like_websockets_does()
     {
         await using var appliance = await TestAppliance.StartAsync();

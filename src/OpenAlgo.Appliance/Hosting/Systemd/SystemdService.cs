@@ -9,25 +9,39 @@ namespace OpenAlgo.Appliance.Hosting.Systemd;
 /// a certificate loaded), STATUS= on certificate changes and periodically, WATCHDOG=1 every
 /// <c>WATCHDOG_USEC/2</c> while <see cref="HealthMonitor"/> sees progress, STOPPING=1 on shutdown.
 /// </summary>
-internal sealed partial class SystemdService(
-    SdNotify notify,
-    SystemdSettings settings,
-    HealthMonitor health,
-    MarketDataHub hub,
-    CertificateHolder certificates,
-    IHostApplicationLifetime lifetime,
-    TimeProvider time,
-    IMarketDataSource source,
-    ILogger<SystemdService> logger) : BackgroundService
+internal sealed partial class SystemdService : BackgroundService
 {
-    private readonly TimeSpan? _watchdogInterval = settings.WatchdogInterval;
+    private readonly SdNotify notify;
+    private readonly HealthMonitor health;
+    private readonly MarketDataHub hub;
+    private readonly IHostApplicationLifetime lifetime;
+    private readonly TimeProvider time;
+    private readonly IMarketDataSource source;
+    private readonly ILogger<SystemdService> logger;
+    private readonly TimeSpan? _watchdogInterval;
+
+    public SystemdService(SdNotify notify, SystemdSettings settings, HealthMonitor health, MarketDataHub hub, CertificateHolder certificates,
+        IHostApplicationLifetime lifetime, TimeProvider time, IMarketDataSource source, ILogger<SystemdService> logger)
+    {
+        this.notify = notify;
+        this.health = health;
+        this.hub = hub;
+        this.lifetime = lifetime;
+        this.time = time;
+        this.source = source;
+        this.logger = logger;
+        _watchdogInterval = settings.WatchdogInterval;
+        // Subscribed when built, before any hosted service starts: a certificate source or a
+        // market-data source may have news (a failed first ACME attempt) while the host is starting.
+        source.Changed += change => notify.Status($"{change}; {Status()}");
+        certificates.Problem += problem => notify.Status($"{problem}; {Status()}");
+        certificates.Changed += certificate => notify.Status($"certificate {certificate.Leaf.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.DnsName, false)}, expires {certificate.Leaf.NotAfter:yyyy-MM-dd}; {Status()}");
+    }
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         lifetime.ApplicationStarted.Register(() => notify.Ready(Status()));
         lifetime.ApplicationStopping.Register(notify.Stopping);
-        source.Changed += change => notify.Status($"{change}; {Status()}");
-        certificates.Changed += certificate => notify.Status($"certificate {certificate.Leaf.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.DnsName, false)}, expires {certificate.Leaf.NotAfter:yyyy-MM-dd}; {Status()}");
         return base.StartAsync(cancellationToken);
     }
 

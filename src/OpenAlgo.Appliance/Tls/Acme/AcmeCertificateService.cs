@@ -3,7 +3,6 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using OpenAlgo.Appliance.Configuration;
-using OpenAlgo.Appliance.Hosting.Systemd;
 
 namespace OpenAlgo.Appliance.Tls.Acme;
 
@@ -20,7 +19,6 @@ internal sealed partial class AcmeCertificateService(
     CertificateHolder holder,
     AcmeChallengeResponder responder,
     AcmeSchedule schedule,
-    SdNotify notify,
     TimeProvider time,
     ILogger<AcmeCertificateService> logger) : BackgroundService
 {
@@ -88,7 +86,7 @@ internal sealed partial class AcmeCertificateService(
                         wait = TimeSpan.FromMinutes(1) < wait ? TimeSpan.FromMinutes(1) : wait;
                     }
                     Log.Failed(logger, failures, ex.Message, wait);
-                    notify.Status($"certificate: ACME attempt {failures} failed ({ex.Message}); retrying in {wait}; serving {(current is null ? "a temporary self-signed certificate" : "the previous certificate")}");
+                    holder.ReportProblem($"certificate: ACME attempt {failures} failed ({ex.Message}); retrying in {wait}; serving {(current is null ? "a temporary self-signed certificate" : "the previous certificate")}");
                 }
             }
             try

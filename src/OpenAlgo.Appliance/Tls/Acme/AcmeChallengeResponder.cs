@@ -33,21 +33,19 @@ internal sealed class AcmeChallengeResponder
         return name is not null && _tlsAlpn01.TryGetValue(name, out context!);
     }
 
-    /// <summary>Serves an HTTP-01 request; false when the path is not a challenge path.</summary>
-    public async Task<bool> TryHandleHttp01Async(HttpContext context)
+    public static bool IsHttp01Path(string path) => path.StartsWith(HttpPathPrefix, StringComparison.Ordinal);
+
+    /// <summary>Answers a request for <c>/.well-known/acme-challenge/{token}</c>: the key authorization, or 404 for a token no order is waiting on.</summary>
+    public Task AnswerHttp01Async(HttpContext context)
     {
         string path = context.Request.Path.Value ?? "";
-        if (!path.StartsWith(HttpPathPrefix, StringComparison.Ordinal)) return false;
-        if (TryGetHttp01(path[HttpPathPrefix.Length..], out string keyAuthorization))
+        if (IsHttp01Path(path) && TryGetHttp01(path[HttpPathPrefix.Length..], out string keyAuthorization))
         {
             context.Response.ContentType = "application/octet-stream";
-            await context.Response.WriteAsync(keyAuthorization);
+            return context.Response.WriteAsync(keyAuthorization);
         }
-        else
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-        }
-        return true;
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
     }
 
     // RFC 8737 §3: self-signed, one dNSName, critical id-pe-acmeIdentifier = OCTET STRING(SHA-256(keyAuthorization)).

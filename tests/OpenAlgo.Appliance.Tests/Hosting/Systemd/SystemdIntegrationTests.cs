@@ -108,6 +108,27 @@ public sealed class SystemdIntegrationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_failed_acme_attempt_is_reported_in_STATUS_while_the_stand_in_certificate_is_served()
+    {
+        using var notify = new NotifySocket(@abstract: true);
+        int closed = TestAppliance.FreeTcpPort(); // nothing listens: the CA is unreachable
+        await using var appliance = await TestAppliance.StartAsync(o =>
+        {
+            o.Tls.Mode = OpenAlgo.Appliance.Configuration.TlsMode.Acme;
+            o.Tls.Domains = ["unreachable-ca.test"];
+            o.Tls.Acme.DirectoryUrl = $"https://127.0.0.1:{closed}/dir";
+            o.Tls.Acme.AcceptTermsOfService = true;
+        }, services: s =>
+        {
+            s.AddSingleton(new SystemdSettings(notify.Address, TimeSpan.FromSeconds(1)));
+            s.AddSingleton(new OpenAlgo.Appliance.Tls.Acme.AcmeSchedule(TimeSpan.FromSeconds(1), _ => TimeSpan.FromSeconds(30)));
+        });
+        string status = await notify.WaitForAsync("STATUS=certificate: ACME attempt 1 failed", TimeSpan.FromSeconds(20));
+        Assert.Contains("serving a temporary self-signed certificate", status);
+        Assert.Contains("serving 0 market-data clients", status);
+    }
+
+    [Fact]
     public async Task Watchdog_covers_the_OpenAlgo_source_and_stops_while_a_relayed_tick_is_stuck_in_the_fan_out()
     {
         using var notify = new NotifySocket(@abstract: true);
