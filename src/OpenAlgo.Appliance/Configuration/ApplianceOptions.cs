@@ -152,6 +152,9 @@ internal sealed class MarketDataSection
 
     /// <summary>OpenAlgo's <c>WS_PROXY_STATS_FILE</c>: connection stats every 10 s for its health page; empty = off.</summary>
     public string StatsFile { get; set; } = "";
+
+    /// <summary>Compress market data (RFC 7692 permessage-deflate) for clients that offer it, as OpenAlgo's proxy does.</summary>
+    public bool PerMessageDeflate { get; set; } = true;
 }
 
 internal sealed class AuthSection

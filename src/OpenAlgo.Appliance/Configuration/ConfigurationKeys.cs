@@ -83,6 +83,7 @@ internal static class ConfigurationKeys
         Site("MarketData:SimulatedTicksPerSecond", Number<SiteOptions>((s, v) => s.MarketData.SimulatedTicksPerSecond = v), s => Number(s.MarketData.SimulatedTicksPerSecond)),
         Site("MarketData:SupportedBrokers", Text<SiteOptions>((s, v) => s.MarketData.SupportedBrokers = v), s => s.MarketData.SupportedBrokers),
         Site("MarketData:StatsFile", Text<SiteOptions>((s, v) => s.MarketData.StatsFile = v), s => s.MarketData.StatsFile),
+        Site("MarketData:PerMessageDeflate", Flag<SiteOptions>((s, v) => s.MarketData.PerMessageDeflate = v), s => Bool(s.MarketData.PerMessageDeflate)),
 
         Site("Auth:Mode", Choice<SiteOptions, AuthMode>((s, v) => s.Auth.Mode = v, "an auth mode"), s => s.Auth.Mode.ToString()),
         SiteElement("Auth:StaticKeys:*:Key", s => s.Auth.StaticKeys, (k, v) => k.Key = v, k => k.Key, secret: true),

@@ -59,7 +59,8 @@ internal sealed partial class ConfigurationReloader(
             if (fresh.Listen.Https != running.Listen.Https || fresh.Listen.Http != running.Listen.Http || fresh.Listen.Internal != running.Listen.Internal
                 || fresh.Tls.Mode != running.Tls.Mode
                 || fresh.MarketData.Source != running.MarketData.Source
-                || fresh.MarketData.ZmqEndpoint != running.MarketData.ZmqEndpoint)
+                || fresh.MarketData.ZmqEndpoint != running.MarketData.ZmqEndpoint
+                || fresh.MarketData.PerMessageDeflate != running.MarketData.PerMessageDeflate)
             {
                 Log.NeedsRestart(logger);
             }
@@ -82,7 +83,7 @@ internal sealed partial class ConfigurationReloader(
         [LoggerMessage(1601, LogLevel.Error, "Configuration reload refused, the running configuration stays: {Errors}")]
         public static partial void Refused(ILogger logger, string errors);
 
-        [LoggerMessage(1602, LogLevel.Warning, "Listener addresses, TLS mode or market-data source changed: these take effect at the next restart")]
+        [LoggerMessage(1602, LogLevel.Warning, "Listener addresses, TLS mode, market-data source or MarketData:PerMessageDeflate changed: these take effect at the next restart")]
         public static partial void NeedsRestart(ILogger logger);
     }
 }

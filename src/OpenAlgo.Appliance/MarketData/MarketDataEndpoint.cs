@@ -19,21 +19,26 @@ internal sealed partial class MarketDataEndpoint(
     OpenAlgoProtocol protocol,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
-    ILogger<MarketDataEndpoint> logger)
+    ILogger<MarketDataEndpoint> logger,
+    WebSocketServerOptions webSockets)
 {
     public async Task HandleAsync(HttpContext context, string listener)
     {
         // The 24 h idle limit is ours to enforce (Limits:IdleTimeoutSeconds); Kestrel's timeouts must not cut upgraded sockets.
         context.Features.Get<IHttpMinRequestBodyDataRateFeature>()?.MinDataRate = null;
-        var stream = await WebSocketHandshake.AcceptAsync(context);
-        if (stream is null) return;
+        var accepted = await WebSocketHandshake.AcceptAsync(context, webSockets.PerMessageDeflate);
+        if (accepted is not { Stream: var stream, Deflate: var deflate }) return;
 
         var limits = hub.Limits;
         var outbox = new Outbox(limits.ClientQueueFrames, time);
-        var session = new ClientSession(listener, context.Connection.RemoteIpAddress, outbox, time, limits.MessageBurst);
+        var session = new ClientSession(listener, context.Connection.RemoteIpAddress, outbox, time, limits.MessageBurst)
+        {
+            DeflateMessageLimit = deflate?.MaxCompressedMessageLength ?? 0,
+        };
         var reader = new WebSocketReader(
             PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 512, leaveOpen: true, useZeroByteReads: true)),
-            limits.MaxMessageBytes);
+            limits.MaxMessageBytes,
+            deflate is { } agreed ? new MessageInflater(agreed.ClientNoContextTakeover, limits.MaxMessageBytes) : null);
         var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
         session.Abort = context.Abort;
         session.CancelRead = reader.CancelPendingRead;
@@ -48,7 +53,7 @@ internal sealed partial class MarketDataEndpoint(
         }
         else
         {
-            Log.Connected(logger, session.Id, listener, session.RemoteAddress?.ToString() ?? "?");
+            Log.Connected(logger, session.Id, listener, session.RemoteAddress?.ToString() ?? "?", deflate is null ? "off" : "permessage-deflate");
         }
 
         string endReason = "closed";
@@ -128,8 +133,8 @@ internal sealed partial class MarketDataEndpoint(
 
     private static partial class Log
     {
-        [LoggerMessage(1001, LogLevel.Debug, "Client {ClientId} connected on {Listener} from {Remote}")]
-        public static partial void Connected(ILogger logger, long clientId, string listener, string remote);
+        [LoggerMessage(1001, LogLevel.Debug, "Client {ClientId} connected on {Listener} from {Remote}, compression {Compression}")]
+        public static partial void Connected(ILogger logger, long clientId, string listener, string remote, string compression);
 
         [LoggerMessage(1002, LogLevel.Debug, "Client {ClientId} disconnected: {Reason} ({Conflated} ticks conflated)")]
         public static partial void Disconnected(ILogger logger, long clientId, string reason, long conflated);

@@ -8,6 +8,7 @@ using OpenAlgo.Appliance.MarketData.Protocol;
 using OpenAlgo.Appliance.MarketData.Sources;
 using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 using OpenAlgo.Appliance.MarketData.Stats;
+using OpenAlgo.Appliance.MarketData.WebSockets;
 
 namespace OpenAlgo.Appliance.MarketData;
 
@@ -34,6 +35,7 @@ internal static class MarketDataServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<OpenAlgoProtocol>>(),
             options.MarketData.SupportedBrokers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+        services.AddSingleton(new WebSocketServerOptions(options.MarketData.PerMessageDeflate));
         services.AddSingleton<MarketDataEndpoint>();
         services.AddSingleton<ConnectionSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionSupervisor>());

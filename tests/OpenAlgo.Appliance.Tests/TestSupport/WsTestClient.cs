@@ -15,11 +15,17 @@ internal sealed class WsTestClient : IAsyncDisposable
     public string? CloseDescription => _socket.CloseStatusDescription;
     public WebSocketState State => _socket.State;
 
-    public static async Task<WsTestClient> ConnectAsync(Uri uri)
+    /// <summary>The server's <c>Sec-WebSocket-Extensions</c> answer ("" when none).</summary>
+    public string Extensions => _socket.HttpResponseHeaders?.TryGetValue("Sec-WebSocket-Extensions", out var values) == true ? string.Join(", ", values) : "";
+
+    /// <param name="deflate">Offer permessage-deflate with these parameters (null: no offer, like the OpenAlgo SDK).</param>
+    public static async Task<WsTestClient> ConnectAsync(Uri uri, WebSocketDeflateOptions? deflate = null)
     {
         var client = new WsTestClient();
         client._socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
         client._socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        client._socket.Options.DangerousDeflateOptions = deflate;
+        client._socket.Options.CollectHttpResponseDetails = true;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await client._socket.ConnectAsync(uri, cts.Token);
         return client;

@@ -38,6 +38,12 @@ internal sealed class ClientSession
     public Outbox Outbox { get; }
     public long ConnectedAt { get; }
 
+    /// <summary>
+    /// Longest market-data message this client receives compressed (permessage-deflate); 0 when it
+    /// did not negotiate compression. See <see cref="DeflateParameters.MaxCompressedMessageLength"/>.
+    /// </summary>
+    public int DeflateMessageLimit { get; init; }
+
     public string? UserId { get; private set; }
     public string? Broker => Volatile.Read(ref _broker);
     public bool IsAuthenticated => UserId is not null;

@@ -8,8 +8,9 @@ namespace OpenAlgo.Appliance.MarketData.Hub;
 /// <summary>
 /// The in-process market-data hub both doors (<c>/ws</c> and the internal listener) share: the
 /// subscription index, per-user accounting and the fan-out. A tick is routed with one dictionary
-/// lookup, serialized once per distinct (mode tag × broker) and the same frame bytes are queued
-/// to every recipient — no per-recipient JSON or allocation.
+/// lookup, serialized once per distinct (mode tag × broker) — and compressed at most once more for
+/// the clients that negotiated permessage-deflate — and the same frame bytes are queued to every
+/// recipient: no per-recipient JSON, compression or allocation.
 /// </summary>
 internal sealed class MarketDataHub
 {
@@ -23,6 +24,7 @@ internal sealed class MarketDataHub
     private int _clientCount;
     private long _ticksIn;
     private long _framesOut;
+    private long _framesCompressed;
 
     public HubLimits Limits
     {
@@ -33,6 +35,9 @@ internal sealed class MarketDataHub
     public int ClientCount => Volatile.Read(ref _clientCount);
     public long TicksIn => Interlocked.Read(ref _ticksIn);
     public long FramesOut => Interlocked.Read(ref _framesOut);
+
+    /// <summary>Market-data frames compressed with permessage-deflate: one per tick × (mode tag, broker) at most, whatever the recipients.</summary>
+    public long FramesCompressed => Interlocked.Read(ref _framesCompressed);
     public ICollection<ClientSession> Sessions => _sessions.Values;
 
     /// <summary>
@@ -218,13 +223,17 @@ internal sealed class MarketDataHub
             {
                 byte tag = ModeTags.TagFor(subscriber.Modes, mode);
                 if (tag == 0) continue;
-                string broker = subscriber.Session.Broker ?? "";
-                byte[] frame = cache.Get(tag, broker) ?? cache.Add(tag, broker, BuildFrame(entry, tag, broker, data));
-                if (subscriber.Session.Outbox.EnqueueMarketData(frame, entry, tag)) queued++;
+                var session = subscriber.Session;
+                string broker = session.Broker ?? "";
+                int index = cache.Find(tag, broker);
+                if (index < 0) index = cache.Add(tag, broker, BuildFrame(entry, tag, broker, data));
+                byte[] frame = session.DeflateMessageLimit == 0 ? cache.Frame(index) : cache.Deflated(index, session.DeflateMessageLimit);
+                if (session.Outbox.EnqueueMarketData(frame, entry, tag)) queued++;
             }
         }
         finally
         {
+            if (cache.Compressions > 0) Interlocked.Add(ref _framesCompressed, cache.Compressions);
             cache.Clear();
         }
         Interlocked.Add(ref _framesOut, queued);

@@ -26,7 +26,13 @@ internal static class WebSocketFrames
     public const byte OpPing = 0x9;
     public const byte OpPong = 0xA;
 
+    /// <summary>First-byte bit of a message compressed with permessage-deflate (RFC 7692 §6).</summary>
+    public const byte Rsv1 = 0x40;
+
     public static int HeaderLength(int payloadLength) => payloadLength < 126 ? 2 : payloadLength <= ushort.MaxValue ? 4 : 10;
+
+    /// <summary>The header length of a complete unmasked frame (from its length byte).</summary>
+    public static int HeaderLengthOf(ReadOnlySpan<byte> frame) => (frame[1] & 0x7F) switch { 126 => 4, 127 => 10, _ => 2 };
 
     /// <summary>Writes a FIN frame header for <paramref name="payloadLength"/> bytes; returns its length.</summary>
     public static int WriteHeader(Span<byte> destination, byte opcode, int payloadLength)

@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace OpenAlgo.Appliance.MarketData.WebSockets;
 
+/// <summary>An upgraded connection and, when agreed, its permessage-deflate parameters.</summary>
+internal readonly record struct AcceptedWebSocket(Stream Stream, DeflateParameters? Deflate);
+
 /// <summary>The server side of the RFC 6455 §4.2 opening handshake on an HTTP/1.1 request.</summary>
 internal static class WebSocketHandshake
 {
@@ -22,8 +25,11 @@ internal static class WebSocketHandshake
             && context.Request.Headers.Upgrade.ToString().Equals("websocket", StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>Validates the handshake; on failure writes the HTTP error and returns null.</summary>
-    public static async Task<Stream?> AcceptAsync(HttpContext context)
+    /// <summary>
+    /// Validates the handshake and, when <paramref name="offerDeflate"/>, negotiates permessage-deflate;
+    /// on failure writes the HTTP error and returns null.
+    /// </summary>
+    public static async Task<AcceptedWebSocket?> AcceptAsync(HttpContext context, bool offerDeflate = false)
     {
         if (!IsUpgradeRequest(context))
         {
@@ -45,10 +51,30 @@ internal static class WebSocketHandshake
             return null;
         }
 
+        DeflateParameters? deflate = null;
+        if (offerDeflate)
+        {
+            var negotiation = PerMessageDeflateNegotiator.Negotiate(headers[PerMessageDeflateNegotiator.HeaderName]);
+            if (negotiation.Outcome == DeflateOfferOutcome.Malformed)
+            {
+                // Python websockets fails the handshake the same way on a header it cannot parse.
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                context.Response.ContentType = "text/plain";
+                await context.Response.WriteAsync($"Failed to open a WebSocket connection: {negotiation.Error}.\n");
+                return null;
+            }
+            if (negotiation.Outcome == DeflateOfferOutcome.Accepted)
+            {
+                context.Response.Headers[PerMessageDeflateNegotiator.HeaderName] = negotiation.ResponseHeader;
+                deflate = negotiation.Parameters;
+            }
+        }
+
         context.Response.Headers.Connection = "Upgrade";
         context.Response.Headers.Upgrade = "websocket";
         context.Response.Headers["Sec-WebSocket-Accept"] = ComputeAccept(key);
-        return await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
+        var stream = await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
+        return new AcceptedWebSocket(stream, deflate);
     }
 
     public static string ComputeAccept(string key)

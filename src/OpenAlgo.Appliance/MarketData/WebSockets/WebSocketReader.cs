@@ -9,13 +9,16 @@ namespace OpenAlgo.Appliance.MarketData.WebSockets;
 /// <summary>
 /// Reads client frames (RFC 6455 §5) from a pipe and assembles messages. Message size is checked
 /// against the limit as soon as a frame header arrives, as Python's websockets does, so an
-/// oversized message is refused (1009) before its payload is buffered.
+/// oversized message is refused (1009) before its payload is buffered. With permessage-deflate
+/// (<paramref name="inflater"/>) a message with RSV1 is inflated when its last frame arrives, and
+/// the limit applies again to the inflated size.
 /// </summary>
-internal sealed class WebSocketReader(PipeReader reader, int maxMessageBytes)
+internal sealed class WebSocketReader(PipeReader reader, int maxMessageBytes, MessageInflater? inflater = null)
 {
     private byte[] _message = [];
     private int _messageLength;
     private byte _messageOpcode;
+    private bool _messageCompressed;
     private bool _inMessage;
     private bool _completed;
     private readonly byte[] _control = new byte[125];
@@ -81,9 +84,12 @@ internal sealed class WebSocketReader(PipeReader reader, int maxMessageBytes)
                 headerLength = 10;
             }
 
-            if (rsv != 0) return WebSocketEvent.Violation(WebSocketCloseCodes.ProtocolError, "reserved bits must be 0");
-            if (!masked) return WebSocketEvent.Violation(WebSocketCloseCodes.ProtocolError, "incorrect masking");
             bool isControl = opcode >= 0x8;
+            // RSV1 marks the first frame of a compressed message, and only when permessage-deflate
+            // was agreed (RFC 7692 §6.1); anywhere else any reserved bit is an error.
+            bool compressed = rsv == WebSocketFrames.Rsv1 && inflater is not null && !isControl && opcode != WebSocketFrames.OpContinuation;
+            if (rsv != 0 && !compressed) return WebSocketEvent.Violation(WebSocketCloseCodes.ProtocolError, "reserved bits must be 0");
+            if (!masked) return WebSocketEvent.Violation(WebSocketCloseCodes.ProtocolError, "incorrect masking");
             if (isControl)
             {
                 if (opcode > WebSocketFrames.OpPong) return WebSocketEvent.Violation(WebSocketCloseCodes.ProtocolError, $"invalid opcode: {opcode}");
@@ -129,6 +135,7 @@ internal sealed class WebSocketReader(PipeReader reader, int maxMessageBytes)
             if (opcode != WebSocketFrames.OpContinuation)
             {
                 _messageOpcode = opcode;
+                _messageCompressed = compressed;
                 _inMessage = true;
                 _messageLength = 0;
             }
@@ -143,6 +150,17 @@ internal sealed class WebSocketReader(PipeReader reader, int maxMessageBytes)
                 _inMessage = false;
                 _completed = true;
                 var message = new ReadOnlyMemory<byte>(_message, 0, _messageLength);
+                if (_messageCompressed)
+                {
+                    // Python websockets' wording for both (OpenAlgo's proxy closes the same way).
+                    switch (inflater!.Inflate(message, out message))
+                    {
+                        case InflateStatus.TooBig:
+                            return WebSocketEvent.Violation(WebSocketCloseCodes.MessageTooBig, $"over size limit (? > {maxMessageBytes} bytes)");
+                        case InflateStatus.Invalid:
+                            return WebSocketEvent.Violation(WebSocketCloseCodes.ProtocolError, "decompression failed");
+                    }
+                }
                 if (_messageOpcode == WebSocketFrames.OpText)
                 {
                     if (!Utf8.IsValid(message.Span)) return WebSocketEvent.Violation(WebSocketCloseCodes.InvalidPayload, "invalid UTF-8");
@@ -193,6 +211,7 @@ internal sealed class WebSocketReader(PipeReader reader, int maxMessageBytes)
 
     private void ReleaseMessage()
     {
+        inflater?.Release();
         _completed = false;
         _messageLength = 0;
         if (_message.Length > 0)
@@ -203,5 +222,9 @@ internal sealed class WebSocketReader(PipeReader reader, int maxMessageBytes)
     }
 
     /// <summary>Returns pooled buffers; call once when the connection ends.</summary>
-    public void Dispose() => ReleaseMessage();
+    public void Dispose()
+    {
+        ReleaseMessage();
+        inflater?.Dispose();
+    }
 }
