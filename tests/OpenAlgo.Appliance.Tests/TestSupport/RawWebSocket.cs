@@ -20,18 +20,40 @@ internal sealed class RawWebSocket : IDisposable
         _stream = tcp.GetStream();
     }
 
-    public static async Task<RawWebSocket> ConnectAsync(int port, int receiveBuffer = 0)
+    /// <summary>The server's answer to the opening handshake (status line and headers).</summary>
+    public string HandshakeResponse { get; private set; } = "";
+
+    /// <param name="extraHeaders">Request header lines, each ending in CRLF (e.g. an extension offer).</param>
+    public static async Task<RawWebSocket> ConnectAsync(int port, int receiveBuffer = 0, string extraHeaders = "")
+    {
+        var ws = await OpenAsync(port, receiveBuffer, extraHeaders);
+        Assert.StartsWith("HTTP/1.1 101", ws.HandshakeResponse);
+        return ws;
+    }
+
+    /// <summary>Sends the opening handshake and reads the answer, whatever it is (see <see cref="HandshakeResponse"/>).</summary>
+    public static async Task<RawWebSocket> OpenAsync(int port, int receiveBuffer = 0, string extraHeaders = "")
     {
         var tcp = new TcpClient();
         if (receiveBuffer > 0) tcp.ReceiveBufferSize = receiveBuffer;
         await tcp.ConnectAsync("127.0.0.1", port);
         var ws = new RawWebSocket(tcp);
         string key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
-        string request = $"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        string request = $"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extraHeaders}\r\n";
         await ws._stream.WriteAsync(Encoding.ASCII.GetBytes(request));
-        string response = await ws.ReadHttpHeadAsync();
-        Assert.StartsWith("HTTP/1.1 101", response);
+        ws.HandshakeResponse = await ws.ReadHttpHeadAsync();
         return ws;
+    }
+
+    /// <summary>Reads what follows the response head until the server closes (an error answer's body).</summary>
+    public async Task<string> ReadToEndAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var body = new MemoryStream();
+        var buffer = new byte[4096];
+        int n;
+        while ((n = await _stream.ReadAsync(buffer, cts.Token)) > 0) body.Write(buffer, 0, n);
+        return Encoding.UTF8.GetString(body.ToArray());
     }
 
     private async Task<string> ReadHttpHeadAsync()
@@ -73,12 +95,15 @@ internal sealed class RawWebSocket : IDisposable
     }
 
     /// <summary>Reads one server frame: (opcode, payload). Null on EOF.</summary>
-    public async Task<(byte Opcode, byte[] Payload)?> ReadFrameAsync(TimeSpan timeout)
+    public async Task<(byte Opcode, byte[] Payload)?> ReadFrameAsync(TimeSpan timeout) =>
+        await ReadFrameWithFlagsAsync(timeout) is { } frame ? ((byte)(frame.First & 0x0F), frame.Payload) : null;
+
+    /// <summary>Reads one server frame: its first byte (FIN, RSV1–3, opcode) and payload. Null on EOF.</summary>
+    public async Task<(byte First, byte[] Payload)?> ReadFrameWithFlagsAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         var header = new byte[2];
         if (!await ReadExactlyAsync(header, cts.Token)) return null;
-        byte opcode = (byte)(header[0] & 0x0F);
         long length = header[1] & 0x7F;
         if (length == 126)
         {
@@ -94,7 +119,7 @@ internal sealed class RawWebSocket : IDisposable
         }
         var payload = new byte[length];
         await ReadExactlyAsync(payload, cts.Token);
-        return (opcode, payload);
+        return (header[0], payload);
     }
 
     /// <summary>Reads frames until a close frame; returns its code and reason (ignores Pings).</summary>
