@@ -56,11 +56,13 @@ public sealed class ClientFactory : IDisposable
     private readonly HttpMessageInvoker _invoker;
     private readonly bool _raw;
     private readonly int _readBufferSize;
+    private readonly bool _deflate;
 
-    public ClientFactory(bool raw, int readBufferSize)
+    public ClientFactory(bool raw, int readBufferSize, bool deflate = false)
     {
         _raw = raw;
         _readBufferSize = readBufferSize;
+        _deflate = deflate;
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -75,12 +77,13 @@ public sealed class ClientFactory : IDisposable
     {
         if (_raw)
         {
-            client.Attach(await RawWebSocket.ConnectAsync(uri, _readBufferSize, ct).ConfigureAwait(false));
+            client.Attach(await RawWebSocket.ConnectAsync(uri, _readBufferSize, _deflate, ct).ConfigureAwait(false));
             return;
         }
         var ws = new ClientWebSocket();
         client.Attach(ws);
         ws.Options.KeepAliveInterval = TimeSpan.Zero;
+        if (_deflate) ws.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
         ws.Options.HttpVersion = HttpVersion.Version11;
         ws.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         await ws.ConnectAsync(uri, _invoker, ct).ConfigureAwait(false);

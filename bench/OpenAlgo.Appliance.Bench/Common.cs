@@ -29,6 +29,9 @@ public sealed class Common : IDisposable
     /// <summary>true: WebSocket.CreateFromStream over a read-buffered stream; false: ClientWebSocket.</summary>
     public required bool RawClient { get; init; }
 
+    /// <summary>Offer permessage-deflate (the server compresses ticks for this client when it agrees).</summary>
+    public bool Deflate { get; init; }
+
     public int? ServerPid { get; set; }
 
     /// <summary>--also-pid NAME=PID: further processes whose CPU and RSS are reported over the window (e.g. a relay's origin).</summary>

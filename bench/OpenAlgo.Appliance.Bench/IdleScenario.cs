@@ -31,7 +31,7 @@ public static class IdleScenario
         result.Add("server_rss_0_mb", rss0, "RSS 0 clients MB", "0.0");
 
         Common.Log($"{label}: opening {o.Clients} connections to {c.Url} ...");
-        using var factory = new ClientFactory(c.RawClient, o.ReadBufferBytes);
+        using var factory = new ClientFactory(c.RawClient, o.ReadBufferBytes, c.Deflate);
         var connect = await c.ConnectAllAsync(
             factory,
             o.Clients,

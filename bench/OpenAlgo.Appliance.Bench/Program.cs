@@ -28,6 +28,7 @@ common options:
   --server-log FILE         server stdout/stderr for --server-binary  [/tmp/bench-logs/server-stdout.log]
   --client raw|clientws     raw: WebSocket.CreateFromStream over a read-buffered socket (one recv per
                             burst; default); clientws: System.Net.WebSockets.ClientWebSocket  [raw]
+  --deflate                 offer permessage-deflate (RFC 7692) like a browser; reports wire bytes per msg
   --connect-concurrency N   parallel connection setups  [64]
   --connect-timeout SEC     bound for the whole connect phase  [180]
   --max-seconds SEC         hard watchdog for the whole process  [600]
@@ -71,7 +72,7 @@ var valueOptions = new HashSet<string>(StringComparer.Ordinal)
     "subscribe-batch", "recv-buffer", "read-buffer", "client", "batch-ms", "probe-timeout", "settle", "hold", "state-dir", "logs-dir",
     "phase", "hostile-symbols", "hostile-keys",
 };
-var flagOptions = new HashSet<string>(StringComparer.Ordinal) { "verbose", "help" };
+var flagOptions = new HashSet<string>(StringComparer.Ordinal) { "verbose", "help", "deflate" };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
@@ -142,6 +143,7 @@ try
             "clientws" => false,
             var other => throw new UsageException($"--client must be raw or clientws, not '{other}'"),
         },
+        Deflate = a.Flag("deflate"),
         ServerPid = a.IntOrNull("server-pid"),
         AlsoPids = Common.NamedInts(a.All("also-pid"), "also-pid"),
         CountPorts = Common.NamedInts(a.All("count-port"), "count-port"),

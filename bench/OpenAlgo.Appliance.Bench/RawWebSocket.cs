@@ -19,7 +19,8 @@ public static class RawWebSocket
 {
     private const string Guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    public static async Task<WebSocket> ConnectAsync(Uri uri, int readBufferSize, CancellationToken ct)
+    /// <param name="deflate">Offer permessage-deflate as browsers do (<c>permessage-deflate; client_max_window_bits</c>).</param>
+    public static async Task<WebSocket> ConnectAsync(Uri uri, int readBufferSize, bool deflate, CancellationToken ct)
     {
         bool tls = uri.Scheme == "wss";
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -27,7 +28,7 @@ public static class RawWebSocket
         try
         {
             await socket.ConnectAsync(uri.Host, uri.Port, ct).ConfigureAwait(false);
-            stream = new NetworkStream(socket, ownsSocket: true);
+            stream = new CountingStream(new NetworkStream(socket, ownsSocket: true));
             if (tls)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
@@ -51,6 +52,7 @@ public static class RawWebSocket
                 "Upgrade: websocket\r\n" +
                 "Connection: Upgrade\r\n" +
                 $"Sec-WebSocket-Key: {key}\r\n" +
+                (deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "") +
                 "Sec-WebSocket-Version: 13\r\n\r\n";
             await buffered.WriteAsync(Encoding.ASCII.GetBytes(request), ct).ConfigureAwait(false);
 
@@ -71,10 +73,30 @@ public static class RawWebSocket
             {
                 throw new WebSocketException($"handshake: bad Sec-WebSocket-Accept '{accept}'");
             }
+            string? extensions = lines.Skip(1)
+                .Select(l => l.Split(':', 2))
+                .Where(p => p.Length == 2 && p[0].Trim().Equals("Sec-WebSocket-Extensions", StringComparison.OrdinalIgnoreCase))
+                .Select(p => p[1].Trim())
+                .FirstOrDefault();
+            WebSocketDeflateOptions? agreed = null;
+            if (extensions is not null)
+            {
+                if (!deflate || !extensions.StartsWith("permessage-deflate", StringComparison.Ordinal))
+                {
+                    throw new WebSocketException($"handshake: unexpected Sec-WebSocket-Extensions '{extensions}'");
+                }
+                agreed = new WebSocketDeflateOptions
+                {
+                    ServerContextTakeover = !extensions.Contains("server_no_context_takeover", StringComparison.Ordinal),
+                    ClientContextTakeover = !extensions.Contains("client_no_context_takeover", StringComparison.Ordinal),
+                };
+            }
+            buffered.CountFrames = true;
             return WebSocket.CreateFromStream(buffered, new WebSocketCreationOptions
             {
                 IsServer = false,
                 KeepAliveInterval = TimeSpan.Zero,
+                DangerousDeflateOptions = agreed,
             });
         }
         catch
@@ -119,12 +141,69 @@ public static class RawWebSocket
     }
 }
 
+/// <summary>
+/// Bytes received by every raw client, for bytes per message: at the TCP level (TLS records
+/// included on wss) and at the WebSocket level (frames, after TLS). Added once per read.
+/// </summary>
+public static class WireCounters
+{
+    public static long TcpBytes;
+    public static long WebSocketBytes;
+}
+
+/// <summary>Counts what is read from the socket into <see cref="WireCounters.TcpBytes"/>.</summary>
+public sealed class CountingStream(Stream inner) : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        int n = await inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref WireCounters.TcpBytes, n);
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        int n = inner.Read(buffer, offset, count);
+        Interlocked.Add(ref WireCounters.TcpBytes, n);
+        return n;
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) => inner.WriteAsync(source, cancellationToken);
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
+    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    public override void Flush() => inner.Flush();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) inner.Dispose();
+        base.Dispose(disposing);
+    }
+
+    public override ValueTask DisposeAsync() => inner.DisposeAsync();
+}
+
 /// <summary>Read-buffered, write-through stream wrapper (BufferedStream would also buffer writes).</summary>
 public sealed class ReadBufferedStream(Stream inner, int bufferSize) : Stream
 {
     private readonly byte[] _buffer = new byte[bufferSize];
     private int _pos;
     private int _len;
+
+    /// <summary>After the handshake: count WebSocket bytes read into <see cref="WireCounters.WebSocketBytes"/>.</summary>
+    public bool CountFrames { get; set; }
 
     public override bool CanRead => true;
 
@@ -162,9 +241,17 @@ public sealed class ReadBufferedStream(Stream inner, int bufferSize) : Stream
         }
         if (destination.Length >= _buffer.Length)
         {
-            return inner.ReadAsync(destination, cancellationToken);
+            return ReadDirectAsync(destination, cancellationToken);
         }
         return FillAndCopyAsync(destination, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadDirectAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        int n = await inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
+        if (CountFrames) Interlocked.Add(ref WireCounters.WebSocketBytes, n);
+        return n;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -172,6 +259,7 @@ public sealed class ReadBufferedStream(Stream inner, int bufferSize) : Stream
     {
         _pos = 0;
         _len = await inner.ReadAsync(_buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+        if (CountFrames) Interlocked.Add(ref WireCounters.WebSocketBytes, _len);
         return _len == 0 ? 0 : CopyOut(destination.Span);
     }
 

@@ -42,7 +42,7 @@ public static class ThroughputScenario
         Common.Log($"{label}: connecting {o.Clients} clients to {c.Url} ...");
         int shards = Math.Min(o.Clients, 32);
         var histograms = Enumerable.Range(0, shards).Select(_ => new LatencyHistogram()).ToArray();
-        using var factory = new ClientFactory(c.RawClient, o.ReadBufferBytes);
+        using var factory = new ClientFactory(c.RawClient, o.ReadBufferBytes, c.Deflate);
         var connect = await c.ConnectAllAsync(
             factory,
             o.Clients,
@@ -258,6 +258,15 @@ public static class ThroughputScenario
         long pre = clients.Sum(x => x.PreWindow), post = clients.Sum(x => x.PostWindow), other = clients.Sum(x => x.Other);
         long oversize = clients.Sum(x => x.Oversize), floats = clients.Sum(x => x.FloatTimestamps);
         int ended = clients.Count(x => x.LoopEnded);
+        if (c.RawClient)
+        {
+            // Everything the clients read over the whole run (handshakes, acks, probe and warm-up ticks
+            // included; ticks are all but a few hundred of the frames) ÷ frames received.
+            long frames = clients.Sum(x => x.Received);
+            result.Add("ws_bytes_per_msg", frames == 0 ? null : (double)Interlocked.Read(ref WireCounters.WebSocketBytes) / frames, "WS B/msg", "0.0");
+            result.Add("tcp_bytes_per_msg", frames == 0 ? null : (double)Interlocked.Read(ref WireCounters.TcpBytes) / frames, "TCP B/msg", "0.0");
+        }
+        result.Add("deflate", c.Deflate ? 1 : 0, "deflate", "0", inTable: false);
         result.Add("ticks_sent_total", feeder.Sent, "ticks sent", "0", inTable: false);
         result.Add("feeder_skipped_ticks", feeder.SkippedTicks, "feeder skipped", "0", inTable: false);
         result.Add("feeder_max_batch", feeder.MaxBatch, "feeder max batch", "0", inTable: false);

@@ -12,19 +12,22 @@ namespace OpenAlgo.Appliance.MarketData.WebSockets;
 internal sealed class MessageDeflater
 {
     /// <summary>
-    /// zlib level 1, chosen by measurement (docs/benchmarks.md, "permessage-deflate"): on LTP, Quote
-    /// and 5-level Depth ticks (221, 411, 751 bytes) level 1 gave 139, 273, 303 bytes for about
-    /// 8 µs of CPU per message, levels 2–6 137, 236, 254 bytes for 12–17 µs and level 9 saved
-    /// 4 bytes more. Most of level 1's cost is the compressor's set-up (about 6 µs: System.IO.Compression
-    /// cannot reset a DeflateStream, and no context takeover needs a fresh one per message).
+    /// zlib level 1, chosen by measurement (docs/benchmarks.md, "permessage-deflate"; bench/deflate):
+    /// on the bench's LTP, Quote and 5-level Depth ticks (254, 444, 784-byte frames) level 1 gave
+    /// 161, 294, 334 bytes for about 7 µs of CPU per frame; levels 2–6 gave 149–152, 246–248,
+    /// 276–291 bytes for 10–12 µs, level 9 a few bytes less for 11–15 µs. About 6 µs of level 1 is
+    /// the compressor's set-up: System.IO.Compression cannot reset a DeflateStream, and no context
+    /// takeover needs an empty window per message.
     /// </summary>
     public const int CompressionLevel = 1;
-
-    private static readonly ZLibCompressionOptions Options = new() { CompressionLevel = CompressionLevel };
 
     [ThreadStatic] private static MessageDeflater? t_current;
 
     private readonly OutputBuffer _output = new();
+    private readonly ZLibCompressionOptions _options;
+
+    /// <param name="level">zlib level 1–9; other than the default only for bench/deflate's level sweep.</param>
+    internal MessageDeflater(int level = CompressionLevel) => _options = new() { CompressionLevel = level };
 
     public static MessageDeflater Current => t_current ??= new MessageDeflater();
 
@@ -36,7 +39,7 @@ internal sealed class MessageDeflater
     {
         _output.Reset();
         int end;
-        using (var deflate = new DeflateStream(_output, Options, leaveOpen: true))
+        using (var deflate = new DeflateStream(_output, _options, leaveOpen: true))
         {
             deflate.Write(payload);
             deflate.Flush(); // Z_SYNC_FLUSH: ends in an empty stored block, 00 00 FF FF
