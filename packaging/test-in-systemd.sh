@@ -165,6 +165,11 @@ ct sh -c 'cat > /etc/openalgo-appliance/appsettings.Production.json <<JSON
 JSON'
 check "check accepts the edited configuration" \
     "ct openalgo-appliance check --config /etc/openalgo-appliance/appsettings.Production.json"
+# A typo's hint names the key reference this package installed, not a path in the source tree.
+ct sh -c 'echo "{\"Appliance\": {\"Tls\": {\"Domain\": [\"x.test\"]}}}" > /root/typo.json'
+TYPO_OUT=$(ct openalgo-appliance check --config /root/typo.json 2>&1 || true)
+check "check names the installed configuration reference" \
+    "printf '%s\n' \"\$TYPO_OUT\" | grep -qF '(all keys: /usr/share/doc/openalgo-appliance/configuration.md.gz)' && ct test -s /usr/share/doc/openalgo-appliance/configuration.md.gz"
 # A short watchdog so the freeze test takes seconds, not the unit's 30 s.
 ct mkdir -p /etc/systemd/system/openalgo-appliance.service.d
 ct sh -c 'printf "[Service]\nWatchdogSec=4s\n" > /etc/systemd/system/openalgo-appliance.service.d/test.conf'

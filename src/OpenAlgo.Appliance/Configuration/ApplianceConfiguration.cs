@@ -38,7 +38,9 @@ internal static class ApplianceConfiguration
         }
         catch (InvalidDataException ex)
         {
-            throw new ConfigurationErrorsException([$"{ex.Message} Fix: correct the JSON syntax."]);
+            var files = builder.Sources.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationSource>()
+                .Select(source => source.FileProvider?.GetFileInfo(source.Path ?? "").PhysicalPath ?? source.Path ?? "");
+            throw new ConfigurationErrorsException([JsonFileErrors.Describe(ex, files)]);
         }
         catch (FormatException ex)
         {

@@ -64,7 +64,10 @@ internal static class ApplianceApp
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
+            // An operator's mistake (a busy port): one line naming the key and the fix; the stack
+            // trace only at Debug (the host's own "Hosting failed to start" is filtered out).
             string message = DescribeStartFailure(ex, options);
+            logger.Debug(ex, "Startup failed");
             logger.Fatal("Startup failed: {Message}", message);
             await error.WriteLineAsync(message);
             await app.DisposeAsync();
@@ -128,7 +131,9 @@ internal static class ApplianceApp
 
     private static string DescribeStartFailure(Exception ex, ApplianceOptions options)
     {
-        foreach (var (key, value) in new[] { ("Listen:Https", options.Listen.Https), ("Listen:Http", options.Listen.Http), ("Listen:Internal", options.Listen.Internal) })
+        var listeners = new List<(string Key, string Value)> { ("Listen:Https", options.Listen.Https), ("Listen:Http", options.Listen.Http) };
+        listeners.AddRange(options.EffectiveSites.Select(site => ($"{site.KeyPrefix}Listen:Internal", site.Listen.Internal)));
+        foreach (var (key, value) in listeners)
         {
             if (string.IsNullOrEmpty(value) || !ListenAddress.TryParse(value, out var endPoint)) continue;
             if (ex.Message.Contains(endPoint.ToString(), StringComparison.Ordinal) || ex.Message.Contains($":{endPoint.Port}", StringComparison.Ordinal))
@@ -136,7 +141,7 @@ internal static class ApplianceApp
                 string hint = endPoint.Port < 1024
                     ? "run as root or with CAP_NET_BIND_SERVICE (the systemd unit does), use socket activation, or choose a port above 1023"
                     : "stop whatever listens there (OpenAlgo's own proxy uses 8765) or choose another port";
-                return $"Appliance:{key}: cannot listen on {value}: {ex.Message}. Fix: {hint}.";
+                return $"Appliance:{key}: cannot listen on {value}: {ex.Message.TrimEnd('.')}. Fix: {hint}.";
             }
         }
         return ex.Message;

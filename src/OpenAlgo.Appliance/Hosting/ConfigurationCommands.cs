@@ -128,7 +128,7 @@ internal static class ConfigurationCommands
                 string[] parts = key.Split(':', 3);
                 if (parts.Length < 3)
                 {
-                    yield return $"Appliance:{key}: a site is a section of keys, not a value. Fix: write \"Sites\": {{\"NAME\": {{\"Tls\": {{\"Domains\": [\"…\"]}}, …}}}} (docs/configuration.md, Sites).";
+                    yield return $"Appliance:{key}: a site is a section of keys, not a value. Fix: write \"Sites\": {{\"NAME\": {{\"Tls\": {{\"Domains\": [\"…\"]}}, …}}}} ({ConfigurationReference.Where}, Sites).";
                     continue;
                 }
                 string pattern = ConfigurationKeys.Pattern(parts[2]);
@@ -138,12 +138,12 @@ internal static class ConfigurationCommands
                     yield return $"Appliance:{key}: is a global key: one value serves every site. Fix: set Appliance:{parts[2]} outside Sites.";
                     continue;
                 }
-                yield return $"Appliance:{key}: unknown key. Fix: did you mean Appliance:Sites:{parts[1]}:{Nearest(siteKeys, pattern)}? (all keys: docs/configuration.md)";
+                yield return $"Appliance:{key}: unknown key. Fix: did you mean Appliance:Sites:{parts[1]}:{Nearest(siteKeys, pattern)}? (all keys: {ConfigurationReference.Where})";
                 continue;
             }
             string plain = ConfigurationKeys.Pattern(key);
             if (Known(all, plain)) continue;
-            yield return $"Appliance:{key}: unknown key. Fix: did you mean Appliance:{Nearest(all, plain)}? (all keys: docs/configuration.md)";
+            yield return $"Appliance:{key}: unknown key. Fix: did you mean Appliance:{Nearest(all, plain)}? (all keys: {ConfigurationReference.Where})";
         }
 
         static bool Known(List<string> known, string pattern) =>

@@ -35,6 +35,10 @@ public sealed class CommandLineTests : IDisposable
             string ready = demo.Stdout.Split('\n').Single(l => l.Contains(" ready: ", StringComparison.Ordinal));
             Assert.Contains($" ready: https {env["Appliance__Listen__Https"]}, http {env["Appliance__Listen__Http"]}, internal {env["Appliance__Listen__Internal"]}; market data from Simulated", ready);
             Assert.DoesNotContain("systemd", ready);
+            // The ready line replaces ASP.NET's start-up chatter.
+            Assert.DoesNotContain("Hosting environment:", demo.Stdout);
+            Assert.DoesNotContain("Content root path:", demo.Stdout);
+            Assert.DoesNotContain("Now listening on:", demo.Stdout);
             await using (var client = await WsTestClient.ConnectAsync(new Uri($"wss://127.0.0.1:{httpsPort}/ws")))
             {
                 Assert.Equal(
@@ -82,7 +86,56 @@ public sealed class CommandLineTests : IDisposable
         env["Appliance__Listen__Internal"] = $"127.0.0.1:{((System.Net.IPEndPoint)blocker.LocalEndpoint).Port}";
         using var run = ApplianceProcess.Start(_dir, env, "demo");
         Assert.Equal(1, await run.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains("Appliance:Listen:Internal: cannot listen on", run.Stderr);
+        string address = env["Appliance__Listen__Internal"];
+        // One line naming the key and the fix; no stack trace (not even in the log output before it).
+        Assert.Equal(
+            $"Appliance:Listen:Internal: cannot listen on {address}: Failed to bind to address http://{address}: address already in use. Fix: stop whatever listens there (OpenAlgo's own proxy uses 8765) or choose another port.",
+            run.Stderr.Trim());
+        Assert.DoesNotContain("   at ", run.Stdout);
+        Assert.DoesNotContain("Hosting failed to start", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Values_of_the_wrong_type_are_all_reported_in_one_run()
+    {
+        string config = Path.Combine(_dir, "wrong-types.json");
+        File.WriteAllText(config, """
+            {
+              "Appliance": {
+                "Limits": {
+                  "MaxClients": "lots",
+                  "PingIntervalSeconds": "often"
+                },
+                "Proxy": { "RequireSessionForSocketIo": "maybe" }
+              }
+            }
+            """);
+        using var run = ApplianceProcess.Start(_dir, Ports(), "run", "--config", config);
+        Assert.Equal(1, await run.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"Appliance:Limits:MaxClients: 'lots' is not a whole number. Fix: write a number such as 1000, without quotes or units. (set in {config}, line 4)", run.Stderr);
+        Assert.Contains($"Appliance:Limits:PingIntervalSeconds: 'often' is not a number. Fix: write a number such as 20 or 0.5, without quotes or units. (set in {config}, line 5)", run.Stderr);
+        Assert.Contains($"Appliance:Proxy:RequireSessionForSocketIo: 'maybe' is not true or false. Fix: write true or false. (set in {config}, line 7)", run.Stderr);
+        Assert.DoesNotContain("   at ", run.Stderr);
+    }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("check")]
+    public async Task A_JSON_syntax_error_names_the_file_line_and_column(string command)
+    {
+        string config = Path.Combine(_dir, "syntax.json");
+        File.WriteAllText(config, """
+            {
+              "Appliance": {
+                "Limits": { "MaxClients": 5 }
+                "LogLevel": "Debug"
+              }
+            }
+            """);
+        using var run = ApplianceProcess.Start(_dir, Ports(), command, "--config", config);
+        Assert.Equal(1, await run.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"{config}, line 4, column 5: '\"' is invalid after a value. Expected either ',', '}}', or ']'. Fix: correct the JSON syntax there", run.Stderr);
+        Assert.DoesNotContain("   at ", run.Stderr);
     }
 
     [Fact]

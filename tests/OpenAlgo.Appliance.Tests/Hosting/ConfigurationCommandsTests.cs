@@ -47,6 +47,22 @@ public sealed class ConfigurationCommandsTests : IDisposable
         Assert.Contains(expected, check.Stderr);
     }
 
+    /// <summary>A package install has no docs/ folder: the hint names the copy dpkg installed.</summary>
+    [Fact]
+    public async Task On_a_package_install_hints_name_the_installed_configuration_reference()
+    {
+        PrivateMounts.Require();
+        string config = Path.Combine(_dir, "typo.json");
+        File.WriteAllText(config, """{"Appliance": {"Tls": {"Domain": ["trade.example.com"]}}}""");
+        string[] wrapper = PrivateMounts.Wrapper(_dir, ["/usr/share/doc"], """
+            mkdir -p /usr/share/doc/openalgo-appliance
+            echo '# Configuration reference' | gzip -9n > /usr/share/doc/openalgo-appliance/configuration.md.gz
+            """, out _);
+        using var check = ApplianceProcess.StartUnder(wrapper, _dir, new Dictionary<string, string>(), "check", "--config", config);
+        Assert.Equal(1, await check.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Appliance:Tls:Domain:0: unknown key. Fix: did you mean Appliance:Tls:Domains:*? (all keys: /usr/share/doc/openalgo-appliance/configuration.md.gz)", check.Stderr);
+    }
+
     [Fact]
     public async Task Check_accepts_a_good_configuration()
     {

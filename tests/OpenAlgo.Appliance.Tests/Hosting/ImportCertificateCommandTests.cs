@@ -60,7 +60,7 @@ public sealed class ImportCertificateCommandTests : IDisposable
     [Fact]
     public async Task On_a_package_install_the_certificate_goes_to_the_service_state_directory_and_to_its_user()
     {
-        if (Environment.UserName != "root" || !File.Exists("/usr/bin/unshare")) Assert.Fail("needs root and unshare (util-linux) for a private mount namespace; .ci/run runs as root");
+        PrivateMounts.Require();
         var pair = CertificateSourcesTests.MakeChain(Domain);
         string letsencrypt = Path.Combine(_dir, "letsencrypt", "live", Domain);
         Directory.CreateDirectory(letsencrypt);
@@ -68,30 +68,20 @@ public sealed class ImportCertificateCommandTests : IDisposable
         File.WriteAllText(Path.Combine(letsencrypt, "privkey.pem"), pair.Key);
         string packageConfig = Path.Combine(_dir, "appsettings.Production.json");
         File.WriteAllText(packageConfig, "{\"Appliance\": {\"Tls\": {\"Mode\": \"Acme\", \"Domains\": [\"" + Domain + "\"], \"Acme\": {\"Email\": \"ops@example.test\", \"AcceptTermsOfService\": true}}}}");
-        string upper = Path.Combine(_dir, "upper"), work = Path.Combine(_dir, "work");
-        foreach (var d in new[] { "etc", "var/lib" })
-        {
-            Directory.CreateDirectory(Path.Combine(upper, d));
-            Directory.CreateDirectory(Path.Combine(work, d));
-        }
         string home = Path.Combine(_dir, "home");
         Directory.CreateDirectory(home);
         const string Uid = "64123";
-        string setup = $$"""
-            set -e
-            mount -t overlay overlay -o lowerdir=/etc,upperdir={{upper}}/etc,workdir={{work}}/etc /etc
-            mount -t overlay overlay -o lowerdir=/var/lib,upperdir={{upper}}/var/lib,workdir={{work}}/var/lib /var/lib
+        string[] wrapper = PrivateMounts.Wrapper(_dir, ["/etc", "/var/lib"], $$"""
             rm -rf /etc/openalgo-appliance /var/lib/openalgo-appliance
             mkdir -p /etc/openalgo-appliance
             cp {{packageConfig}} /etc/openalgo-appliance/appsettings.Production.json
             sed -i '/^openalgo-appliance:/d' /etc/passwd /etc/group
             echo 'openalgo-appliance:x:{{Uid}}:{{Uid}}:OpenAlgo Appliance:/nonexistent:/usr/sbin/nologin' >> /etc/passwd
             echo 'openalgo-appliance:x:{{Uid}}:' >> /etc/group
-            exec "$@"
-            """;
+            """, out string upper);
         // What systemd sets for the service only; an operator's shell has none of it.
         var environment = new Dictionary<string, string> { ["STATE_DIRECTORY"] = "", ["CONFIGURATION_DIRECTORY"] = "" };
-        using (var import = ApplianceProcess.StartUnder(["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", setup, "sh"], home, environment,
+        using (var import = ApplianceProcess.StartUnder(wrapper, home, environment,
             "import-certificate", "--cert", $"{letsencrypt}/fullchain.pem", "--key", $"{letsencrypt}/privkey.pem"))
         {
             await import.WaitForExitAsync(TimeSpan.FromSeconds(60));

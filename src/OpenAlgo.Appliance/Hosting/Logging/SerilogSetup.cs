@@ -16,8 +16,13 @@ internal static class SerilogSetup
         bool journal = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM"));
         var configuration = new LoggerConfiguration()
             .MinimumLevel.ControlledBy(level)
+            // Including Microsoft.Hosting.Lifetime ("Now listening on", "Hosting environment",
+            // "Content root path"): the ready line says what was bound, the rest means nothing to
+            // an operator of this binary.
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            // The host logs a start-up failure with its whole stack trace before the caller can say
+            // what it means (a busy port: ApplianceApp prints the key and the fix instead).
+            .Filter.ByExcluding(e => IsEvent(e, "HostedServiceStartupFaulted"))
             .Enrich.FromLogContext()
             .Enrich.With(new JournalPriorityEnricher());
         if (console)
@@ -37,6 +42,10 @@ internal static class SerilogSetup
             formatProvider: System.Globalization.CultureInfo.InvariantCulture);
         return configuration.CreateLogger();
     }
+
+    private static bool IsEvent(LogEvent e, string name) =>
+        e.Properties.TryGetValue("EventId", out var id) && id is StructureValue structure
+        && structure.Properties.Any(p => p.Name == "Name" && p.Value is ScalarValue { Value: string n } && n == name);
 
     private sealed class JournalPriorityEnricher : ILogEventEnricher
     {

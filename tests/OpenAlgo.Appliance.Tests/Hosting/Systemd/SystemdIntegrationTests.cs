@@ -105,6 +105,12 @@ public sealed class SystemdIntegrationTests : IDisposable
         appliance.Terminate();
         await notify.WaitForAsync("STOPPING=1", TimeSpan.FromSeconds(10));
         Assert.Equal(0, await appliance.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        // run's console (the journal) and log file carry the ready line, not ASP.NET's start-up chatter.
+        Assert.Contains(" ready: https 127.0.0.1:", appliance.Stdout);
+        foreach (var noise in new[] { "Hosting environment:", "Content root path:", "Application started." })
+        {
+            Assert.DoesNotContain(noise, appliance.Stdout);
+        }
     }
 
     [Fact]
