@@ -68,7 +68,17 @@ importCertificate.Options.Add(keyOption);
 importCertificate.Options.Add(stateOption);
 importCertificate.SetAction(parse => new ImportCertificateCommand(Console.Out, Console.Error).Run(parse.GetValue(certOption)!, parse.GetValue(keyOption)!, parse.GetValue(configOption), parse.GetValue(stateOption)));
 
+var migrateRoot = new Option<string>("--root") { Description = "Treat this directory as / (a rehearsal on a copy): files read and written there, systemctl commands printed, not run", DefaultValueFactory = _ => "/" };
+var nginxDump = new Option<string?>("--nginx-dump") { Description = "Read nginx's configuration from this file (the output of 'sudo nginx -T') instead of /etc/nginx" };
+var applyOption = new Option<bool>("--apply") { Description = "Carry the plan out (default: print it and change nothing); writes rollback.sh" };
+var migrate = new Command("migrate", "Read the nginx + certbot setup this replaces and print the plan to take it over; --apply does it, with a rollback.sh");
+migrate.Options.Add(migrateRoot);
+migrate.Options.Add(nginxDump);
+migrate.Options.Add(applyOption);
+migrate.SetAction(parse => new OpenAlgo.Appliance.Migration.MigrateCommand(Console.Out, Console.Error, TimeProvider.System).Run(parse.GetValue(migrateRoot)!, parse.GetValue(nginxDump), parse.GetValue(applyOption)));
+
 root.Subcommands.Add(run);
+root.Subcommands.Add(migrate);
 root.Subcommands.Add(importCertificate);
 root.Subcommands.Add(install);
 root.Subcommands.Add(uninstall);

@@ -1,0 +1,113 @@
+using System.Security.Cryptography;
+using OpenAlgo.Appliance.Migration.Planning;
+using OpenAlgo.Appliance.Tls;
+using OpenAlgo.Appliance.Tls.Acme;
+
+namespace OpenAlgo.Appliance.Migration.Applying;
+
+/// <summary>
+/// Imports certbot's certificate into the site's ACME store (as <c>import-certificate --site NAME</c>
+/// does): served from the appliance's first second, renewed by it at 2/3 of its lifetime. Every file
+/// of the store it overwrites is backed up first; files it creates are removed by a rollback.
+/// </summary>
+internal sealed class ImportCertificateStep(SitePlan site) : MigrationStep
+{
+    public override string Description =>
+        $"import {site.Certificate!.CertificateFile} for site {site.Name} (renewed by the appliance from then on)";
+
+    public override void Run(ApplyContext context)
+    {
+        var lineage = site.Certificate!;
+        ServerCertificate certificate;
+        string keyPem;
+        try
+        {
+            string chainPem = context.Root.ReadAllText(lineage.CertificateFile);
+            keyPem = context.Root.ReadAllText(lineage.KeyFile);
+            certificate = ServerCertificate.FromPem(chainPem, keyPem);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or InvalidDataException or ArgumentException)
+        {
+            throw new MigrationException($"cannot import {lineage.CertificateFile} with {lineage.KeyFile}: {ex.Message}");
+        }
+        var missing = site.Domains.Where(d => !certificate.Leaf.MatchesHostname(d, allowWildcards: true, allowCommonName: false)).ToList();
+        if (missing.Count > 0) throw new MigrationException($"{lineage.CertificateFile} does not cover {string.Join(", ", missing)}");
+
+        string state = SiteStore.StateDirectory(site);
+        string realState = context.Root.Map(state);
+        var before = Files(realState);
+        foreach (var file in before) context.Save(state + file);
+        context.CreatePrivateDirectories(state, journal: true);
+        new AcmeStore(realState).SaveCertificate(ToPem(certificate), keyPem, imported: true);
+        foreach (var file in Files(realState).Except(before).Order(StringComparer.Ordinal)) context.Journal.Add(new RemoveFile(state + file));
+        foreach (var directory in new[] { "acme", "dataprotection" })
+        {
+            if (!before.Any(f => f.StartsWith("/" + directory + "/", StringComparison.Ordinal))) context.Journal.Add(new RemoveDirectory(state + "/" + directory));
+        }
+        context.Output.WriteLine($"  {certificate} into {state}/acme");
+        SiteStore.HandOver(context, state + "/acme");
+        SiteStore.HandOver(context, state + "/dataprotection");
+    }
+
+    private static HashSet<string> Files(string realState)
+    {
+        var files = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var directory in new[] { "acme", "dataprotection" })
+        {
+            string path = Path.Combine(realState, directory);
+            if (!Directory.Exists(path)) continue;
+            foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)) files.Add(file[realState.Length..]);
+        }
+        return files;
+    }
+
+    private static string ToPem(ServerCertificate certificate)
+    {
+        var builder = new System.Text.StringBuilder();
+        builder.Append(certificate.Leaf.ExportCertificatePem()).Append('\n');
+        foreach (var intermediate in certificate.Intermediates) builder.Append(intermediate.ExportCertificatePem()).Append('\n');
+        return builder.ToString();
+    }
+}
+
+/// <summary>Copies a certificate the appliance does not renew (a wildcard certbot renews by DNS, a bought one) where the service can read it, for <c>Tls:Mode=Files</c>.</summary>
+internal sealed class CopyCertificateStep(SitePlan site) : MigrationStep
+{
+    public override string Description =>
+        $"copy {site.Certificate!.CertificateFile} and its key to {Path.GetDirectoryName(ConfigurationWriter.CertificateCopy(site, "fullchain.pem"))} for site {site.Name} (Tls:Mode=Files)";
+
+    public override void Run(ApplyContext context)
+    {
+        var lineage = site.Certificate!;
+        string chain = ConfigurationWriter.CertificateCopy(site, "fullchain.pem");
+        string key = ConfigurationWriter.CertificateCopy(site, "privkey.pem");
+        context.CreatePrivateDirectories(Path.GetDirectoryName(chain)!, journal: true);
+        context.Save(chain);
+        context.Save(key);
+        AtomicFile.WriteAllBytes(context.Root.Map(chain), context.Root.ReadAllBytes(lineage.CertificateFile),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        AtomicFile.WriteAllBytes(context.Root.Map(key), context.Root.ReadAllBytes(lineage.KeyFile));
+        SiteStore.HandOver(context, Path.GetDirectoryName(chain)!);
+    }
+}
+
+/// <summary>Where a site's certificate state lives, and handing it to the service user.</summary>
+internal static class SiteStore
+{
+    public const string ServiceUser = "openalgo-appliance";
+
+    /// <summary>The state directory whose <c>acme/</c> the site's certificate goes to.</summary>
+    public static string StateDirectory(SitePlan site) => MigrationPlan.StateDirectory;
+
+    /// <summary>Files root wrote for a service that runs as its own user: chown them (the live system, when the package created the user).</summary>
+    public static void HandOver(ApplyContext context, string systemDirectory, bool recursive = true)
+    {
+        if (!UserExists(context.Root)) return;
+        context.Commands.Run(recursive
+            ? ["chown", "-R", $"{ServiceUser}:{ServiceUser}", context.Root.Display(systemDirectory)]
+            : ["chown", $"{ServiceUser}:{ServiceUser}", context.Root.Display(systemDirectory)]);
+    }
+
+    public static bool UserExists(SystemRoot root) =>
+        root.FileExists("/etc/passwd") && root.ReadAllText("/etc/passwd").Split('\n').Any(l => l.StartsWith(ServiceUser + ":", StringComparison.Ordinal));
+}

@@ -1,0 +1,1 @@
+/etc/nginx/sites-available/a1.example.com

@@ -1,0 +1,1 @@
+/etc/nginx/sites-available/z2.example.com
