@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using OpenAlgo.Appliance.Migration.Planning;
+using OpenAlgo.Appliance.Infrastructure;
 using OpenAlgo.Appliance.Tls;
 using OpenAlgo.Appliance.Tls.Acme;
 

@@ -1,5 +1,5 @@
 using OpenAlgo.Appliance.Migration.Planning;
-using OpenAlgo.Appliance.Tls;
+using OpenAlgo.Appliance.Infrastructure;
 
 namespace OpenAlgo.Appliance.Migration.Applying;
 
