@@ -80,6 +80,11 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
             if (site is not null) plan.Sites.Add(site);
         }
 
+        // Instance order (install-multi.sh's 1, 2, 3 are 8765, 8766, 8767), not file-name order: the
+        // moved proxies then get their new ports in the same order.
+        var ordered = plan.Sites.OrderBy(s => s.Instance.WebSocketPort).ThenBy(s => s.Instance.Unit.Name, StringComparer.Ordinal).ToList();
+        plan.Sites.Clear();
+        plan.Sites.AddRange(ordered);
         AttachRedirects(plan, redirects, others);
         ClassifyOthers(plan, others);
         ChooseListen(plan);
@@ -361,7 +366,7 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
         foreach (var name in lineage.Names.Where(n => !n.StartsWith("*.", StringComparison.Ordinal) && !site.Domains.Contains(n)))
         {
             site.Domains.Add(name);
-            site.Lines.Add(("note", $"{name}: on the certificate but not in server_name (nginx answered it as this port's default server); added to the site's domains so it keeps working and is renewed"));
+            site.Lines.Add(("note", $"{name}: on the certificate but not in server_name (install.sh certifies www. for an apex domain); added to the site's domains so it is served and renewed with it"));
         }
         if (lineage.NotAfter is { } notAfter && notAfter <= DateTime.UtcNow)
         {
@@ -717,9 +722,11 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
     public static string Describe(NginxServer server) =>
         $"server {server.Label} (listen {string.Join(", ", server.Listens.Select(l => l.ToString() + (l.Ssl ? " ssl" : "") + (l.DefaultServer ? " default_server" : "")).Distinct())})";
 
+    /// <summary>The site's name from its first domain (letters, digits and '-', at most 40: what Appliance:Sites accepts).</summary>
     private static string SiteName(string domain, List<SitePlan> existing)
     {
         var name = new string(domain.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray()).Trim('-');
+        if (name.Length > 36) name = name[..36].TrimEnd('-');
         string candidate = name;
         for (int i = 2; existing.Any(s => s.Name == candidate); i++) candidate = $"{name}-{i}";
         return candidate;
