@@ -141,6 +141,7 @@ internal sealed partial class MigrationFixture : IDisposable
         text = text.Replace(Root, "$ROOT", StringComparison.Ordinal);
         text = Timestamp().Replace(text, "YYYY-MM-DDTHH:MM:SSZ");
         text = Date().Replace(text, "YYYY-MM-DD");
+        text = KeyRingFile().Replace(text, "key-GUID.xml");
         return text;
     }
 
@@ -175,4 +176,8 @@ internal sealed partial class MigrationFixture : IDisposable
 
     [GeneratedRegex(@"\d{4}-\d{2}-\d{2}")]
     private static partial Regex Date();
+
+    /// <summary>DataProtection names its key files by a random id.</summary>
+    [GeneratedRegex(@"key-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.xml")]
+    private static partial Regex KeyRingFile();
 }

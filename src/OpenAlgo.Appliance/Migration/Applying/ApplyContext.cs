@@ -22,19 +22,14 @@ internal sealed class ApplyContext(SystemRoot root, TextWriter output, CommandRu
     public List<UndoAction> Journal { get; } = [];
 
     /// <summary>
-    /// Records how to bring <paramref name="systemPath"/> back as it is now, once per path: a copy of
-    /// the file (<c>cp -a</c>: bytes, mode, owner, times), its link target, or its absence.
+    /// Records how to bring <paramref name="systemPath"/> back as it is now, once per path: a copy made
+    /// with <c>cp -a</c> (a file's bytes, mode, owner and times; a link as the same link), or its absence.
     /// </summary>
     public void Save(string systemPath)
     {
         if (!_saved.Add(systemPath)) return;
-        if (root.LinkTarget(systemPath) is { } target)
-        {
-            Journal.Add(new RestoreLink(systemPath, target));
-            return;
-        }
         string real = root.MapEntry(systemPath);
-        if (!File.Exists(real))
+        if (!File.Exists(real) && new FileInfo(real).LinkTarget is null)
         {
             Journal.Add(new RemoveFile(systemPath));
             return;
@@ -97,9 +92,7 @@ internal sealed class ApplyContext(SystemRoot root, TextWriter output, CommandRu
                 switch (action)
                 {
                     case RestoreFile restore:
-                        string target = root.MapEntry(restore.SystemPath);
-                        if (new FileInfo(target).LinkTarget is not null) File.Delete(target);
-                        Copy(root.Map(restore.Backup), target);
+                        Copy(root.Map(restore.Backup), root.MapEntry(restore.SystemPath));
                         output.WriteLine($"  restored {restore.SystemPath}");
                         break;
                     case RemoveFile remove:
@@ -113,12 +106,6 @@ internal sealed class ApplyContext(SystemRoot root, TextWriter output, CommandRu
                     case RemoveDirectory directory:
                         string dir = root.Map(directory.SystemPath);
                         if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
-                        break;
-                    case RestoreLink link:
-                        string entry = root.MapEntry(link.SystemPath);
-                        if (File.Exists(entry) || new FileInfo(entry).LinkTarget is not null) File.Delete(entry);
-                        File.CreateSymbolicLink(entry, link.Target);
-                        output.WriteLine($"  restored link {link.SystemPath} -> {link.Target}");
                         break;
                 }
             }

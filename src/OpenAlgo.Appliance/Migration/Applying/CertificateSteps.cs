@@ -37,15 +37,16 @@ internal sealed class ImportCertificateStep(SitePlan site) : MigrationStep
         string state = SiteStore.StateDirectory(site);
         string realState = context.Root.Map(state);
         var before = Files(realState);
-        foreach (var file in before) context.Save(state + file);
+        // Directories before the files in them: a rollback undoes in reverse, files first.
         context.CreatePrivateDirectories(state, journal: true);
-        new AcmeStore(realState).SaveCertificate(ToPem(certificate), keyPem, imported: true);
-        foreach (var file in Files(realState).Except(before).Order(StringComparer.Ordinal)) context.Journal.Add(new RemoveFile(state + file));
         foreach (var directory in new[] { "acme", "dataprotection" })
         {
-            if (!before.Any(f => f.StartsWith("/" + directory + "/", StringComparison.Ordinal))) context.Journal.Add(new RemoveDirectory(state + "/" + directory));
+            if (!Directory.Exists(Path.Combine(realState, directory))) context.Journal.Add(new RemoveDirectory(state + "/" + directory));
         }
-        context.Output.WriteLine($"  {certificate} into {state}/acme");
+        foreach (var file in before) context.Save(state + file);
+        new AcmeStore(realState).SaveCertificate(ToPem(certificate), keyPem, imported: true);
+        foreach (var file in Files(realState).Except(before).Order(StringComparer.Ordinal)) context.Journal.Add(new RemoveFile(state + file));
+        context.Output.WriteLine($"  {string.Join(", ", site.Domains)}: into {state}/acme (valid until {certificate.Leaf.NotAfter.ToUniversalTime():yyyy-MM-dd})");
         SiteStore.HandOver(context, state + "/acme");
         SiteStore.HandOver(context, state + "/dataprotection");
     }
@@ -89,6 +90,34 @@ internal sealed class CopyCertificateStep(SitePlan site) : MigrationStep
             UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         AtomicFile.WriteAllBytes(context.Root.Map(key), context.Root.ReadAllBytes(lineage.KeyFile));
         SiteStore.HandOver(context, Path.GetDirectoryName(chain)!);
+        if (lineage.IsCertbot) WriteDeployHook(context, lineage, chain, key);
+    }
+
+    /// <summary>
+    /// certbot keeps renewing a lineage the appliance cannot (DNS-01): its deploy hook copies each
+    /// renewal where the service reads it (temp file and rename, so the appliance's file watcher
+    /// never sees half a key), and the appliance reloads the pair by itself.
+    /// </summary>
+    private void WriteDeployHook(ApplyContext context, Discovery.CertbotLineage lineage, string chain, string key)
+    {
+        string hook = $"/etc/letsencrypt/renewal-hooks/deploy/openalgo-appliance-{site.Name}.sh";
+        context.CreatePrivateDirectories(Path.GetDirectoryName(hook)!, journal: true);
+        context.Save(hook);
+        string owner = SiteStore.UserExists(context.Root) ? $" -o {SiteStore.ServiceUser} -g {SiteStore.ServiceUser}" : "";
+        string live = Path.GetDirectoryName(lineage.CertificateFile)!;
+        AtomicFile.WriteAllText(context.Root.Map(hook), $"""
+            #!/bin/sh
+            # Written by openalgo-appliance migrate: certbot renews {lineage.Name} (the appliance cannot:
+            # {lineage.Authenticator ?? "DNS"}); this copies each renewal to site {site.Name} (Tls:Mode=Files), which reloads it.
+            set -e
+            [ "$RENEWED_LINEAGE" = "{live}" ] || exit 0
+            install -m 0644{owner} "$RENEWED_LINEAGE/fullchain.pem" "{chain}.new"
+            install -m 0600{owner} "$RENEWED_LINEAGE/privkey.pem" "{key}.new"
+            mv -f "{key}.new" "{key}"
+            mv -f "{chain}.new" "{chain}"
+
+            """, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        context.Output.WriteLine($"  certbot deploy hook {hook}");
     }
 }
 
@@ -97,8 +126,11 @@ internal static class SiteStore
 {
     public const string ServiceUser = "openalgo-appliance";
 
-    /// <summary>The state directory whose <c>acme/</c> the site's certificate goes to.</summary>
-    public static string StateDirectory(SitePlan site) => MigrationPlan.StateDirectory;
+    /// <summary>
+    /// The state directory whose <c>acme/</c> the site's certificate goes to: the top level for the
+    /// implicit site, <c>sites/NAME</c> for a named one (as <c>import-certificate --site NAME</c> stores it).
+    /// </summary>
+    public static string StateDirectory(SitePlan site) => $"{MigrationPlan.StateDirectory}/sites/{site.Name}";
 
     /// <summary>Files root wrote for a service that runs as its own user: chown them (the live system, when the package created the user).</summary>
     public static void HandOver(ApplyContext context, string systemDirectory, bool recursive = true)

@@ -10,8 +10,9 @@ internal sealed class WriteConfigurationStep(MigrationPlan plan, Func<string, IR
 
     public override void Run(ApplyContext context)
     {
-        context.Save(MigrationPlan.ConfigurationFile);
+        // Directories first: undone in reverse, the file goes before its directory.
         context.CreatePrivateDirectories(Path.GetDirectoryName(MigrationPlan.ConfigurationFile)!, journal: true);
+        context.Save(MigrationPlan.ConfigurationFile);
         AtomicFile.WriteAllText(context.Root.Open(MigrationPlan.ConfigurationFile), plan.ConfigurationJson,
             UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         var problems = check(context.Root.Open(MigrationPlan.ConfigurationFile));

@@ -13,11 +13,8 @@ internal static class MigrationSteps
 {
     public static List<MigrationStep> For(MigrationPlan plan, SystemRoot root, Func<string, IReadOnlyList<string>> check, TimeSpan proxyWait)
     {
-        var steps = new List<MigrationStep>
-        {
-            new PrepareStateStep(),
-            new WriteConfigurationStep(plan, check),
-        };
+        var steps = new List<MigrationStep> { new PrepareStateStep() };
+        // Certificates before the configuration: check wants a Files-mode site's files to exist.
         foreach (var site in plan.Sites)
         {
             switch (site.CertificateHandling)
@@ -26,6 +23,7 @@ internal static class MigrationSteps
                 case CertificateHandling.CopyFiles: steps.Add(new CopyCertificateStep(site)); break;
             }
         }
+        steps.Add(new WriteConfigurationStep(plan, check));
         foreach (var site in plan.Sites) steps.Add(new EditEnvironmentStep(site));
         foreach (var entry in plan.NginxEntriesToDisable) steps.Add(new DisableNginxEntryStep(entry));
         foreach (var renewal in plan.RenewalFilesToPark) steps.Add(new ParkRenewalStep(renewal));

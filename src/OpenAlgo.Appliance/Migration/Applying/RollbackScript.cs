@@ -32,9 +32,6 @@ internal static class RollbackScript
         script.Append("restore() {\n");
         script.Append("    if cp -a --remove-destination -- \"$ROOT$1\" \"$ROOT$2\"; then echo \"restored $2\"; else echo \"rollback.sh: FAILED to restore $2 from $1\" >&2; fail=1; fi\n");
         script.Append("}\n");
-        script.Append("relink() {\n");
-        script.Append("    if ln -sfn -- \"$2\" \"$ROOT$1\"; then echo \"restored link $1 -> $2\"; else echo \"rollback.sh: FAILED to restore link $1\" >&2; fail=1; fi\n");
-        script.Append("}\n");
         script.Append("remove() {\n");
         script.Append("    if [ -e \"$ROOT$1\" ] || [ -L \"$ROOT$1\" ]; then rm -f -- \"$ROOT$1\" && echo \"removed $1\" || { echo \"rollback.sh: FAILED to remove $1\" >&2; fail=1; }; fi\n");
         script.Append("}\n");
@@ -45,7 +42,7 @@ internal static class RollbackScript
         if (restores.Count == 0) script.Append("# (no file was backed up)\n");
         foreach (var restore in restores)
         {
-            script.Append("[ -f \"$ROOT\"").Append(Shell.Quote(restore.Backup)).Append(" ] || { echo \"rollback.sh: the backup ")
+            script.Append("[ -e \"$ROOT\"").Append(Shell.Quote(restore.Backup)).Append(" ] || [ -L \"$ROOT\"").Append(Shell.Quote(restore.Backup)).Append(" ] || { echo \"rollback.sh: the backup ")
                 .Append(restore.Backup).Append(" is missing; nothing was changed\" >&2; exit 1; }\n");
         }
 
@@ -65,9 +62,6 @@ internal static class RollbackScript
                     break;
                 case RemoveFile remove:
                     script.Append("remove ").Append(Shell.Quote(remove.SystemPath)).Append('\n');
-                    break;
-                case RestoreLink link:
-                    script.Append("relink ").Append(Shell.Quote(link.SystemPath)).Append(' ').Append(Shell.Quote(link.Target)).Append('\n');
                     break;
                 case RemoveDirectory directory:
                     script.Append("rmdir -- \"$ROOT\"").Append(Shell.Quote(directory.SystemPath)).Append(" 2>/dev/null || true\n");

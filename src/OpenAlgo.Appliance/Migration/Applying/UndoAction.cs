@@ -10,7 +10,7 @@ internal abstract record UndoAction
     public abstract bool IsFile { get; }
 }
 
-/// <summary>Put the backup of a file back, content, mode, owner and times (<c>cp -a</c>).</summary>
+/// <summary>Put the backup of a file (or a link) back: content, mode, owner and times (<c>cp -a</c>).</summary>
 internal sealed record RestoreFile(string SystemPath, string Backup) : UndoAction
 {
     public override bool IsFile => true;
@@ -18,12 +18,6 @@ internal sealed record RestoreFile(string SystemPath, string Backup) : UndoActio
 
 /// <summary>Remove a file the migration created.</summary>
 internal sealed record RemoveFile(string SystemPath) : UndoAction
-{
-    public override bool IsFile => true;
-}
-
-/// <summary>Recreate a symbolic link the migration removed (a sites-enabled entry), with its target as written.</summary>
-internal sealed record RestoreLink(string SystemPath, string Target) : UndoAction
 {
     public override bool IsFile => true;
 }

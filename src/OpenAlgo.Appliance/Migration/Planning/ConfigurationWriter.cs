@@ -172,12 +172,11 @@ internal static class ConfigurationWriter
             string relative = key["Appliance:".Length..];
             if (!CarriedPrefixes.Any(p => relative.StartsWith(p, StringComparison.Ordinal))) continue;
             if (site.Settings.Any(s => s.Key == relative)) continue;
-            string pattern = ConfigurationKeys.Pattern(relative);
-            var known = ConfigurationKeys.Known.FirstOrDefault(k => k.Key == pattern);
-            if (known.Key is null) continue;
+            var known = ConfigurationKeys.Find(ConfigurationKeys.Pattern(relative));
+            if (known is null) continue;
             if (!relative.Contains("AllowedOrigins", StringComparison.Ordinal)
                 && double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double number)
-                && known.Value(defaults, 0) is { } fallback
+                && known.Show(defaults, defaults.DefaultSite(), 0) is { } fallback
                 && double.TryParse(fallback, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double defaultNumber)
                 && number == defaultNumber)
             {

@@ -382,7 +382,7 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
         site.CertificateHandling = CertificateHandling.CopyFiles;
         if (lineage.IsCertbot)
         {
-            site.Lines.Add(("note", $"certbot renews {lineage.Name} with {lineage.Authenticator ?? "DNS"} (the appliance's ACME client answers HTTP-01 and TLS-ALPN-01 only): served as Tls:Mode=Files, certbot keeps renewing it, a deploy hook copies each renewal to the appliance"));
+            site.Lines.Add(("note", $"certbot renews {lineage.Name} with {lineage.Authenticator ?? "DNS"} (the appliance's ACME client answers HTTP-01 and TLS-ALPN-01 only): served as Tls:Mode=Files from a copy; certbot keeps renewing it and a deploy hook (/etc/letsencrypt/renewal-hooks/deploy/openalgo-appliance-{site.Name}.sh) copies each renewal to the appliance"));
         }
         else
         {

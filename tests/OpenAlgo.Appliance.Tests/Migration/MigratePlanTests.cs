@@ -1,0 +1,263 @@
+using OpenAlgo.Appliance.Tests.TestSupport;
+
+namespace OpenAlgo.Appliance.Tests.Migration;
+
+/// <summary>
+/// What migrate refuses, and what it does when something goes wrong: each case is a real layout
+/// changed the way an operator might have changed it, run through the command as users type it.
+/// </summary>
+public sealed class MigratePlanTests
+{
+    private const string Vhost = "/etc/nginx/sites-available/openalgo.conf";
+
+    private static void Edit(MigrationFixture fixture, string systemPath, string after, string insert)
+    {
+        string text = fixture.Read(systemPath);
+        int at = text.IndexOf(after, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"'{after}' not in {systemPath}");
+        File.WriteAllText(fixture.Path(systemPath), text.Insert(at + after.Length, insert));
+    }
+
+    /// <summary>The dry run lists it as blocking; --apply refuses and changes nothing.</summary>
+    private static string AssertBlocked(MigrationFixture fixture, string expected)
+    {
+        var before = fixture.Snapshot();
+        var (exit, stdout, stderr) = fixture.Migrate();
+        Assert.True(exit == 0, stdout + stderr);
+        var line = stdout.Split('\n').FirstOrDefault(l => l.Contains("BLOCKS --apply", StringComparison.Ordinal) && l.Contains(expected, StringComparison.Ordinal));
+        Assert.True(line is not null, $"no blocking line with '{expected}':\n{stdout}");
+        Assert.Contains("--apply refuses while", stdout);
+
+        var apply = fixture.Migrate("--apply");
+        Assert.Equal(1, apply.Exit);
+        Assert.DoesNotContain("Applying", apply.Stdout);
+        Assert.Equal(before, fixture.Snapshot());
+        return line;
+    }
+
+    [Fact]
+    public void Basic_auth_in_front_of_OpenAlgo_blocks_the_apply()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        Edit(fixture, Vhost, "server_name trade.example.com;\n    \n", "    auth_basic \"OpenAlgo\";\n    auth_basic_user_file /etc/nginx/.htpasswd;\n");
+        string line = AssertBlocked(fixture, "auth_basic OpenAlgo");
+        Assert.Contains("/etc/nginx/sites-enabled/openalgo.conf:", line);
+        Assert.Contains("the appliance has no equivalent", line);
+    }
+
+    [Fact]
+    public void A_custom_location_blocks_the_apply()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        Edit(fixture, Vhost, "add_header Strict-Transport-Security \"max-age=63072000\" always;\n", "\n    location /static/ {\n        alias /srv/openalgo-static/;\n    }\n");
+        string line = AssertBlocked(fixture, "location /static/");
+        Assert.Contains("a custom location (alias /srv/openalgo-static/)", line);
+    }
+
+    [Fact]
+    public void A_second_upstream_blocks_the_apply()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        Edit(fixture, Vhost, "add_header Strict-Transport-Security \"max-age=63072000\" always;\n", "\n    location /grafana/ {\n        proxy_pass http://127.0.0.1:3000/;\n    }\n");
+        AssertBlocked(fixture, "a second upstream (http://127.0.0.1:3000/)");
+    }
+
+    [Fact]
+    public void A_path_sent_to_the_same_gunicorn_is_covered_by_the_proxy()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        Edit(fixture, Vhost, "add_header Strict-Transport-Security \"max-age=63072000\" always;\n",
+            "\n    location /mcp {\n        proxy_pass http://unix:/var/python/openalgo/openalgo.sock;\n        proxy_http_version 1.1;\n        proxy_buffering off;\n        proxy_set_header Host $host;\n    }\n");
+        var (exit, stdout, stderr) = fixture.Migrate();
+        Assert.True(exit == 0, stdout + stderr);
+        Assert.DoesNotContain("BLOCKS", stdout);
+        Assert.Contains("  web app      unix:/var/python/openalgo/openalgo.sock (location /mcp, location /socket.io/, location /)", stdout);
+    }
+
+    [Fact]
+    public void A_header_the_appliance_does_not_send_blocks_the_apply()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        Edit(fixture, Vhost, "add_header X-Frame-Options DENY;\n", "    add_header Content-Security-Policy \"default-src 'self'\";\n");
+        AssertBlocked(fixture, "the appliance does not send Content-Security-Policy");
+    }
+
+    [Fact]
+    public void Another_site_on_443_blocks_the_apply_a_local_status_page_is_kept_by_nginx()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        File.WriteAllText(fixture.Path("/etc/nginx/sites-enabled/portainer.example.com"), """
+            server {
+                listen 443 ssl http2;
+                server_name portainer.example.com;
+                ssl_certificate /etc/nginx/ssl/portainer.example.com/fullchain.pem;
+                ssl_certificate_key /etc/nginx/ssl/portainer.example.com/privkey.pem;
+                location / {
+                    proxy_pass http://127.0.0.1:9000;
+                }
+            }
+            """);
+        string line = AssertBlocked(fixture, "server portainer.example.com");
+        Assert.Contains("it would stop being served", line);
+    }
+
+    [Fact]
+    public void Nothing_to_migrate_exits_1_saying_why()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        File.Delete(fixture.Path("/etc/nginx/sites-enabled/openalgo.conf"));
+        var (exit, stdout, _) = fixture.Migrate();
+        Assert.Equal(1, exit);
+        Assert.Contains("Nothing to migrate: no enabled nginx server block proxies to an OpenAlgo instance.", stdout);
+    }
+
+    [Fact]
+    public void A_socket_no_unit_runs_is_reported_not_guessed()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        File.Delete(fixture.Path("/etc/systemd/system/openalgo.service"));
+        var (exit, stdout, _) = fixture.Migrate();
+        Assert.Equal(1, exit);
+        Assert.Contains("BLOCKS --apply: /etc/nginx/sites-enabled/openalgo.conf:21 server trade.example.com (listen *:443 ssl, [::]:443 ssl): no systemd unit runs gunicorn on unix:/var/python/openalgo/openalgo.sock (found /var/python/openalgo/.env, but no service to restart after moving its WEBSOCKET_PORT)", stdout);
+    }
+
+    [Fact]
+    public void A_syntax_error_names_file_and_line_and_changes_nothing()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        Edit(fixture, Vhost, "ssl_session_tickets off", "\n    }");
+        var (exit, stdout, stderr) = fixture.Migrate("--apply");
+        Assert.Equal(1, exit);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("migrate: /etc/nginx/sites-enabled/openalgo.conf:38: unexpected \"}\". Fix:", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
+    public void The_output_of_nginx_T_gives_the_same_plan_as_the_files()
+    {
+        using var fixture = MigrationFixture.Create("debian-multi-three");
+        var files = fixture.Migrate();
+        Assert.Equal(0, files.Exit);
+        // nginx -T: the main file first, then each file in the order nginx opened it.
+        var read = files.Stdout.Split('\n').First(l => l.StartsWith("  files read: ", StringComparison.Ordinal))["  files read: ".Length..].Split(", ");
+        var dump = new System.Text.StringBuilder("nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\nnginx: configuration file /etc/nginx/nginx.conf test is successful\n");
+        var root = new OpenAlgo.Appliance.Migration.SystemRoot(fixture.Root);
+        foreach (var file in read) dump.Append("# configuration file ").Append(file).Append(":\n").Append(root.ReadAllText(file)).Append('\n');
+        string dumpFile = Path.Combine(fixture.Root, "nginx-T.txt");
+        File.WriteAllText(dumpFile, dump.ToString());
+
+        var fromDump = fixture.Migrate("--nginx-dump", dumpFile);
+        Assert.True(fromDump.Exit == 0, fromDump.Stdout + fromDump.Stderr);
+        static string WithoutSource(string text) => string.Join('\n', text.Split('\n').Where(l => !l.StartsWith("nginx: ", StringComparison.Ordinal)));
+        Assert.Equal(WithoutSource(files.Stdout), WithoutSource(fromDump.Stdout));
+        Assert.Contains($"nginx: nginx -T output in {dumpFile} (6 files)", fromDump.Stdout);
+    }
+
+    [Fact]
+    public void A_failing_step_rolls_back_by_itself_and_leaves_every_file_as_it_was()
+    {
+        using var fixture = MigrationFixture.Create("debian-multi-three");
+        // The third lineage's key no longer matches its certificate (an interrupted manual renewal):
+        // the import fails after two certificates were imported.
+        fixture.Certbot("/etc/letsencrypt/live/f3.example.net", ["f3.example.net"]);
+        File.Copy(fixture.Path("/etc/letsencrypt/archive/a1.example.com/privkey1.pem"), fixture.Path("/etc/letsencrypt/archive/f3.example.net/privkey1.pem"), overwrite: true);
+        var before = fixture.Snapshot();
+
+        var (exit, stdout, stderr) = fixture.Migrate("--apply");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("migrate: step 4 failed: cannot import /etc/letsencrypt/live/f3.example.net/fullchain.pem", stderr);
+        Assert.Contains("Rolled back: the server is as it was before migrate --apply.", stdout);
+        MigrateFixtureTests.AssertRestored(before, fixture.Snapshot());
+        // A rolled-back attempt does not count as a migration: the next one may run.
+        Assert.Equal(0, fixture.Migrate().Exit);
+    }
+
+    [Fact]
+    public void A_migrated_server_is_not_migrated_twice_and_after_rollback_it_can_be_again()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        Assert.Equal(0, fixture.Migrate("--apply").Exit);
+
+        var again = fixture.Migrate("--apply");
+        Assert.Equal(1, again.Exit);
+        Assert.Contains("This server was migrated already (applied ", again.Stdout);
+        Assert.DoesNotContain("Applying", again.Stdout);
+
+        var (rollbackExit, rollbackOutput) = Processes.Run("sh", null, fixture.Path("/var/lib/openalgo-appliance/rollback.sh"));
+        Assert.True(rollbackExit == 0, rollbackOutput);
+        var third = fixture.Migrate("--apply");
+        Assert.True(third.Exit == 0, third.Stdout + third.Stderr);
+        Assert.Contains("the earlier migration's backups and rollback.sh moved to /var/lib/openalgo-appliance/migration.", third.Stdout);
+    }
+
+    [Fact]
+    public void A_missing_WEBSOCKET_PORT_is_appended_and_the_rollback_takes_it_out()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        string env = fixture.Path("/var/python/openalgo/.env");
+        File.WriteAllText(env, File.ReadAllText(env).Replace("WEBSOCKET_PORT='8765'\n", "", StringComparison.Ordinal));
+        string original = File.ReadAllText(env);
+        var before = fixture.Snapshot();
+
+        var (exit, stdout, stderr) = fixture.Migrate("--apply");
+        Assert.True(exit == 0, stdout + stderr);
+        Assert.Contains(".env         /var/python/openalgo/.env: no WEBSOCKET_PORT (OpenAlgo's default 8765) → WEBSOCKET_PORT='8766' appended", stdout);
+        Assert.Equal(original + "WEBSOCKET_PORT='8766'\n", File.ReadAllText(env));
+
+        Assert.Equal(0, Processes.Run("sh", null, fixture.Path("/var/lib/openalgo-appliance/rollback.sh")).Exit);
+        MigrateFixtureTests.AssertRestored(before, fixture.Snapshot());
+    }
+
+    [Fact]
+    public void An_expired_certificate_is_not_imported_the_appliance_orders_one()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        fixture.Certbot("/etc/letsencrypt/live/trade.example.com", ["trade.example.com"], DateTimeOffset.UtcNow.AddDays(-1));
+        var (exit, stdout, _) = fixture.Migrate();
+        Assert.Equal(0, exit);
+        Assert.Contains("expired on ", stdout);
+        Assert.Contains("certificate  none to import: obtained by the appliance over ACME when it starts (Tls:Mode=Acme)", stdout);
+        Assert.DoesNotContain("import /etc/letsencrypt", stdout);
+    }
+
+    [Fact]
+    public void A_wildcard_certbot_renews_by_DNS_stays_with_certbot_and_is_copied_on_each_renewal()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        fixture.Certbot("/etc/letsencrypt/live/trade.example.com", ["*.example.com", "example.com"]);
+        string renewal = fixture.Path("/etc/letsencrypt/renewal/trade.example.com.conf");
+        File.WriteAllText(renewal, File.ReadAllText(renewal).Replace("authenticator = nginx", "authenticator = dns-cloudflare", StringComparison.Ordinal));
+        var before = fixture.Snapshot();
+
+        var (exit, stdout, stderr) = fixture.Migrate("--apply");
+        Assert.True(exit == 0, stdout + stderr);
+        Assert.Contains("\"Mode\": \"Files\"", fixture.Read("/etc/openalgo-appliance/appsettings.Production.json"));
+        Assert.Contains("\"CertificateFile\": \"/var/lib/openalgo-appliance/certificates/trade-example-com/fullchain.pem\"", fixture.Read("/etc/openalgo-appliance/appsettings.Production.json"));
+        Assert.Equal(File.ReadAllText(fixture.Path("/etc/letsencrypt/live/trade.example.com/privkey.pem")), fixture.Read("/var/lib/openalgo-appliance/certificates/trade-example-com/privkey.pem"));
+        // certbot keeps its timer (it still renews this lineage) and hands each renewal over.
+        Assert.DoesNotContain("snap stop --disable certbot.renew", stdout);
+        string hook = fixture.Read("/etc/letsencrypt/renewal-hooks/deploy/openalgo-appliance-trade-example-com.sh");
+        Assert.Contains("[ \"$RENEWED_LINEAGE\" = \"/etc/letsencrypt/live/trade.example.com\" ] || exit 0", hook);
+
+        // The hook, run as certbot runs it after a renewal, puts the new pair in place.
+        fixture.Certbot("/etc/letsencrypt/live/trade.example.com", ["*.example.com", "example.com"]);
+        string rooted = hook.Replace("\"/var/lib/", $"\"{fixture.Root}/var/lib/", StringComparison.Ordinal).Replace("\"/etc/letsencrypt/", $"\"{fixture.Root}/etc/letsencrypt/", StringComparison.Ordinal);
+        File.WriteAllText(fixture.Path("/tmp-hook.sh"), rooted);
+        var (hookExit, hookOutput) = Processes.Run("env", null, $"RENEWED_LINEAGE={fixture.Root}/etc/letsencrypt/live/trade.example.com", "sh", fixture.Path("/tmp-hook.sh"));
+        Assert.True(hookExit == 0, hookOutput);
+        File.Delete(fixture.Path("/tmp-hook.sh"));
+        Assert.Equal(File.ReadAllText(fixture.Path("/etc/letsencrypt/live/trade.example.com/fullchain.pem")), fixture.Read("/var/lib/openalgo-appliance/certificates/trade-example-com/fullchain.pem"));
+
+        Assert.Equal(0, Processes.Run("sh", null, fixture.Path("/var/lib/openalgo-appliance/rollback.sh")).Exit);
+        var after = fixture.Snapshot();
+        // The renewal made for the hook test is certbot's, not the migration's.
+        foreach (var key in after.Keys.Where(k => k.StartsWith("etc/letsencrypt/archive", StringComparison.Ordinal) || k.StartsWith("etc/letsencrypt/live", StringComparison.Ordinal)).ToList())
+        {
+            after.Remove(key);
+            before.Remove(key);
+        }
+        MigrateFixtureTests.AssertRestored(before, after);
+    }
+}
