@@ -132,6 +132,9 @@ internal sealed class AcmeSection
 
     /// <summary>The EAB MAC key as the CA gives it (base64url).</summary>
     public string EabHmacKey { get; set; } = "";
+
+    /// <summary>Period of the renewal loop (Caddy's <c>renew_interval</c>); it also wakes at the renewal point itself.</summary>
+    public TimeSpan RenewCheckInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 internal sealed class MarketDataSection

@@ -48,6 +48,10 @@ internal static partial class ApplianceOptionsValidator
             {
                 Error("Tls:Acme:ChallengeTypes", "is Http01 only but Listen:Http is off", "enable Listen:Http (port 80) or add TlsAlpn01");
             }
+            if (acme.RenewCheckInterval < TimeSpan.FromSeconds(1) || acme.RenewCheckInterval > TimeSpan.FromDays(1))
+            {
+                Error("Tls:Acme:RenewCheckInterval", $"{acme.RenewCheckInterval:c} is out of range", "use a time span from 00:00:01 to 1.00:00:00 (default 00:10:00; the loop also wakes at each renewal point)");
+            }
             if (!string.IsNullOrEmpty(acme.TrustedRootsFile) && !File.Exists(acme.TrustedRootsFile))
             {
                 Error("Tls:Acme:TrustedRootsFile", $"'{acme.TrustedRootsFile}' does not exist", "point it at a PEM file with the private CA's root certificates, or leave it empty");

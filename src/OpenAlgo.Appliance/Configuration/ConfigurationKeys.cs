@@ -76,6 +76,7 @@ internal static class ConfigurationKeys
         Global("Tls:Acme:ChallengeTypes", Text<ApplianceOptions>((o, v) => o.Tls.Acme.ChallengeTypes = v), o => o.Tls.Acme.ChallengeTypes),
         Global("Tls:Acme:EabKeyId", Text<ApplianceOptions>((o, v) => o.Tls.Acme.EabKeyId = v), o => o.Tls.Acme.EabKeyId),
         Global("Tls:Acme:EabHmacKey", Text<ApplianceOptions>((o, v) => o.Tls.Acme.EabHmacKey = v), o => o.Tls.Acme.EabHmacKey, secret: true),
+        Global("Tls:Acme:RenewCheckInterval", Duration<ApplianceOptions>((o, v) => o.Tls.Acme.RenewCheckInterval = v), o => o.Tls.Acme.RenewCheckInterval.ToString("c", CultureInfo.InvariantCulture)),
 
         Site("MarketData:Source", Choice<SiteOptions, MarketDataSourceKind>((s, v) => s.MarketData.Source = v, "a market-data source"), s => s.MarketData.Source.ToString()),
         Site("MarketData:ZmqEndpoint", Text<SiteOptions>((s, v) => s.MarketData.ZmqEndpoint = v), s => s.MarketData.ZmqEndpoint),
@@ -207,6 +208,16 @@ internal static class ConfigurationKeys
         if (!double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
         {
             return $"'{text}' is not a number. Fix: write a number such as 20 or 0.5, without quotes or units";
+        }
+        set(target, value);
+        return null;
+    };
+
+    private static Func<T, string, string?> Duration<T>(Action<T, TimeSpan> set) => (target, text) =>
+    {
+        if (!TimeSpan.TryParse(text.Trim(), CultureInfo.InvariantCulture, out var value))
+        {
+            return $"'{text}' is not a time span. Fix: write hours:minutes:seconds such as 00:10:00 (days as 1.00:00:00)";
         }
         set(target, value);
         return null;

@@ -13,7 +13,7 @@ internal static class TlsServiceCollectionExtensions
         services.AddSingleton(responder);
         if (options.Tls.Mode == TlsMode.Acme)
         {
-            services.TryAddSingleton(AcmeSchedule.Default);
+            services.TryAddSingleton(AcmeSchedule.From(options.Tls.Acme));
             services.AddSingleton<AcmeCertificateService>();
             services.AddHostedService(sp => sp.GetRequiredService<AcmeCertificateService>());
         }

@@ -36,6 +36,9 @@ public sealed class ConfigurationCommandsTests : IDisposable
         { """{"Appliance": {"Auth": {"Mode": "OpenAlgoDatabase", "DatabasePath": "/nonexistent/openalgo.db"}}}""", "Appliance:Auth:DatabasePath: '/nonexistent/openalgo.db' does not exist" },
         { """{"Appliance": {"Auth": {"Mode": "OpenAlgoDatabase"}}}""", "Appliance:Auth:ApiKeyPepper: is empty: OpenAlgo hashes every API key with its pepper. Fix:" },
         { """{"Appliance": """, "Fix: correct the JSON syntax" },
+        { """{"Appliance": {"Tls": {"Mode": "Acme", "Domains": ["a.example"], "Acme": {"AcceptTermsOfService": true, "RenewCheckInterval": "00:00:00"}}}}""", "Appliance:Tls:Acme:RenewCheckInterval: 00:00:00 is out of range. Fix: use a time span from 00:00:01 to 1.00:00:00" },
+        { """{"Appliance": {"Tls": {"Mode": "Acme", "Domains": ["a.example"], "Acme": {"AcceptTermsOfService": true, "RenewCheckInterval": "2.00:00:00"}}}}""", "Appliance:Tls:Acme:RenewCheckInterval: 2.00:00:00 is out of range" },
+        { """{"Appliance": {"Tls": {"Acme": {"RenewCheckInterval": "ten minutes"}}}}""", "'ten minutes' is not a time span. Fix: write hours:minutes:seconds such as 00:10:00" },
     };
 
     [Theory]

@@ -9,10 +9,12 @@ namespace OpenAlgo.Appliance.Tls.Acme;
 /// <summary>
 /// <c>Tls:Mode=Acme</c>: keeps a CA-issued certificate for <c>Tls:Domains</c> in service. At start
 /// it serves the stored certificate (a restart orders nothing) or, until the first issuance
-/// succeeds, a self-signed stand-in so the process is up and the listeners answer. It checks every
-/// 10 minutes, renews at 2/3 of the lifetime (ARI when offered), keeps serving the old certificate
-/// until the new one is in hand, and on failure backs off 1 min, 10 min, 100 min, then daily —
-/// forever, because giving up is how certificates expire.
+/// succeeds, a self-signed stand-in so the process is up and the listeners answer. It looks every
+/// <c>Tls:Acme:RenewCheckInterval</c> and also wakes at the renewal point itself (2/3 of the lifetime,
+/// or a random moment inside the CA's ARI window, kept across restarts), so a renewal is never late
+/// by up to a period and a certificate shorter than the period is still renewed in time. It keeps
+/// serving the old certificate until the new one is in hand, and on failure backs off 1 min, 10 min,
+/// 100 min, then daily — forever, because giving up is how certificates expire.
 /// </summary>
 internal sealed partial class AcmeCertificateService(
     ApplianceOptions options,
@@ -22,13 +24,33 @@ internal sealed partial class AcmeCertificateService(
     TimeProvider time,
     ILogger<AcmeCertificateService> logger) : BackgroundService
 {
+    /// <summary>
+    /// The shortest sleep between two looks. A certificate that is due the moment it arrives (a CA
+    /// clock far ahead of ours) is then re-ordered once a second at most, not in a tight loop.
+    /// </summary>
+    private static readonly TimeSpan MinimumWait = TimeSpan.FromSeconds(1);
+
     private AcmeStore? _store;
     private ServerCertificate? _issued;
     private int _failures;
-    private (string Serial, DateTimeOffset Start, DateTimeOffset End, DateTimeOffset Until)? _ari;
+    private RenewalWindow? _window;
+    private DateTimeOffset? _nextCheck;
+    private readonly Lock _gate = new();
 
     public int Failures => Volatile.Read(ref _failures);
     public ServerCertificate? Issued => Volatile.Read(ref _issued);
+
+    /// <summary>The CA's ARI window for the served certificate and the moment chosen in it, if the CA offers ARI.</summary>
+    public RenewalWindow? Window => Issued is { } c ? WindowFor(c) : null;
+
+    /// <summary>When the served certificate will be renewed (null until one is issued).</summary>
+    public DateTimeOffset? RenewAt => Issued is { } c ? RenewalPoint(c) : null;
+
+    /// <summary>When the loop wakes next (null while it is working).</summary>
+    public DateTimeOffset? NextCheck
+    {
+        get { lock (_gate) return _nextCheck; }
+    }
 
     private IReadOnlyList<string> Names => options.Tls.Domains;
 
@@ -43,6 +65,8 @@ internal sealed partial class AcmeCertificateService(
                 _issued = stored;
                 holder.Set(stored);
                 Log.Reused(logger, stored.ToString());
+                // The moment chosen in the CA's window before the restart still holds.
+                if (_store.LoadRenewalWindow() is { } window && window.Serial == stored.Leaf.SerialNumber) _window = window;
             }
         }
         catch (Exception ex) when (ex is CryptographicException or IOException or InvalidDataException or ArgumentException or FormatException)
@@ -59,18 +83,19 @@ internal sealed partial class AcmeCertificateService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var random = new Random();
         while (!stoppingToken.IsCancellationRequested)
         {
-            TimeSpan wait = schedule.CheckInterval * (0.9 + 0.2 * random.NextDouble());
+            SetNextCheck(null);
             var current = Issued;
             if (current is not null) await RefreshRenewalInfoAsync(current, stoppingToken);
+            TimeSpan wait;
             if (current is null || NeedsRenewal(current))
             {
                 try
                 {
                     await IssueAsync(current, stoppingToken);
                     Volatile.Write(ref _failures, 0);
+                    wait = UntilNextCheck(Issued!);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -89,8 +114,13 @@ internal sealed partial class AcmeCertificateService(
                     holder.ReportProblem($"certificate: ACME attempt {failures} failed ({ex.Message}); retrying in {wait}; serving {(current is null ? "a temporary self-signed certificate" : "the previous certificate")}");
                 }
             }
+            else
+            {
+                wait = UntilNextCheck(current);
+            }
             try
             {
+                SetNextCheck(time.GetUtcNow() + wait);
                 await Task.Delay(wait, time, stoppingToken);
             }
             catch (OperationCanceledException)
@@ -100,17 +130,37 @@ internal sealed partial class AcmeCertificateService(
         }
     }
 
-    private bool NeedsRenewal(ServerCertificate certificate)
+    /// <summary>The earlier of the next periodic look (±10 %) and the certificate's renewal point.</summary>
+    private TimeSpan UntilNextCheck(ServerCertificate certificate)
     {
-        if (!Covers(certificate)) return true;
-        var ari = _ari is { } window && window.Serial == certificate.Leaf.SerialNumber ? window : default((string, DateTimeOffset, DateTimeOffset, DateTimeOffset)?);
-        return RenewalPolicy.NeedsRenewal(time.GetUtcNow(), certificate.Leaf.NotBefore.ToUniversalTime(), certificate.Leaf.NotAfter.ToUniversalTime(), ari?.Item2, ari?.Item3);
+        var periodic = schedule.CheckInterval * (0.9 + 0.2 * schedule.Random());
+        var untilRenewal = RenewalPoint(certificate) - time.GetUtcNow();
+        var wait = untilRenewal < periodic ? untilRenewal : periodic;
+        return wait < MinimumWait ? MinimumWait : wait;
     }
 
-    /// <summary>ARI (RFC 9773) when the CA offers renewalInfo: the CA may ask for an early renewal (e.g. a mass revocation).</summary>
+    private void SetNextCheck(DateTimeOffset? next)
+    {
+        lock (_gate) _nextCheck = next;
+    }
+
+    private RenewalWindow? WindowFor(ServerCertificate certificate) =>
+        Volatile.Read(ref _window) is { } w && w.Serial == certificate.Leaf.SerialNumber ? w : null;
+
+    private DateTimeOffset RenewalPoint(ServerCertificate certificate) =>
+        RenewalPolicy.RenewAt(certificate.Leaf.NotBefore.ToUniversalTime(), certificate.Leaf.NotAfter.ToUniversalTime(), WindowFor(certificate)?.Chosen);
+
+    private bool NeedsRenewal(ServerCertificate certificate) => !Covers(certificate) || time.GetUtcNow() >= RenewalPoint(certificate);
+
+    /// <summary>
+    /// ARI (RFC 9773) when the CA offers renewalInfo: the CA may ask for an early renewal (e.g. a
+    /// mass revocation). Asked again after the CA's Retry-After (1 min to 1 day, else 6 h); the
+    /// window and the moment chosen in it are saved atomically with the certificate.
+    /// </summary>
     private async Task RefreshRenewalInfoAsync(ServerCertificate certificate, CancellationToken ct)
     {
-        if (_ari is { } cached && cached.Serial == certificate.Leaf.SerialNumber && cached.Until > time.GetUtcNow()) return;
+        var previous = WindowFor(certificate);
+        if (previous is not null && previous.RefreshAt > time.GetUtcNow()) return;
         string? certId = AriCertificateId.Of(certificate.Leaf);
         if (certId is null) return;
         try
@@ -121,8 +171,17 @@ internal sealed partial class AcmeCertificateService(
             var client = new AcmeClient(http, new Uri(acme.DirectoryUrl), key, time);
             if (await client.RenewalInfoAsync(certId, ct) is { } info)
             {
-                var retry = info.RetryAfter is { } r && r > TimeSpan.Zero ? r : TimeSpan.FromHours(6);
-                _ari = (certificate.Leaf.SerialNumber, info.Info.SuggestedWindow.Start, info.Info.SuggestedWindow.End, time.GetUtcNow() + retry);
+                var window = RenewalWindow.Update(previous, certificate.Leaf.SerialNumber, info.Info.SuggestedWindow.Start, info.Info.SuggestedWindow.End, time.GetUtcNow(), info.RetryAfter, schedule.Random);
+                Volatile.Write(ref _window, window);
+                if (window.Chosen != previous?.Chosen) Log.WindowChosen(logger, window.Start, window.End, window.Chosen);
+                try
+                {
+                    _store!.SaveRenewalWindow(window);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    Log.WindowNotSaved(logger, _store!.Directory, ex.Message);
+                }
             }
         }
         catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or InvalidDataException or TaskCanceledException)
@@ -152,7 +211,7 @@ internal sealed partial class AcmeCertificateService(
             .Select(t => t.Equals("Http01", StringComparison.OrdinalIgnoreCase) ? "http-01" : "tls-alpn-01").ToList();
         var issuer = new AcmeIssuer(client, responder, time, logger);
         // RFC 9773 §5: name the certificate being replaced so the CA can relate the two.
-        string? replaces = current is not null && _ari is not null && !store.IsImported ? AriCertificateId.Of(current.Leaf) : null;
+        string? replaces = current is not null && WindowFor(current) is not null && !store.IsImported ? AriCertificateId.Of(current.Leaf) : null;
         var (chain, keyPem) = await issuer.IssueAsync(Names, types, replaces, ct);
         var issued = ServerCertificate.FromPem(chain, keyPem);
         store.SaveCertificate(chain, keyPem);
@@ -215,5 +274,11 @@ internal sealed partial class AcmeCertificateService(
 
         [LoggerMessage(1715, LogLevel.Error, "ACME: attempt {Failures} failed: {Reason}; next attempt in {Wait}")]
         public static partial void Failed(ILogger logger, int failures, string reason, TimeSpan wait);
+
+        [LoggerMessage(1716, LogLevel.Information, "ACME: the CA suggests renewing between {Start:u} and {End:u}; renewal chosen at {Chosen:u}")]
+        public static partial void WindowChosen(ILogger logger, DateTimeOffset start, DateTimeOffset end, DateTimeOffset chosen);
+
+        [LoggerMessage(1717, LogLevel.Warning, "ACME: could not save the renewal window in {Directory} ({Reason}); a restart will ask the CA again")]
+        public static partial void WindowNotSaved(ILogger logger, string directory, string reason);
     }
 }

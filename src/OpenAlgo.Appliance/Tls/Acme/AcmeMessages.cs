@@ -72,6 +72,7 @@ internal sealed record AcmeWindow(
 [JsonSerializable(typeof(AcmeFinalize))]
 [JsonSerializable(typeof(AcmeProblem))]
 [JsonSerializable(typeof(AcmeRenewalInfo))]
+[JsonSerializable(typeof(RenewalWindow))]
 internal sealed partial class AcmeJsonContext : JsonSerializerContext;
 
 /// <summary>An ACME error document (RFC 8555 §6.7), with the HTTP status and any Retry-After.</summary>

@@ -8,7 +8,8 @@ namespace OpenAlgo.Appliance.Tls.Acme;
 /// <summary>
 /// What ACME state survives a restart, under <c>StateDirectory/acme</c> (0700): the account key and
 /// the certificate key encrypted with ASP.NET DataProtection (its key ring in
-/// <c>StateDirectory/dataprotection</c>), the account URL and the PEM chain in clear. Every write is
+/// <c>StateDirectory/dataprotection</c>), the account URL, the PEM chain and the ARI renewal window
+/// (<c>renewal-window.json</c>) in clear. Every write is
 /// atomic; a torn or corrupt file is reported and treated as absent, never served.
 /// </summary>
 internal sealed class AcmeStore
@@ -34,6 +35,7 @@ internal sealed class AcmeStore
     private string ChainPath => Path.Combine(_directory, "certificate.pem");
     private string CertificateKeyPath => Path.Combine(_directory, "certificate.key.protected");
     private string ImportedMarkerPath => Path.Combine(_directory, "certificate.imported");
+    private string RenewalWindowPath => Path.Combine(_directory, "renewal-window.json");
 
     /// <summary>
     /// The stored certificate came from <c>import-certificate</c> (another ACME account, e.g.
@@ -74,6 +76,24 @@ internal sealed class AcmeStore
         if (imported) AtomicFile.WriteAllText(ImportedMarkerPath, "imported with openalgo-appliance import-certificate\n");
         else File.Delete(ImportedMarkerPath);
     }
+
+    /// <summary>The ARI window and chosen renewal moment last saved, or null (none, or unreadable: ask the CA again).</summary>
+    public RenewalWindow? LoadRenewalWindow()
+    {
+        try
+        {
+            return File.Exists(RenewalWindowPath)
+                ? System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(RenewalWindowPath), AcmeJsonContext.Default.RenewalWindow)
+                : null;
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or IOException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    public void SaveRenewalWindow(RenewalWindow window) =>
+        AtomicFile.WriteAllText(RenewalWindowPath, System.Text.Json.JsonSerializer.Serialize(window, AcmeJsonContext.Default.RenewalWindow) + "\n");
 
     /// <summary>An exclusive lock file: a second instance on the same state never orders at the same time.</summary>
     public FileStream? TryLock()

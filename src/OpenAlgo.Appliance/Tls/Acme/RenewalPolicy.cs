@@ -2,28 +2,32 @@ namespace OpenAlgo.Appliance.Tls.Acme;
 
 /// <summary>
 /// When to renew, as a pure function (certmagic's ratios): at 2/3 of the lifetime (1/2 for
-/// certificates under 10 days), or inside the CA's ARI window when it suggests one — but never later
-/// than the emergency point, 1/20 of the lifetime before expiry, whatever ARI says.
+/// certificates under 10 days), or at the moment chosen inside the CA's ARI window when it suggests
+/// one (<see cref="RenewalWindow"/>) — but never later than the emergency point, 1/20 of the
+/// lifetime before expiry, whatever ARI says.
 /// </summary>
 internal static class RenewalPolicy
 {
-    public static DateTimeOffset RenewAt(DateTimeOffset notBefore, DateTimeOffset notAfter, DateTimeOffset? ariStart = null, DateTimeOffset? ariEnd = null, double jitter = 0.5)
+    public static DateTimeOffset RenewAt(DateTimeOffset notBefore, DateTimeOffset notAfter, DateTimeOffset? ariChosen = null)
     {
         var lifetime = notAfter - notBefore;
         double ratio = lifetime < TimeSpan.FromDays(10) ? 0.5 : 2.0 / 3.0;
         var byRatio = notBefore + lifetime * ratio;
         var emergency = notAfter - lifetime / 20;
-        if (ariStart is { } start && ariEnd is { } end && end > start)
-        {
-            // A random point in the suggested window spreads the CA's load (RFC 9773 §4.2).
-            var chosen = start + (end - start) * Math.Clamp(jitter, 0, 1);
-            return chosen < emergency ? chosen : emergency;
-        }
+        if (ariChosen is { } chosen) return chosen < emergency ? chosen : emergency;
         return byRatio;
     }
 
-    public static bool NeedsRenewal(DateTimeOffset now, DateTimeOffset notBefore, DateTimeOffset notAfter, DateTimeOffset? ariStart = null, DateTimeOffset? ariEnd = null)
-        => now >= RenewAt(notBefore, notAfter, ariStart, ariEnd);
+    public static bool NeedsRenewal(DateTimeOffset now, DateTimeOffset notBefore, DateTimeOffset notAfter, DateTimeOffset? ariChosen = null)
+        => now >= RenewAt(notBefore, notAfter, ariChosen);
+
+    /// <summary>
+    /// A uniformly random moment in the CA's suggested window (RFC 9773 §4.2): clients that all
+    /// renewed at the window's start or middle would arrive at the CA together.
+    /// <paramref name="random"/> is in [0, 1).
+    /// </summary>
+    public static DateTimeOffset ChooseInWindow(DateTimeOffset start, DateTimeOffset end, double random)
+        => end > start ? start + (end - start) * Math.Clamp(random, 0, 1) : start;
 
     /// <summary>1 min, 10 min, 100 min, then daily — retried forever.</summary>
     public static TimeSpan Backoff(int failures) => failures switch

@@ -21,6 +21,10 @@ public sealed class AcmePebbleTests : IDisposable
     private static readonly AcmeSchedule Fast = new(TimeSpan.FromMilliseconds(500), failures => TimeSpan.FromMilliseconds(300 * failures));
 
     private Task<TestAppliance> StartApplianceAsync(PebbleServer pebble, int http, int https, string challenges, params string[] domains) =>
+        StartApplianceAsync(pebble, http, https, challenges, Fast, domains);
+
+    /// <summary><paramref name="schedule"/> null: the loop runs on the configuration's schedule (<c>Tls:Acme:RenewCheckInterval</c>).</summary>
+    private Task<TestAppliance> StartApplianceAsync(PebbleServer pebble, int http, int https, string challenges, AcmeSchedule? schedule, params string[] domains) =>
         TestAppliance.StartAsync(o =>
         {
             o.StateDirectory = _state;
@@ -33,7 +37,10 @@ public sealed class AcmePebbleTests : IDisposable
             o.Tls.Acme.AcceptTermsOfService = true;
             o.Tls.Acme.Email = "ops@example.com";
             o.Tls.Acme.ChallengeTypes = challenges;
-        }, services: s => s.AddSingleton(Fast));
+        }, services: s =>
+        {
+            if (schedule is not null) s.AddSingleton(schedule);
+        });
 
     private static async Task<ServerCertificate> WaitForIssuedAsync(TestAppliance appliance, string? notSerial = null, int seconds = 60)
     {
@@ -119,6 +126,26 @@ public sealed class AcmePebbleTests : IDisposable
         await using var again = await StartApplianceAsync(pebble, http, https, "Http01", "renew.test");
         var holder = again.Services.GetRequiredService<CertificateHolder>();
         Assert.Equal(first, holder.Current.Leaf.SerialNumber);
+    }
+
+    [Fact]
+    public async Task A_certificate_shorter_than_the_check_period_is_renewed_at_its_renewal_point()
+    {
+        // 30-second certificates from the CA (a test CA, or a future short-lived profile) while the
+        // loop looks only every 10 minutes (the default): it must wake at the renewal point itself.
+        int http = TestAppliance.FreeTcpPort(), https = TestAppliance.FreeTcpPort();
+        using var pebble = PebbleServer.Start(http, https, validitySeconds: 30);
+        await using var appliance = await StartApplianceAsync(pebble, http, https, "Http01", schedule: null, "short.test");
+        Assert.Equal(TimeSpan.FromMinutes(10), appliance.Services.GetRequiredService<AcmeSchedule>().CheckInterval);
+        var first = await WaitForIssuedAsync(appliance);
+        var renewAt = RenewalPolicy.RenewAt(first.Leaf.NotBefore.ToUniversalTime(), first.Leaf.NotAfter.ToUniversalTime());
+        Assert.True(renewAt < first.Leaf.NotAfter.ToUniversalTime());
+
+        var renewed = await WaitForIssuedAsync(appliance, notSerial: first.Leaf.SerialNumber, seconds: 45);
+        var seen = DateTimeOffset.UtcNow;
+        Assert.True(seen < first.Leaf.NotAfter.ToUniversalTime(), $"renewed at {seen:O}, after the first certificate expired at {first.Leaf.NotAfter.ToUniversalTime():O}");
+        Assert.True(seen >= renewAt, $"renewed at {seen:O}, before its renewal point {renewAt:O}");
+        Assert.Equal(renewed.Leaf.SerialNumber, (await HandshakeAsync(https, "short.test")).Leaf.SerialNumber);
     }
 
     [Fact]
