@@ -51,10 +51,12 @@ dpkg-deb --root-owner-group -Zxz --build "$STAGE" "$DEB" >/dev/null
 echo "$DEB"
 
 if [ "${LINT:-1}" = "1" ] && command -v lintian >/dev/null; then
-    # lintian refuses to run as root in some setups; nobody can read the .deb from /tmp.
+    # lintian refuses to run as root in some setups; nobody can read the .deb from /tmp. It runs
+    # from that directory too: lintian changes back to its starting directory, and a checkout
+    # under /root (0700) is one nobody cannot enter.
     if [ "$(id -u)" = "0" ] && id nobody >/dev/null 2>&1; then
         COPY=$(mktemp -d); cp "$DEB" "$COPY/"; chmod -R a+rX "$COPY"
-        su -s /bin/sh nobody -c "lintian --fail-on error,warning --suppress-tags-from-file /dev/null '$COPY/$(basename "$DEB")'"
+        (cd "$COPY" && su -s /bin/sh nobody -c "lintian --fail-on error,warning --suppress-tags-from-file /dev/null '$(basename "$DEB")'")
         rm -rf "$COPY"
     else
         lintian --fail-on error,warning "$DEB"

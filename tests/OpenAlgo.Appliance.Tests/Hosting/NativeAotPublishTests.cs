@@ -33,9 +33,12 @@ public sealed class NativeAotPublishTests
             Assert.StartsWith("0.0.0-test", version.Trim());
 
             // The Debian package from this binary: contents, and lintian clean where lintian is installed.
+            // Built from a checkout only its owner can enter (cloned into /root and built as root):
+            // lintian runs as nobody and must not need to enter the checkout.
+            string checkout = PrivateCopyOfCheckout(root, output);
             string artifacts = Path.Combine(output, "artifacts");
             var env = $"PUBLISH_DIR={output} SKIP_PUBLISH=1 OUT={artifacts} VERSION=0.0.0~test";
-            var (debExit, debLog) = Processes.Run("sh", root, "-c", $"{env} packaging/build-deb.sh");
+            var (debExit, debLog) = Processes.Run("sh", checkout, "-c", $"{env} packaging/build-deb.sh");
             Assert.True(debExit == 0, debLog);
             string deb = Path.Combine(artifacts, "openalgo-appliance_0.0.0~test_amd64.deb");
             var (_, contents) = Processes.Run("dpkg-deb", root, "-c", deb);
@@ -51,7 +54,7 @@ public sealed class NativeAotPublishTests
             Assert.Contains("conffiles", info);
 
             // The single-file release: tarball + checksum that verifies.
-            var (tarExit, tarLog) = Processes.Run("sh", root, "-c", $"PUBLISH_DIR={output} SKIP_PUBLISH=1 OUT={artifacts} VERSION=0.0.0-test packaging/build-tarball.sh");
+            var (tarExit, tarLog) = Processes.Run("sh", checkout, "-c", $"PUBLISH_DIR={output} SKIP_PUBLISH=1 OUT={artifacts} VERSION=0.0.0-test packaging/build-tarball.sh");
             Assert.True(tarExit == 0, tarLog);
             var (sumExit, sumLog) = Processes.Run("sha256sum", artifacts, "-c", "openalgo-appliance-0.0.0-test-linux-x64.tar.gz.sha256");
             Assert.True(sumExit == 0, sumLog);
@@ -79,5 +82,25 @@ public sealed class NativeAotPublishTests
         {
             Directory.Delete(output, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The checkout's sources (no build output, no .git) under <paramref name="parent"/>/private
+    /// (mode 0700), as a clone into /root would be.
+    /// </summary>
+    private static string PrivateCopyOfCheckout(string root, string parent)
+    {
+        string outer = Path.Combine(parent, "private");
+        Directory.CreateDirectory(outer, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string copy = Path.Combine(outer, "repo");
+        string[] skip = ["bin", "obj", ".git", "artifacts", "publish", "TestResults", "state", "logs"];
+        void Copy(DirectoryInfo from, string to)
+        {
+            Directory.CreateDirectory(to);
+            foreach (var file in from.GetFiles()) file.CopyTo(Path.Combine(to, file.Name));
+            foreach (var dir in from.GetDirectories().Where(d => !skip.Contains(d.Name))) Copy(dir, Path.Combine(to, dir.Name));
+        }
+        Copy(new DirectoryInfo(root), copy);
+        return copy;
     }
 }
