@@ -10,6 +10,7 @@ namespace OpenAlgo.Appliance.Tests.Hosting;
 /// warnings from our own code (the project turns them into errors; third-party NetMQ/AsyncIO
 /// report one collapsed IL2104/IL3053 each), and the binary runs.
 /// </summary>
+[Collection(OpenAlgo.Appliance.Tests.Documentation.CheckoutBuilds.Name)]
 public sealed class NativeAotPublishTests
 {
     [Fact]
