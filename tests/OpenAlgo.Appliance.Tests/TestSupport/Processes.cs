@@ -13,7 +13,8 @@ internal static class Processes
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(8))) process.Kill(entireProcessTree: true);
+        // Only a hang guard: a native-AOT publish took 10 min on the shared 2-core machine under load (1.5 min quiet).
+        if (!process.WaitForExit(TimeSpan.FromMinutes(20))) process.Kill(entireProcessTree: true);
         process.WaitForExit();
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
