@@ -102,6 +102,15 @@ internal sealed class ListenSection : SiteListenSection
     /// <summary>Plain HTTP: ACME HTTP-01 and redirect to HTTPS. Empty disables it.</summary>
     public string Http { get; set; } = "0.0.0.0:80";
 
+    /// <summary>
+    /// The admin listener: <c>/metrics</c>, <c>/healthz</c>, the live status page. <c>host:port</c> or
+    /// <c>unix:/path</c>; empty disables it. Loopback only unless <see cref="AdminAllowRemote"/>.
+    /// </summary>
+    public string Admin { get; set; } = "127.0.0.1:9765";
+
+    /// <summary>Lets <see cref="Admin"/> be a non-loopback address (behind a firewall or a VPN): it has no password.</summary>
+    public bool AdminAllowRemote { get; set; }
+
 }
 
 /// <summary>A site's certificate: its names and where it comes from.</summary>

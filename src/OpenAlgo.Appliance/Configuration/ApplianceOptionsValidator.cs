@@ -30,6 +30,7 @@ internal static partial class ApplianceOptionsValidator
 
         CheckAddress(errors, "Listen:Https", o.Listen.Https, allowEmpty: false);
         CheckAddress(errors, "Listen:Http", o.Listen.Http, allowEmpty: true);
+        CheckAdmin(o, errors);
 
         if (sites.Any(s => s.Tls.Mode == TlsMode.Acme))
         {
@@ -255,6 +256,38 @@ internal static partial class ApplianceOptionsValidator
     }
 
     /// <summary>Two addresses that cannot both be bound: the same port on the same address or on a wildcard.</summary>
+    /// <summary>Listen:Admin: off, a unix socket, or host:port — loopback unless Listen:AdminAllowRemote says otherwise.</summary>
+    private static void CheckAdmin(ApplianceOptions o, List<string> errors)
+    {
+        string value = o.Listen.Admin?.Trim() ?? "";
+        if (value.Length == 0) return;
+        if (value.StartsWith("unix:", StringComparison.Ordinal))
+        {
+            if (!Path.IsPathRooted(value[5..]))
+            {
+                errors.Add($"Appliance:Listen:Admin: '{value}' is not unix: followed by an absolute path. Fix: write for example unix:/run/openalgo-appliance/admin.sock.");
+            }
+            return;
+        }
+        if (!ListenAddress.TryParse(value, out var endPoint))
+        {
+            errors.Add($"Appliance:Listen:Admin: '{value}' is not host:port or unix:/path. Fix: write 127.0.0.1:9765 (the default), unix:/run/openalgo-appliance/admin.sock, or an empty value to turn the admin listener off.");
+            return;
+        }
+        if (!IPAddress.IsLoopback(endPoint.Address) && !o.Listen.AdminAllowRemote)
+        {
+            errors.Add($"Appliance:Listen:Admin: {value} is not a loopback address, and the admin listener (metrics, health, the status page) has no password. Fix: keep 127.0.0.1:{endPoint.Port} and reach it with ssh -L {endPoint.Port}:127.0.0.1:{endPoint.Port}, or set Appliance:Listen:AdminAllowRemote=true if a firewall or VPN guards that address.");
+        }
+        foreach (var (key, address) in new[] { ("Listen:Https", o.Listen.Https), ("Listen:Http", o.Listen.Http) })
+        {
+            if (SameListener(value, address)) errors.Add($"Appliance:Listen:Admin: {value} is also Appliance:{key}. Fix: give the admin listener its own port (9765 by default).");
+        }
+        foreach (var site in o.EffectiveSites)
+        {
+            if (SameListener(value, site.Listen.Internal)) errors.Add($"Appliance:Listen:Admin: {value} is also Appliance:{site.KeyPrefix}Listen:Internal. Fix: give the admin listener its own port (9765 by default).");
+        }
+    }
+
     private static bool SameListener(string first, string second)
     {
         if (!ListenAddress.TryParse(first, out var a) || !ListenAddress.TryParse(second, out var b)) return false;

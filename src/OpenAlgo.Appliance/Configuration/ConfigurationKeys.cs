@@ -64,6 +64,8 @@ internal static class ConfigurationKeys
         Global("Listen:Https", Text<ApplianceOptions>((o, v) => o.Listen.Https = v), o => o.Listen.Https),
         Global("Listen:Http", Text<ApplianceOptions>((o, v) => o.Listen.Http = v), o => o.Listen.Http),
         Site("Listen:Internal", Text<SiteOptions>((s, v) => s.Listen.Internal = v), s => s.Listen.Internal),
+        Global("Listen:Admin", Text<ApplianceOptions>((o, v) => o.Listen.Admin = v), o => o.Listen.Admin),
+        Global("Listen:AdminAllowRemote", Flag<ApplianceOptions>((o, v) => o.Listen.AdminAllowRemote = v), o => Bool(o.Listen.AdminAllowRemote)),
 
         Site("Tls:Mode", Choice<SiteOptions, TlsMode>((s, v) => s.Tls.Mode = v, "a TLS mode"), s => s.Tls.Mode.ToString()),
         SiteList("Tls:Domains:*", s => s.Tls.Domains),

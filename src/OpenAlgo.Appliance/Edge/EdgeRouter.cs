@@ -15,7 +15,7 @@ namespace OpenAlgo.Appliance.Edge;
 /// challenges goes to the Flask app when <c>Proxy:Upstream</c> is set. <c>/ws</c> accepts any
 /// Origin unless <c>Security:CheckWsOrigin</c> is on.
 /// </summary>
-internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataEndpoint marketData, OriginGuard origins, FlaskProxy proxy, AcmeChallengeResponder acme, ILogger<EdgeRouter> logger)
+internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataEndpoint marketData, OriginGuard origins, FlaskProxy proxy, AcmeChallengeResponder acme, Observability.Admin.AdminEndpoints admin, ILogger<EdgeRouter> logger)
 {
     /// <summary>Two years, as install.sh's nginx config sends it.</summary>
     public const string HstsValue = "max-age=63072000";
@@ -36,6 +36,8 @@ internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataE
             case ListenerKind.Http:
                 if (AcmeChallengeResponder.IsHttp01Path(context.Request.Path.Value ?? "")) return acme.AnswerHttp01Async(context);
                 return RedirectToHttps(context);
+            case ListenerKind.Admin:
+                return admin.HandleAsync(context);
             case ListenerKind.Https:
                 context.Response.Headers.StrictTransportSecurity = HstsValue;
                 var path = context.Request.Path.Value ?? "/";

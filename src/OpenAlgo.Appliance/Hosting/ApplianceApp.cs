@@ -85,9 +85,9 @@ internal static class ApplianceApp
         reloader.Listen();
 
         var registry = app.Services.GetRequiredService<ListenerRegistry>();
-        logger.Information("OpenAlgo Appliance {Version} ready: https {Https}, http {Http}, internal {Internal}; market data from {Source}",
+        logger.Information("OpenAlgo Appliance {Version} ready: https {Https}, http {Http}, internal {Internal}, admin {Admin}; market data from {Source}",
             VersionInfo.Version, registry.Describe(ListenerKind.Https), registry.Describe(ListenerKind.Http),
-            registry.Describe(ListenerKind.Internal), options.MarketData.Source);
+            registry.Describe(ListenerKind.Internal), registry.Describe(ListenerKind.Admin), options.MarketData.Source);
         if (demoKey is not null)
         {
             await output.WriteLineAsync($"Demo API key: {demoKey}");
@@ -131,14 +131,16 @@ internal static class ApplianceApp
 
     private static string DescribeStartFailure(Exception ex, ApplianceOptions options)
     {
-        var listeners = new List<(string Key, string Value)> { ("Listen:Https", options.Listen.Https), ("Listen:Http", options.Listen.Http) };
+        var listeners = new List<(string Key, string Value)> { ("Listen:Https", options.Listen.Https), ("Listen:Http", options.Listen.Http), ("Listen:Admin", options.Listen.Admin) };
         listeners.AddRange(options.EffectiveSites.Select(site => ($"{site.KeyPrefix}Listen:Internal", site.Listen.Internal)));
         foreach (var (key, value) in listeners)
         {
             if (string.IsNullOrEmpty(value) || !ListenAddress.TryParse(value, out var endPoint)) continue;
             if (ex.Message.Contains(endPoint.ToString(), StringComparison.Ordinal) || ex.Message.Contains($":{endPoint.Port}", StringComparison.Ordinal))
             {
-                string hint = endPoint.Port < 1024
+                string hint = key == "Listen:Admin"
+                    ? "another appliance (or something else) has that port: choose another one, or an empty Listen:Admin to run without the admin listener"
+                    : endPoint.Port < 1024
                     ? "run as root or with CAP_NET_BIND_SERVICE (the systemd unit does), use socket activation, or choose a port above 1023"
                     : "stop whatever listens there (OpenAlgo's own proxy uses 8765) or choose another port";
                 return $"Appliance:{key}: cannot listen on {value}: {ex.Message.TrimEnd('.')}. Fix: {hint}.";

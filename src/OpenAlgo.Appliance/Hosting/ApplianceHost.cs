@@ -2,6 +2,8 @@ using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Edge;
 using OpenAlgo.Appliance.Hosting.Systemd;
 using OpenAlgo.Appliance.MarketData;
+using OpenAlgo.Appliance.Observability;
+using OpenAlgo.Appliance.Observability.Admin;
 using OpenAlgo.Appliance.Proxy;
 using OpenAlgo.Appliance.Tls;
 using OpenAlgo.Appliance.Tls.Acme;
@@ -35,6 +37,7 @@ internal static class ApplianceHost
         builder.Services.AddMarketData(options);
         builder.Services.AddSystemdIntegration();
         builder.Services.AddFlaskProxy(options);
+        builder.Services.AddObservability(options);
         builder.Services.AddSingleton<EdgeRouter>();
         configureServices?.Invoke(builder.Services);
         var systemdSockets = ListenFds.Parse(Environment.GetEnvironmentVariable, Environment.ProcessId);
@@ -42,6 +45,7 @@ internal static class ApplianceHost
         builder.WebHost.ConfigureKestrel(kestrel => KestrelSetup.Configure(kestrel, options, registry, certificates, acmeResponder, systemdSockets));
 
         var app = builder.Build();
+        app.UseApplianceAdmin();
         var router = app.Services.GetRequiredService<EdgeRouter>();
         app.Run(router.HandleAsync);
         return app;

@@ -24,6 +24,7 @@ internal static class KestrelSetup
         {
             if (systemdSockets.TryGetValue(name, out ulong fd)) kestrel.ListenHandle(fd, configure);
             else if (ListenAddress.TryParse(address, out var endPoint)) kestrel.Listen(endPoint, configure);
+            else if (address.StartsWith("unix:", StringComparison.Ordinal)) kestrel.ListenUnixSocket(UnixSocket.Prepare(address[5..]), configure);
         }
 
         Bind("https", options.Listen.Https, listen =>
@@ -83,6 +84,12 @@ internal static class KestrelSetup
         {
             listen.Protocols = HttpProtocols.Http1;
             registry.Add(ListenerKind.Internal, listen);
+        });
+
+        Bind("admin", options.Listen.Admin, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            registry.Add(ListenerKind.Admin, listen);
         });
     }
 }

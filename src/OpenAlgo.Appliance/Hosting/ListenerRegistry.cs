@@ -13,6 +13,8 @@ internal enum ListenerKind
     Http,
     /// <summary>127.0.0.1:8765: the market-data hub only, any path, loopback peers only.</summary>
     Internal,
+    /// <summary>127.0.0.1:9765 (<c>Listen:Admin</c>): /metrics, /healthz and the status page; never public by default.</summary>
+    Admin,
 }
 
 /// <summary>
@@ -43,10 +45,21 @@ internal sealed class ListenerRegistry
         foreach (var (k, o, fd) in _listeners)
         {
             if (k != kind) continue;
+            if (o.SocketPath is { } path) return $"unix:{path}";
             string bound = o.IPEndPoint?.ToString() ?? o.EndPoint.ToString() ?? "?";
             return fd is { } passed ? $"{bound} (socket from systemd, fd {passed})" : bound;
         }
         return "off";
+    }
+
+    /// <summary>True once a listener of <paramref name="kind"/> was bound (an address, a unix socket or a systemd fd).</summary>
+    public bool IsBound(ListenerKind kind)
+    {
+        foreach (var (k, o) in _listeners)
+        {
+            if (k == kind && (o.IPEndPoint is not null || o.EndPoint is Microsoft.AspNetCore.Connections.FileHandleEndPoint || o.SocketPath is not null)) return true;
+        }
+        return false;
     }
 
     /// <summary>The bound endpoint (valid after the server started).</summary>

@@ -80,7 +80,7 @@ internal sealed partial class ConnectionSupervisor(MarketDataHub hub, TimeProvid
             if (session.Outbox.IsStuck(limits.SlowClientTimeout))
             {
                 Log.SlowClient(logger, session.Id, session.UserId ?? "-", limits.SlowClientTimeout.TotalSeconds, session.Outbox.ConflatedTotal);
-                session.Close(WebSocketCloseCodes.PolicyViolation, "client too slow");
+                if (session.Close(WebSocketCloseCodes.PolicyViolation, "client too slow")) hub.Counters.SlowClientDisconnected();
                 continue;
             }
             if (time.GetElapsedTime(Volatile.Read(ref session.LastReceivedAt), now) > limits.IdleTimeout)

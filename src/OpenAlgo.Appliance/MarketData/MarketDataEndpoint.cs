@@ -30,7 +30,7 @@ internal sealed partial class MarketDataEndpoint(
         if (accepted is not { Stream: var stream, Deflate: var deflate }) return;
 
         var limits = hub.Limits;
-        var outbox = new Outbox(limits.ClientQueueFrames, time);
+        var outbox = new Outbox(limits.ClientQueueFrames, time, hub.Latency);
         var session = new ClientSession(listener, context.Connection.RemoteIpAddress, outbox, time, limits.MessageBurst)
         {
             DeflateMessageLimit = deflate?.MaxCompressedMessageLength ?? 0,

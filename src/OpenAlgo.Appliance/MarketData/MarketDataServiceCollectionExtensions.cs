@@ -18,7 +18,7 @@ internal static class MarketDataServiceCollectionExtensions
     public static IServiceCollection AddMarketData(this IServiceCollection services, ApplianceOptions options)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => new MarketDataHub { Limits = HubLimits.From(options.Limits) });
+        services.AddSingleton(sp => new MarketDataHub { Limits = HubLimits.From(options.Limits), Time = sp.GetRequiredService<TimeProvider>() });
         if (options.Auth.Mode == AuthMode.OpenAlgoDatabase)
         {
             services.TryAddSingleton<IApiKeyAuthenticator>(sp => new OpenAlgoDatabaseAuthenticator(options.Auth.DatabasePath, options.Auth.ApiKeyPepper,
@@ -42,7 +42,7 @@ internal static class MarketDataServiceCollectionExtensions
 
         if (!string.IsNullOrWhiteSpace(options.MarketData.StatsFile))
         {
-            services.AddHostedService(sp => new ProxyStatsWriter(options.MarketData.StatsFile, sp.GetRequiredService<MarketDataHub>(),
+            services.AddHostedService(sp => new ProxyStatsWriter(options.MarketData.StatsFile, options.EffectiveSites[0].Name, sp.GetRequiredService<Observability.MeterReader>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ProxyStatsWriter>>()));
         }
         services.AddMarketDataSource(options);

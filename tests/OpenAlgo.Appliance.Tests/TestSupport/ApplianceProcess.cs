@@ -50,6 +50,8 @@ internal sealed class ApplianceProcess : IDisposable
         {
             start.Environment.Remove(key);
         }
+        // The admin listener's default port (9765) would collide between tests running at once: off unless a test asks.
+        start.Environment["Appliance__Listen__Admin"] = "";
         foreach (var (key, value) in environment) start.Environment[key] = value;
         return new ApplianceProcess(Process.Start(start)!);
     }

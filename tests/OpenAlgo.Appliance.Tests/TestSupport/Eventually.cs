@@ -12,4 +12,22 @@ internal static class Eventually
             await Task.Delay(20);
         }
     }
+
+    /// <summary>Retries <paramref name="action"/> until it stops throwing; rethrows the last failure after <paramref name="timeout"/>.</summary>
+    public static async Task SucceedsAsync(Func<Task> action, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                await action();
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
 }

@@ -30,6 +30,8 @@ internal sealed class TestAppliance : IAsyncDisposable
     public IPEndPoint? Http => _app.Services.GetRequiredService<ListenerRegistry>().EndPoint(ListenerKind.Http);
     public IPEndPoint Internal => _app.Services.GetRequiredService<ListenerRegistry>().EndPoint(ListenerKind.Internal)!;
     public Uri InternalUri => new($"ws://127.0.0.1:{Internal.Port}/");
+    public IPEndPoint? Admin => _app.Services.GetRequiredService<ListenerRegistry>().EndPoint(ListenerKind.Admin);
+    public Uri AdminUri => new($"http://127.0.0.1:{Admin!.Port}/");
     public Uri PublicUri => new($"wss://127.0.0.1:{Https.Port}/ws");
     public string ZmqEndpoint => Options.MarketData.ZmqEndpoint;
 
@@ -41,7 +43,7 @@ internal sealed class TestAppliance : IAsyncDisposable
         {
             StateDirectory = Path.Combine(root, "state"),
             LogsDirectory = Path.Combine(root, "logs"),
-            Listen = new ListenSection { Https = "127.0.0.1:0", Http = "127.0.0.1:0", Internal = "127.0.0.1:0" },
+            Listen = new ListenSection { Https = "127.0.0.1:0", Http = "127.0.0.1:0", Internal = "127.0.0.1:0", Admin = "127.0.0.1:0" },
             MarketData = new MarketDataSection { Source = Enum.Parse<MarketDataSourceKind>(source), ZmqEndpoint = $"tcp://127.0.0.1:{FreeTcpPort()}", SupportedBrokers = "fivepaisa, fivepaisaxts,aliceblue,angel" },
             Auth = new AuthSection
             {

@@ -9,6 +9,10 @@ internal sealed class HealthMonitor
 {
     private readonly List<(string Name, Func<long> Progress)> _components = [];
     private long[] _last = [];
+    private string? _lastStalled;
+
+    /// <summary>What the last <see cref="Check"/> found stalled (null: everything progressed), for /healthz.</summary>
+    public string? LastStalled => Volatile.Read(ref _lastStalled);
 
     public void Register(string name, Func<long> progress)
     {
@@ -31,7 +35,9 @@ internal sealed class HealthMonitor
                 if (now == _last[i]) (stalled ??= []).Add(_components[i].Name);
                 _last[i] = now;
             }
-            return stalled is null ? null : string.Join(", ", stalled);
+            string? result = stalled is null ? null : string.Join(", ", stalled);
+            Volatile.Write(ref _lastStalled, result);
+            return result;
         }
     }
 }

@@ -1,5 +1,5 @@
-using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Sources;
+using OpenAlgo.Appliance.Observability;
 using OpenAlgo.Appliance.Tls;
 
 namespace OpenAlgo.Appliance.Hosting.Systemd;
@@ -13,19 +13,19 @@ internal sealed partial class SystemdService : BackgroundService
 {
     private readonly SdNotify notify;
     private readonly HealthMonitor health;
-    private readonly MarketDataHub hub;
+    private readonly StatusReport report;
     private readonly IHostApplicationLifetime lifetime;
     private readonly TimeProvider time;
     private readonly IMarketDataSource source;
     private readonly ILogger<SystemdService> logger;
     private readonly TimeSpan? _watchdogInterval;
 
-    public SystemdService(SdNotify notify, SystemdSettings settings, HealthMonitor health, MarketDataHub hub, CertificateHolder certificates,
+    public SystemdService(SdNotify notify, SystemdSettings settings, HealthMonitor health, StatusReport report, CertificateHolder certificates,
         IHostApplicationLifetime lifetime, TimeProvider time, IMarketDataSource source, ILogger<SystemdService> logger)
     {
         this.notify = notify;
         this.health = health;
-        this.hub = hub;
+        this.report = report;
         this.lifetime = lifetime;
         this.time = time;
         this.source = source;
@@ -73,8 +73,8 @@ internal sealed partial class SystemdService : BackgroundService
         }
     }
 
-    private string Status() => $"serving {hub.ClientCount} market-data clients, {hub.TicksIn} ticks in, {hub.FramesOut} frames out"
-        + (source.Status is { } status ? "; " + status : "");
+    /// <summary>Read from the meters (the same values /metrics and the status page show).</summary>
+    private string Status() => report.SummaryLine() + (source.Status is { } status ? "; " + status : "");
 
     private static partial class Log
     {

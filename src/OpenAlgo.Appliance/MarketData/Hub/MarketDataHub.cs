@@ -32,6 +32,15 @@ internal sealed class MarketDataHub
         set => Volatile.Write(ref _limits, value);
     }
 
+    /// <summary>The clock tick arrival is stamped with; the same one the outboxes measure flushes with.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Refusals, slow-client closes and retired conflation counts, for the meters.</summary>
+    public HubCounters Counters { get; } = new();
+
+    /// <summary>Where each client's outbox reports tick-received → frame-written time (one measurement per flush); null: not measured.</summary>
+    public Observability.TickLatency? Latency { get; set; }
+
     public int ClientCount => Volatile.Read(ref _clientCount);
     public long TicksIn => Interlocked.Read(ref _ticksIn);
     public long FramesOut => Interlocked.Read(ref _framesOut);
@@ -66,6 +75,7 @@ internal sealed class MarketDataHub
     {
         if (!_sessions.TryRemove(session.Id, out _)) return;
         Interlocked.Decrement(ref _clientCount);
+        Counters.Retire(session.Outbox);
         var released = Released;
         foreach (var (key, modes) in session.Subscriptions)
         {
@@ -215,6 +225,8 @@ internal sealed class MarketDataHub
         if (!_symbols.TryGetValue(key, out var entry)) return 0;
         var subscribers = entry.Subscribers;
         if (subscribers.Length == 0) return 0;
+        // One clock read per tick (not per recipient): each outbox keeps the oldest unflushed one.
+        long received = Time.GetTimestamp();
         var cache = t_frameCache ??= new FrameCache();
         int queued = 0;
         try
@@ -228,7 +240,7 @@ internal sealed class MarketDataHub
                 int index = cache.Find(tag, broker);
                 if (index < 0) index = cache.Add(tag, broker, BuildFrame(entry, tag, broker, data));
                 byte[] frame = session.DeflateMessageLimit == 0 ? cache.Frame(index) : cache.Deflated(index, session.DeflateMessageLimit);
-                if (session.Outbox.EnqueueMarketData(frame, entry, tag)) queued++;
+                if (session.Outbox.EnqueueMarketData(frame, entry, tag, received)) queued++;
             }
         }
         finally
@@ -280,6 +292,20 @@ internal sealed class MarketDataHub
             count += (union & 1) + ((union >> 1) & 1) + ((union >> 2) & 1);
         }
         return count;
+    }
+
+    /// <summary>Symbols with at least one subscriber in each mode (bits of <see cref="SymbolEntry.UnionModes"/>): the meters' subscriptions{mode}.</summary>
+    public (int Ltp, int Quote, int Depth) SubscribedSymbolsByMode()
+    {
+        int ltp = 0, quote = 0, depth = 0;
+        foreach (var entry in _symbols.Values)
+        {
+            byte union = entry.UnionModes;
+            ltp += union & 1;
+            quote += (union >> 1) & 1;
+            depth += (union >> 2) & 1;
+        }
+        return (ltp, quote, depth);
     }
 
     private byte[] BuildFrame(SymbolEntry entry, byte tag, string broker, ReadOnlySpan<byte> data)

@@ -11,7 +11,7 @@ namespace OpenAlgo.Appliance.MarketData.Hub;
 /// newest per symbol and mode, because a trader needs the latest price, not a late one. Replies
 /// and control frames are never conflated or dropped.
 /// </summary>
-internal sealed class Outbox(int bound, TimeProvider time)
+internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLatency? latency = null)
 {
     private const int MaxBatchBytes = 256 * 1024;
 
@@ -26,6 +26,7 @@ internal sealed class Outbox(int bound, TimeProvider time)
     private long _backloggedSince;
     private long _lastFlush = time.GetTimestamp();
     private long _conflatedTotal;
+    private long _oldestUnflushed;
 
     /// <summary>The queue's lock; exposed so tests can wedge a publisher on purpose.</summary>
     internal Lock Gate => _gate;
@@ -47,12 +48,16 @@ internal sealed class Outbox(int bound, TimeProvider time)
         }
     }
 
-    /// <summary>Queues a shared market-data frame; false when the outbox is closed.</summary>
-    public bool EnqueueMarketData(byte[] frame, object symbol, byte mode)
+    /// <summary>
+    /// Queues a shared market-data frame; false when the outbox is closed. <paramref name="receivedAt"/>
+    /// is when the tick reached the hub (<see cref="TimeProvider.GetTimestamp"/>), for the latency measurement.
+    /// </summary>
+    public bool EnqueueMarketData(byte[] frame, object symbol, byte mode, long receivedAt = 0)
     {
         lock (_gate)
         {
             if (_closed) return false;
+            if (_oldestUnflushed == 0) _oldestUnflushed = receivedAt;
             if (_marketDataQueued >= bound || _conflated is { Count: > 0 })
             {
                 _conflated ??= [];
@@ -123,8 +128,11 @@ internal sealed class Outbox(int bound, TimeProvider time)
             while (true)
             {
                 bool closeWritten = false;
+                long oldest;
                 lock (_gate)
                 {
+                    oldest = _oldestUnflushed;
+                    _oldestUnflushed = 0;
                     if (_count == 0 && (_conflated is null || _conflated.Count == 0))
                     {
                         if (_closed) return false;
@@ -158,7 +166,10 @@ internal sealed class Outbox(int bound, TimeProvider time)
                     }
                 }
                 FlushResult result = await writer.FlushAsync();
-                Volatile.Write(ref _lastFlush, time.GetTimestamp());
+                long flushed = time.GetTimestamp();
+                Volatile.Write(ref _lastFlush, flushed);
+                // Per flush, not per frame: the oldest tick of the batch, received → written to the socket.
+                if (oldest != 0) latency?.Record(time.GetElapsedTime(oldest, flushed));
                 if (closeWritten) return true;
                 if (result.IsCompleted || result.IsCanceled) return false;
             }

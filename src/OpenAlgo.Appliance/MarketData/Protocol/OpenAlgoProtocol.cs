@@ -127,6 +127,7 @@ internal sealed partial class OpenAlgoProtocol(
                 }
                 return;
             case KeyVerdictKind.Invalid:
+                hub.Counters.AuthFailed();
                 if (verdict.Reply is { } refusal)
                 {
                     Log.UpstreamRefused(logger, session.Id, fingerprint, verdict.Message);

@@ -1,6 +1,6 @@
 using System.Buffers;
 using OpenAlgo.Appliance.Infrastructure;
-using OpenAlgo.Appliance.MarketData.Hub;
+using OpenAlgo.Appliance.Observability;
 using OpenAlgo.Appliance.MarketData.Protocol;
 
 namespace OpenAlgo.Appliance.MarketData.Stats;
@@ -10,7 +10,7 @@ namespace OpenAlgo.Appliance.MarketData.Stats;
 /// <c>utils/health_monitor.py</c> reads it and ignores a file older than 60 s, so OpenAlgo's health
 /// page keeps working with the appliance in front.
 /// </summary>
-internal sealed partial class ProxyStatsWriter(string path, MarketDataHub hub, TimeProvider time, ILogger<ProxyStatsWriter> logger) : BackgroundService
+internal sealed partial class ProxyStatsWriter(string path, string site, MeterReader meters, TimeProvider time, ILogger<ProxyStatsWriter> logger) : BackgroundService
 {
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
 
@@ -45,14 +45,20 @@ internal sealed partial class ProxyStatsWriter(string path, MarketDataHub hub, T
 
     internal void Write()
     {
-        var users = hub.Sessions.Where(s => s.IsAuthenticated).GroupBy(s => s.UserId!).ToList();
-        var brokers = new PyList(users.Select(g => g.First().Broker).Where(b => b is not null).Select(b => (PyValue)new PyStr(b!)).ToList());
+        // The same meters /metrics shows: users by broker, subscribed (symbol, mode) keys, clients.
+        var metrics = meters.Collect().Sites.GetValueOrDefault(site) ?? new SiteMetrics();
+        var brokers = new List<PyValue>();
+        foreach (var (broker, users) in metrics.UsersByBroker.OrderBy(b => b.Key, StringComparer.Ordinal))
+        {
+            if (broker.Length == 0) continue; // authenticated, but OpenAlgo named no broker
+            for (long i = 0; i < users; i++) brokers.Add(new PyStr(broker));
+        }
         var stats = new PyDict()
             .Set("timestamp", new PyFloatValue(time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0))
-            .Set("total_connections", users.Count)
-            .Set("total_symbols", hub.ActiveSubscriptionKeys())
-            .Set("clients_connected", hub.ClientCount)
-            .Set("brokers", brokers);
+            .Set("total_connections", metrics.Users)
+            .Set("total_symbols", metrics.SubscribedKeys)
+            .Set("clients_connected", metrics.Clients)
+            .Set("brokers", new PyList(brokers));
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
         AtomicFile.WriteAllBytes(path, PyJsonWriter.Serialize(stats), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);

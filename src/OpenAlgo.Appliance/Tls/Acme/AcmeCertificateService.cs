@@ -36,8 +36,30 @@ internal sealed partial class AcmeCertificateService(
     private RenewalWindow? _window;
     private DateTimeOffset? _nextCheck;
     private readonly Lock _gate = new();
+    private long _failuresTotal;
+    private (string Message, DateTimeOffset At)? _lastError;
 
     public int Failures => Volatile.Read(ref _failures);
+
+    /// <summary>Every failed attempt since the start (the meters' <c>acme_failures_total</c>).</summary>
+    public long FailuresTotal => Interlocked.Read(ref _failuresTotal);
+
+    /// <summary>The last failure's message and time; cleared by a success.</summary>
+    public (string Message, DateTimeOffset At)? LastError => _lastError;
+
+    /// <summary>The served certificate came from <c>import-certificate</c> rather than this appliance's own order.</summary>
+    public bool IsImported => _store?.IsImported == true;
+
+    /// <summary>When the issued certificate will be renewed and why (null while none is issued).</summary>
+    public (DateTimeOffset At, RenewalReason Reason)? NextRenewal
+    {
+        get
+        {
+            var current = Issued;
+            if (current is null) return null;
+            return RenewalPolicy.Plan(current.Leaf.NotBefore.ToUniversalTime(), current.Leaf.NotAfter.ToUniversalTime(), WindowFor(current)?.Chosen);
+        }
+    }
     public ServerCertificate? Issued => Volatile.Read(ref _issued);
 
     /// <summary>The CA's ARI window for the served certificate and the moment chosen in it, if the CA offers ARI.</summary>
@@ -96,6 +118,8 @@ internal sealed partial class AcmeCertificateService(
                     await IssueAsync(current, stoppingToken);
                     Volatile.Write(ref _failures, 0);
                     wait = UntilNextCheck(Issued!);
+                    _lastError = null;
+                    WriteStatus();
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -104,6 +128,9 @@ internal sealed partial class AcmeCertificateService(
                 catch (Exception ex)
                 {
                     int failures = Interlocked.Increment(ref _failures);
+                    Interlocked.Increment(ref _failuresTotal);
+                    _lastError = (ex.Message, time.GetUtcNow());
+                    WriteStatus();
                     wait = schedule.Backoff(failures);
                     // Near expiry the daily retry would be too slow: keep trying every minute.
                     if (current is not null && current.Leaf.NotAfter.ToUniversalTime() - time.GetUtcNow().UtcDateTime < (current.Leaf.NotAfter - current.Leaf.NotBefore) / 20)
@@ -187,6 +214,19 @@ internal sealed partial class AcmeCertificateService(
         catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or InvalidDataException or TaskCanceledException)
         {
             // ARI is advice; the 2/3-lifetime backstop still applies.
+        }
+    }
+
+    /// <summary>What only the running service knows (the last error), for the offline <c>certificates</c> command.</summary>
+    private void WriteStatus()
+    {
+        try
+        {
+            AcmeStatusFile.Write(_store!.Directory, new AcmeStatus(_lastError?.Message, _lastError?.At, FailuresTotal));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Advisory only: the renewal itself does not depend on it.
         }
     }
 

@@ -35,7 +35,9 @@ internal sealed class AcmeStore
     private string ChainPath => Path.Combine(_directory, "certificate.pem");
     private string CertificateKeyPath => Path.Combine(_directory, "certificate.key.protected");
     private string ImportedMarkerPath => Path.Combine(_directory, "certificate.imported");
-    private string RenewalWindowPath => Path.Combine(_directory, "renewal-window.json");
+    private string RenewalWindowPath => Path.Combine(_directory, RenewalWindowFileName);
+
+    public const string RenewalWindowFileName = "renewal-window.json";
 
     /// <summary>
     /// The stored certificate came from <c>import-certificate</c> (another ACME account, e.g.

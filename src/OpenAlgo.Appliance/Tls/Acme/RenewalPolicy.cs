@@ -9,14 +9,30 @@ namespace OpenAlgo.Appliance.Tls.Acme;
 internal static class RenewalPolicy
 {
     public static DateTimeOffset RenewAt(DateTimeOffset notBefore, DateTimeOffset notAfter, DateTimeOffset? ariChosen = null)
+        => Plan(notBefore, notAfter, ariChosen).At;
+
+    /// <summary>When to renew and which rule decided it (what <c>certificates</c> and the status page show).</summary>
+    public static (DateTimeOffset At, RenewalReason Reason) Plan(DateTimeOffset notBefore, DateTimeOffset notAfter, DateTimeOffset? ariChosen = null)
     {
         var lifetime = notAfter - notBefore;
-        double ratio = lifetime < TimeSpan.FromDays(10) ? 0.5 : 2.0 / 3.0;
-        var byRatio = notBefore + lifetime * ratio;
+        bool shortLived = lifetime < TimeSpan.FromDays(10);
+        var byRatio = notBefore + lifetime * (shortLived ? 0.5 : 2.0 / 3.0);
         var emergency = notAfter - lifetime / 20;
-        if (ariChosen is { } chosen) return chosen < emergency ? chosen : emergency;
-        return byRatio;
+        if (ariChosen is { } chosen) return chosen < emergency ? (chosen, RenewalReason.AriWindow) : (emergency, RenewalReason.Emergency);
+        return (byRatio, shortLived ? RenewalReason.HalfOfLifetime : RenewalReason.TwoThirdsOfLifetime);
     }
+
+    /// <summary>Human words for a reason, as <c>certificates</c> prints them.</summary>
+    public static string Describe(RenewalReason reason) => reason switch
+    {
+        RenewalReason.AriWindow => "inside the CA's ARI renewal window",
+        RenewalReason.Emergency => "emergency: 1/20 of the lifetime before expiry (the CA's ARI window is later)",
+        RenewalReason.HalfOfLifetime => "at 1/2 of the lifetime (short-lived certificate)",
+        RenewalReason.TwoThirdsOfLifetime => "at 2/3 of the lifetime",
+        RenewalReason.BeforeExpiry => "30 days before expiry (self-signed)",
+        RenewalReason.FileChange => "when the files change (Tls:Mode=Files: renewed by whoever writes them)",
+        _ => reason.ToString(),
+    };
 
     public static bool NeedsRenewal(DateTimeOffset now, DateTimeOffset notBefore, DateTimeOffset notAfter, DateTimeOffset? ariChosen = null)
         => now >= RenewAt(notBefore, notAfter, ariChosen);
@@ -37,4 +53,15 @@ internal static class RenewalPolicy
         3 => TimeSpan.FromMinutes(100),
         _ => TimeSpan.FromDays(1),
     };
+}
+
+/// <summary>Which rule sets a certificate's next renewal.</summary>
+internal enum RenewalReason
+{
+    TwoThirdsOfLifetime,
+    HalfOfLifetime,
+    AriWindow,
+    Emergency,
+    BeforeExpiry,
+    FileChange,
 }

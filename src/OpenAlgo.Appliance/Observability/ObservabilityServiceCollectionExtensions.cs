@@ -1,0 +1,66 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Hosting;
+using OpenAlgo.Appliance.MarketData.Hub;
+using OpenAlgo.Appliance.MarketData.Sources;
+using OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
+using OpenAlgo.Appliance.Observability.Admin;
+using OpenAlgo.Appliance.Tls;
+using OpenAlgo.Appliance.Tls.Acme;
+using OpenTelemetry.Metrics;
+
+namespace OpenAlgo.Appliance.Observability;
+
+internal static class ObservabilityServiceCollectionExtensions
+{
+    /// <summary>Meters the framework itself publishes that an operator wants next to ours (all in the same scrape).</summary>
+    private static readonly string[] FrameworkMeters =
+    [
+        "Microsoft.AspNetCore.Server.Kestrel",  // connections, TLS handshakes, upgraded (WebSocket) connections
+        "Microsoft.AspNetCore.Hosting",         // HTTP request durations (proxied Flask traffic)
+        "System.Runtime",                       // GC, heap, CPU time, thread pool
+        "System.Net.Http",                      // the Flask proxy's and the ACME client's outgoing requests
+    ];
+
+    /// <summary>
+    /// The meters, their in-process reader and sampler, the status report, the admin endpoints and
+    /// OpenTelemetry's Prometheus exporter; plus the one site this composition serves.
+    /// </summary>
+    public static IServiceCollection AddObservability(this IServiceCollection services, ApplianceOptions options)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton(sp =>
+        {
+            var meters = new ApplianceMeters(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+            foreach (var site in sp.GetServices<SiteTelemetry>()) meters.Add(site);
+            return meters;
+        });
+        services.AddSingleton<MeterReader>();
+        services.AddSingleton<TelemetrySampler>();
+        services.AddHostedService(sp => sp.GetRequiredService<TelemetrySampler>());
+        services.AddSingleton(sp => new StatusReport(sp.GetRequiredService<TelemetrySampler>(), sp.GetRequiredService<ApplianceMeters>(),
+            sp.GetRequiredService<ListenerRegistry>(), options, sp.GetRequiredService<TimeProvider>(), sp.GetService<Hosting.Systemd.HealthMonitor>()));
+        services.AddSingleton<AdminEndpoints>();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(ApplianceMeters.MeterName)
+            .AddMeter(FrameworkMeters)
+            .AddPrometheusExporter());
+
+        var site = options.EffectiveSites[0];
+        services.AddSingleton(sp => new SiteTelemetry(site.Name, sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<CertificateHolder>(),
+            site.Tls.Mode, Probe(sp, site), sp.GetRequiredService<TimeProvider>(), sp.GetService<AcmeCertificateService>()));
+        return services;
+    }
+
+    private static SourceProbe Probe(IServiceProvider services, SiteOptions site)
+    {
+        if (services.GetService<OpenAlgoProxySource>() is { } proxy)
+        {
+            return new SourceProbe(MarketDataSourceKind.OpenAlgo, proxy.Uri.ToString(), null, () => (proxy.ConnectedCount, proxy.SessionCount));
+        }
+        if (services.GetService<ZmqTickSource>() is { } zmq) return new SourceProbe(MarketDataSourceKind.Zmq, zmq.Endpoint, () => zmq.Heartbeats);
+        var simulated = services.GetService<SimulatedTickSource>();
+        return new SourceProbe(MarketDataSourceKind.Simulated, "", simulated is null ? null : () => simulated.Heartbeats);
+    }
+}
