@@ -24,7 +24,7 @@
 #
 # Tunables (environment): RUNS=3  SCENARIOS="throughput fanout idle"  TRANSPORTS="ws wss"
 #   DURATION=20 WARMUP=5 (throughput/fanout seconds)  IDLE_CLIENTS=10000 IDLE_HOLD=10
-#   HTTPS_PORT=18443 INTERNAL_PORT=18765 ZMQ_PORT=15555  OUT=/tmp/bench-results/<timestamp>
+#   HTTPS_PORT=18443 INTERNAL_PORT=18765 ZMQ_PORT=15555 ADMIN_PORT=19765 (the admin listener: /metrics on, as installed)  OUT=/tmp/bench-results/<timestamp>
 #   SERVER_BINARY=<repo>/publish/openalgo-appliance  RESTART_PER_RUN=1  EXTRA_ARGS=""  CLIENT=raw|clientws
 #   SERVER_ENV="Key=Value Key2=Value2" (extra server environment)  REPUBLISH=1 (publish even if the binary exists)
 set -euo pipefail
@@ -40,6 +40,7 @@ IDLE_HOLD="${IDLE_HOLD:-10}"
 HTTPS_PORT="${HTTPS_PORT:-18443}"
 INTERNAL_PORT="${INTERNAL_PORT:-18765}"
 ZMQ_PORT="${ZMQ_PORT:-15555}"
+ADMIN_PORT="${ADMIN_PORT:-19765}"
 SERVER_BINARY="${SERVER_BINARY:-$REPO/publish/openalgo-appliance}"
 RESTART_PER_RUN="${RESTART_PER_RUN:-1}"
 EXTRA_ARGS="${EXTRA_ARGS:-}"
@@ -79,6 +80,7 @@ start_server() {
       Appliance__Listen__Https="127.0.0.1:$HTTPS_PORT" \
       Appliance__Listen__Http= \
       Appliance__Listen__Internal="127.0.0.1:$INTERNAL_PORT" \
+      Appliance__Listen__Admin="127.0.0.1:$ADMIN_PORT" \
       Appliance__Tls__Mode=SelfSigned \
       Appliance__MarketData__Source=Zmq \
       Appliance__MarketData__ZmqEndpoint="tcp://127.0.0.1:$ZMQ_PORT" \

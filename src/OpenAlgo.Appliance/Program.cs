@@ -77,8 +77,20 @@ migrate.Options.Add(nginxDump);
 migrate.Options.Add(applyOption);
 migrate.SetAction(parse => new OpenAlgo.Appliance.Migration.MigrateCommand(Console.Out, Console.Error, TimeProvider.System).Run(parse.GetValue(migrateRoot)!, parse.GetValue(nginxDump), parse.GetValue(applyOption)));
 
+var adminOption = new Option<string?>("--admin") { Description = "The admin listener to ask, host:port or unix:/path (default: Listen:Admin from the configuration)" };
+var status = new Command("status", "The running service's picture: per site certificate, source, clients, rates; exit 1 when unhealthy, 3 when not running");
+status.Options.Add(adminOption);
+status.SetAction((parse, ct) => new StatusCommand(Console.Out, Console.Error).RunAsync(parse.GetValue(configOption), parse.GetValue(adminOption), ct));
+
+var certificates = new Command("certificates", "Like certbot certificates, offline: per site names, issuer, serial, expiry, next renewal and why, last error");
+var certificatesStateOption = new Option<string?>("--state-directory") { Description = "Where the appliance keeps its state (default: as import-certificate)" };
+certificates.Options.Add(certificatesStateOption);
+certificates.SetAction(parse => new CertificatesCommand(Console.Out, Console.Error).Run(parse.GetValue(configOption), parse.GetValue(certificatesStateOption)));
+
 root.Subcommands.Add(run);
 root.Subcommands.Add(migrate);
+root.Subcommands.Add(status);
+root.Subcommands.Add(certificates);
 root.Subcommands.Add(importCertificate);
 root.Subcommands.Add(install);
 root.Subcommands.Add(uninstall);

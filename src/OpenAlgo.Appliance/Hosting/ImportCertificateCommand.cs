@@ -88,7 +88,7 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
     /// /etc/openalgo-appliance), the unit's <c>StateDirectory=</c>, not <c>./state</c> of whatever
     /// directory the operator happens to be in.
     /// </summary>
-    private static string ResolveStateDirectory(ApplianceOptions options, bool configured)
+    internal static string ResolveStateDirectory(ApplianceOptions options, bool configured)
     {
         // The bound value is already absolute (./state made absolute), so the default is recognised by its source.
         bool systemd = Environment.GetEnvironmentVariable("STATE_DIRECTORY") is { Length: > 0 };

@@ -32,6 +32,9 @@ internal sealed class ApplianceMeters
     public const string AcmeFailures = "openalgo_appliance_acme_failures";
     public const string TickToFrame = "openalgo_appliance_tick_to_frame_seconds";
     public const string BuildInfo = "openalgo_appliance_build_info";
+    public const string WatchdogEnabled = "openalgo_appliance_watchdog_enabled";
+    public const string WatchdogPets = "openalgo_appliance_watchdog_pets";
+    public const string Stalled = "openalgo_appliance_stalled";
 
     private SiteTelemetry[] _sites = [];
     private readonly Histogram<double> _tickToFrame;
@@ -71,6 +74,17 @@ internal sealed class ApplianceMeters
             _sites = [.. _sites, site];
         }
         site.Hub.Latency = new TickLatency(_tickToFrame, site.Name);
+    }
+
+    /// <summary>
+    /// The process-wide watchdog series (no <c>site</c> label: one watchdog for the process): whether
+    /// systemd asked for pets, how many were sent, and whether a loop is stalled right now.
+    /// </summary>
+    public void AddWatchdog(Hosting.Systemd.HealthMonitor health, bool enabled)
+    {
+        Meter.CreateObservableGauge(WatchdogEnabled, () => enabled ? 1L : 0L, description: "1 when systemd's watchdog is on (WatchdogSec in the unit)");
+        Meter.CreateObservableCounter(WatchdogPets, () => health.Pets, description: "WATCHDOG=1 notifications sent; stops rising while a loop is stalled");
+        Meter.CreateObservableGauge(Stalled, () => health.LastStalled is null ? 0L : 1L, description: "1 while the last health check found a loop that made no progress");
     }
 
     private IEnumerable<Measurement<long>> PerSite(Func<SiteTelemetry, long> read)

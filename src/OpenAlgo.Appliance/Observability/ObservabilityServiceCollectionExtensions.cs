@@ -34,12 +34,16 @@ internal static class ObservabilityServiceCollectionExtensions
         {
             var meters = new ApplianceMeters(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
             foreach (var site in sp.GetServices<SiteTelemetry>()) meters.Add(site);
+            if (sp.GetService<Hosting.Systemd.HealthMonitor>() is { } health)
+            {
+                meters.AddWatchdog(health, sp.GetService<Hosting.Systemd.SystemdSettings>()?.WatchdogInterval is not null);
+            }
             return meters;
         });
         services.AddSingleton<MeterReader>();
         services.AddSingleton<TelemetrySampler>();
         services.AddHostedService(sp => sp.GetRequiredService<TelemetrySampler>());
-        services.AddSingleton(sp => new StatusReport(sp.GetRequiredService<TelemetrySampler>(), sp.GetRequiredService<ApplianceMeters>(),
+        services.AddSingleton(sp => new StatusReport(sp.GetRequiredService<TelemetrySampler>(), sp.GetRequiredService<MeterReader>(), sp.GetRequiredService<ApplianceMeters>(),
             sp.GetRequiredService<ListenerRegistry>(), options, sp.GetRequiredService<TimeProvider>(), sp.GetService<Hosting.Systemd.HealthMonitor>()));
         services.AddSingleton<AdminEndpoints>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

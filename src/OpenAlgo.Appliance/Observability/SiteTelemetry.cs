@@ -159,9 +159,9 @@ internal sealed class SiteTelemetry
                 return CertificateSummary.From(leaf, TlsMode, standIn ? "temporary self-signed stand-in (waiting for the first ACME certificate)" : acme!.IsImported ? "imported (import-certificate), renewed over ACME" : "issued over ACME",
                     standIn ? null : acme!.NextRenewal, error?.Message, error?.At, standIn);
             case TlsMode.SelfSigned:
-                return CertificateSummary.From(leaf, TlsMode, "self-signed", (leaf.NotAfter.ToUniversalTime() - SelfSignedCertificateSource.RenewBefore, RenewalReason.BeforeExpiry));
+                return CertificateSummary.From(leaf, TlsMode, "self-signed by the appliance (Tls:Mode=SelfSigned)", (leaf.NotAfter.ToUniversalTime() - SelfSignedCertificateSource.RenewBefore, RenewalReason.BeforeExpiry));
             default:
-                return CertificateSummary.From(leaf, TlsMode, "PEM files (Tls:CertificateFile)", null);
+                return CertificateSummary.From(leaf, TlsMode, "PEM files (Tls:Mode=Files), reloaded when they change", null);
         }
     }
 }

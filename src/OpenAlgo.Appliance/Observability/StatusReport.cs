@@ -13,7 +13,7 @@ namespace OpenAlgo.Appliance.Observability;
 /// prints), <c>/healthz</c> and systemd's STATUS: per site the meters' values and rates (from
 /// <see cref="TelemetrySampler"/>), the certificate, the source, the clients; and what is unhealthy.
 /// </summary>
-internal sealed class StatusReport(TelemetrySampler sampler, ApplianceMeters meters, ListenerRegistry listeners, ApplianceOptions options, TimeProvider time, HealthMonitor? watchdog = null)
+internal sealed class StatusReport(TelemetrySampler sampler, MeterReader reader, ApplianceMeters meters, ListenerRegistry listeners, ApplianceOptions options, TimeProvider time, HealthMonitor? watchdog = null)
 {
     /// <summary>Under this many days left a certificate that should have been renewed (ACME, files) makes /healthz fail.</summary>
     public const double CertificateCriticalDays = 7;
@@ -21,7 +21,7 @@ internal sealed class StatusReport(TelemetrySampler sampler, ApplianceMeters met
     private static readonly DateTimeOffset Started = Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
     /// <summary>Problems of the whole process (listeners, watchdog) and of each site; empty when healthy.</summary>
-    public (List<string> Global, Dictionary<string, List<string>> Sites) Problems(TelemetrySample sample)
+    public (List<string> Global, Dictionary<string, List<string>> Sites) Problems(MetricsSnapshot current)
     {
         var global = new List<string>();
         foreach (var (kind, key, address) in Configured())
@@ -35,7 +35,7 @@ internal sealed class StatusReport(TelemetrySampler sampler, ApplianceMeters met
         foreach (var site in meters.Sites)
         {
             var problems = sites[site.Name] = [];
-            var metrics = sample.Metrics.Sites.GetValueOrDefault(site.Name);
+            var metrics = current.Sites.GetValueOrDefault(site.Name);
             var (up, detail) = site.SourceHealth();
             if (!up || metrics is { SourceUp: false }) problems.Add($"source down: {detail}");
             var certificate = site.Certificate();
@@ -53,7 +53,7 @@ internal sealed class StatusReport(TelemetrySampler sampler, ApplianceMeters met
     /// <summary>/healthz: null when healthy, else one line per problem ("site NAME: …" for a site's).</summary>
     public List<string> Unhealthy()
     {
-        var (global, sites) = Problems(sampler.Latest);
+        var (global, sites) = Problems(reader.Collect());
         var lines = new List<string>(global);
         foreach (var (site, problems) in sites)
         {
@@ -65,11 +65,13 @@ internal sealed class StatusReport(TelemetrySampler sampler, ApplianceMeters met
     /// <summary>One line for systemd's STATUS: clients and rates (per site when there are several).</summary>
     public string SummaryLine()
     {
+        // Values as of now, rates over the last second.
+        var current = reader.Collect();
         var sample = sampler.Latest;
         var parts = new List<string>();
         foreach (var site in meters.Sites)
         {
-            var metrics = sample.Metrics.Sites.GetValueOrDefault(site.Name) ?? new SiteMetrics();
+            var metrics = current.Sites.GetValueOrDefault(site.Name) ?? new SiteMetrics();
             var rates = sample.RatesOf(site.Name);
             string text = $"serving {metrics.Clients} market-data clients, {Rate(rates.TicksPerSecond)} ticks/s in, {Rate(rates.DeliveriesPerSecond)} deliveries/s out ({metrics.TicksReceived} ticks in, {metrics.Deliveries} frames out)";
             parts.Add(meters.Sites.Count > 1 ? $"{site.Name}: {text}" : text);
@@ -90,8 +92,9 @@ internal sealed class StatusReport(TelemetrySampler sampler, ApplianceMeters met
     /// <summary>The status document (<c>/status.json</c>, the page's events): <paramref name="history"/> adds the chart points.</summary>
     public byte[] Json(bool history)
     {
+        var current = reader.Collect();
         var sample = sampler.Latest;
-        var (global, siteProblems) = Problems(sample);
+        var (global, siteProblems) = Problems(current);
         var now = time.GetUtcNow();
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -111,7 +114,7 @@ internal sealed class StatusReport(TelemetrySampler sampler, ApplianceMeters met
             var points = history ? sampler.History() : [];
             foreach (var site in meters.Sites)
             {
-                var metrics = sample.Metrics.Sites.GetValueOrDefault(site.Name) ?? new SiteMetrics();
+                var metrics = current.Sites.GetValueOrDefault(site.Name) ?? new SiteMetrics();
                 var rates = sample.RatesOf(site.Name);
                 json.WriteStartObject();
                 json.WriteString("name", site.Name);

@@ -21,7 +21,10 @@ internal sealed partial class SelfSignedCertificateSource(
     public static readonly TimeSpan RenewBefore = TimeSpan.FromDays(30);
 
     private string Directory => Path.Combine(options.StateDirectory, "tls");
-    private string CertificatePath => Path.Combine(Directory, "self-signed.crt.pem");
+    private string CertificatePath => CertificatePathIn(options.StateDirectory);
+
+    /// <summary>The stored self-signed certificate of <paramref name="stateDirectory"/> (read by <c>certificates</c>).</summary>
+    public static string CertificatePathIn(string stateDirectory) => Path.Combine(stateDirectory, "tls", "self-signed.crt.pem");
     private string KeyPath => Path.Combine(Directory, "self-signed.key.pem");
 
     /// <summary>Loads or creates the certificate before the listeners start.</summary>

@@ -86,5 +86,25 @@ public sealed class MetricsEndpointTests : IDisposable
         Assert.True(flushes > 0, "no tick-to-frame measurement");
         Assert.True(second.Single("openalgo_appliance_tick_to_frame_seconds_bucket", site, ("le", "+Inf")).Value == flushes);
         Assert.Equal(1, second.Single("openalgo_appliance_build_info").Value);
+        Assert.Equal(0, second.Single("openalgo_appliance_watchdog_enabled").Value); // no WATCHDOG_USEC here
+
+        // docs/prometheus: the scrape config and the alert rules load as YAML, and every metric they name exists.
+        string exprs = Python.Run($$"""
+            import json, re, yaml
+            config = yaml.safe_load(open({{Json(Path.Combine(Processes.RepositoryRoot(), "docs", "prometheus", "prometheus.yml"))}}))
+            assert config["scrape_configs"][0]["static_configs"][0]["targets"] == ["127.0.0.1:9765"], config
+            rules = yaml.safe_load(open({{Json(Path.Combine(Processes.RepositoryRoot(), "docs", "prometheus", "openalgo-appliance-rules.yml"))}}))
+            alerts = [r for g in rules["groups"] for r in g["rules"]]
+            assert all(r["alert"] and r["expr"] and r["annotations"]["summary"] for r in alerts)
+            print(json.dumps(sorted({n for r in alerts for n in re.findall(r"openalgo_appliance_[a-z_]+", r["expr"])})))
+            """);
+        var names = System.Text.Json.JsonSerializer.Deserialize<string[]>(exprs)!;
+        Assert.Contains("openalgo_appliance_certificate_expiry_timestamp_seconds", names);
+        Assert.Contains("openalgo_appliance_source_up", names);
+        Assert.Contains("openalgo_appliance_watchdog_pets_total", names);
+        Assert.Contains("openalgo_appliance_conflated_total", names);
+        foreach (var name in names) Assert.True(second.Any(s => s.Name == name), $"the alert rules name {name}, which no scrape has");
     }
+
+    private static string Json(string text) => System.Text.Json.JsonSerializer.Serialize(text);
 }

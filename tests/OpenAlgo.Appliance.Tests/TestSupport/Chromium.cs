@@ -340,6 +340,15 @@ internal sealed class ChromiumPage(Chromium browser, string session, string targ
 
     public Task CloseAsync() => browser.SendAsync(null, "Target.closeTarget", new JsonObject { ["targetId"] = targetId });
 
+    /// <summary>Sets the viewport (CSS pixels), as a window of that size would have.</summary>
+    public Task SetViewportAsync(int width, int height) => browser.SendAsync(session, "Emulation.setDeviceMetricsOverride", new JsonObject
+    {
+        ["width"] = width,
+        ["height"] = height,
+        ["deviceScaleFactor"] = 1,
+        ["mobile"] = false,
+    });
+
     /// <summary>A PNG of the viewport, written to <paramref name="path"/>.</summary>
     public async Task ScreenshotAsync(string path)
     {

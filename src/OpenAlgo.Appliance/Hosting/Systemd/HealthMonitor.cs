@@ -11,6 +11,13 @@ internal sealed class HealthMonitor
     private long[] _last = [];
     private string? _lastStalled;
 
+    private long _pets;
+
+    /// <summary>WATCHDOG=1 sent so far (the meters' <c>openalgo_appliance_watchdog_pets_total</c>).</summary>
+    public long Pets => Interlocked.Read(ref _pets);
+
+    public void Petted() => Interlocked.Increment(ref _pets);
+
     /// <summary>What the last <see cref="Check"/> found stalled (null: everything progressed), for /healthz.</summary>
     public string? LastStalled => Volatile.Read(ref _lastStalled);
 

@@ -57,7 +57,11 @@ internal sealed partial class SystemdService : BackgroundService
                 string? stalled = health.Check();
                 if (_watchdogInterval is not null)
                 {
-                    if (stalled is null) notify.Watchdog();
+                    if (stalled is null)
+                    {
+                        notify.Watchdog();
+                        health.Petted();
+                    }
                     else Log.Stalled(logger, stalled);
                 }
                 // STATUS every ~30 s is enough for `systemctl status`.

@@ -18,9 +18,15 @@ internal sealed class AcmeStore
     private readonly string _keyRing;
     private readonly IDataProtector _protector;
 
+    /// <summary>Where the store of <paramref name="stateDirectory"/> lives (read without opening it by <c>certificates</c>).</summary>
+    public static string DirectoryIn(string stateDirectory) => Path.Combine(stateDirectory, "acme");
+
+    public const string ChainFileName = "certificate.pem";
+    public const string ImportedMarkerFileName = "certificate.imported";
+
     public AcmeStore(string stateDirectory)
     {
-        _directory = Path.Combine(stateDirectory, "acme");
+        _directory = DirectoryIn(stateDirectory);
         _keyRing = Path.Combine(stateDirectory, "dataprotection");
         AtomicFile.EnsurePrivateDirectory(stateDirectory);
         AtomicFile.EnsurePrivateDirectory(_directory);
@@ -32,9 +38,9 @@ internal sealed class AcmeStore
     public string Directory => _directory;
     private string AccountKeyPath => Path.Combine(_directory, "account.key.protected");
     private string AccountPath => Path.Combine(_directory, "account.url");
-    private string ChainPath => Path.Combine(_directory, "certificate.pem");
+    private string ChainPath => Path.Combine(_directory, ChainFileName);
     private string CertificateKeyPath => Path.Combine(_directory, "certificate.key.protected");
-    private string ImportedMarkerPath => Path.Combine(_directory, "certificate.imported");
+    private string ImportedMarkerPath => Path.Combine(_directory, ImportedMarkerFileName);
     private string RenewalWindowPath => Path.Combine(_directory, RenewalWindowFileName);
 
     public const string RenewalWindowFileName = "renewal-window.json";

@@ -25,6 +25,7 @@ public sealed class SystemdIntegrationTests : IDisposable
             ["Appliance__Listen__Https"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}",
             ["Appliance__Listen__Http"] = "",
             ["Appliance__Listen__Internal"] = $"127.0.0.1:{internalPort}",
+            ["Appliance__Listen__Admin"] = "", // its default port would collide between tests running at once
             ["Appliance__MarketData__Source"] = "Zmq",
             ["Appliance__MarketData__ZmqEndpoint"] = $"tcp://127.0.0.1:{TestAppliance.FreeTcpPort()}",
             ["Appliance__Auth__StaticKeys__0__Key"] = "testkey",
