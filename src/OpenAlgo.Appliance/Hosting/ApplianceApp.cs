@@ -85,9 +85,9 @@ internal static class ApplianceApp
         reloader.Listen();
 
         var registry = app.Services.GetRequiredService<ListenerRegistry>();
-        logger.Information("OpenAlgo Appliance {Version} ready: https {Https}, http {Http}, internal {Internal}, admin {Admin}; market data from {Source}",
+        logger.Information("OpenAlgo Appliance {Version} ready: https {Https}, http {Http}, internal {Internal}; market data from {Source}; admin {Admin}",
             VersionInfo.Version, registry.Describe(ListenerKind.Https), registry.Describe(ListenerKind.Http),
-            registry.Describe(ListenerKind.Internal), registry.Describe(ListenerKind.Admin), options.MarketData.Source);
+            registry.Describe(ListenerKind.Internal), options.MarketData.Source, registry.Describe(ListenerKind.Admin));
         if (demoKey is not null)
         {
             await output.WriteLineAsync($"Demo API key: {demoKey}");

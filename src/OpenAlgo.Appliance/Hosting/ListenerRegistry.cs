@@ -55,7 +55,7 @@ internal sealed class ListenerRegistry
     /// <summary>True once a listener of <paramref name="kind"/> was bound (an address, a unix socket or a systemd fd).</summary>
     public bool IsBound(ListenerKind kind)
     {
-        foreach (var (k, o) in _listeners)
+        foreach (var (k, o, _) in _listeners)
         {
             if (k == kind && (o.IPEndPoint is not null || o.EndPoint is Microsoft.AspNetCore.Connections.FileHandleEndPoint || o.SocketPath is not null)) return true;
         }

@@ -57,14 +57,15 @@ internal static class ObservabilityServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>The site's source through its one seam (<see cref="IMarketDataSource"/>), plus the key-session counts of OpenAlgo's proxy.</summary>
     private static SourceProbe Probe(IServiceProvider services, SiteOptions site)
     {
-        if (services.GetService<OpenAlgoProxySource>() is { } proxy)
+        var source = services.GetRequiredService<IMarketDataSource>();
+        return source switch
         {
-            return new SourceProbe(MarketDataSourceKind.OpenAlgo, proxy.Uri.ToString(), null, () => (proxy.ConnectedCount, proxy.SessionCount));
-        }
-        if (services.GetService<ZmqTickSource>() is { } zmq) return new SourceProbe(MarketDataSourceKind.Zmq, zmq.Endpoint, () => zmq.Heartbeats);
-        var simulated = services.GetService<SimulatedTickSource>();
-        return new SourceProbe(MarketDataSourceKind.Simulated, "", simulated is null ? null : () => simulated.Heartbeats);
+            OpenAlgoProxySource proxy => new SourceProbe(MarketDataSourceKind.OpenAlgo, proxy.Uri.ToString(), () => proxy.Progress, () => (proxy.ConnectedCount, proxy.SessionCount)),
+            ZmqTickSource zmq => new SourceProbe(MarketDataSourceKind.Zmq, zmq.Endpoint, () => zmq.Progress),
+            _ => new SourceProbe(site.MarketData.Source, "", () => source.Progress),
+        };
     }
 }

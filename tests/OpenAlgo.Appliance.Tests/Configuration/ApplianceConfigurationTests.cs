@@ -53,7 +53,7 @@ public sealed class ApplianceConfigurationTests : IDisposable
         var env = new Hashtable
         {
             ["WEBSOCKET_HOST"] = "'127.0.0.1'",
-            ["WEBSOCKET_PORT"] = "9765",
+            ["WEBSOCKET_PORT"] = "9764",
             ["ZMQ_PORT"] = "6555",
             ["WS_PING_INTERVAL"] = "30",
             ["WS_AUTH_GRACE_SECONDS"] = "5",
@@ -64,7 +64,7 @@ public sealed class ApplianceConfigurationTests : IDisposable
             ["STATE_DIRECTORY"] = Path.Combine(_dir, "st") + ":/other",
         };
         var o = Load(env);
-        Assert.Equal("127.0.0.1:9765", o.Listen.Internal);
+        Assert.Equal("127.0.0.1:9764", o.Listen.Internal);
         Assert.Equal("tcp://127.0.0.1:6555", o.MarketData.ZmqEndpoint);
         Assert.Equal(30, o.Limits.PingIntervalSeconds);
         Assert.Equal(5, o.Limits.AuthGraceSeconds);
