@@ -29,17 +29,23 @@ check.SetAction(parse => ConfigurationCommands.Check(parse.GetValue(configOption
 var showConfig = new Command("show-config", "Print the effective configuration like nginx -T, with where each value came from (secrets redacted)");
 showConfig.SetAction(parse => ConfigurationCommands.Show(parse.GetValue(configOption), Console.Out, Console.Error));
 
-var urlArgument = new Argument<string?>("url") { Description = "https://HOST[:PORT]/ (default: from the configuration)", Arity = ArgumentArity.ZeroOrOne };
+var urlArgument = new Argument<string?>("url") { Description = "https://HOST[:PORT]/, HOST:PORT or HOST (default: from the configuration)", Arity = ArgumentArity.ZeroOrOne };
 var apiKeyOption = new Option<string?>("--api-key") { Description = "An API key: also authenticate, subscribe and wait for the first tick" };
 var symbolOption = new Option<string>("--symbol") { Description = "EXCHANGE:SYMBOL to subscribe with --api-key", DefaultValueFactory = _ => "NSE:RELIANCE" };
 var verify = new Command("verify", "Check a running appliance: TLS and certificate expiry, WebSocket upgrade on /ws, authenticate + subscribe + first tick");
 verify.Arguments.Add(urlArgument);
 verify.Options.Add(apiKeyOption);
 verify.Options.Add(symbolOption);
-verify.SetAction((parse, ct) =>
+verify.SetAction(async (parse, ct) =>
 {
-    string url = parse.GetValue(urlArgument) ?? VerifyCommand.DefaultUrl(parse.GetValue(configOption));
-    return new VerifyCommand(Console.Out).RunAsync(new Uri(url), parse.GetValue(apiKeyOption), parse.GetValue(symbolOption)!, ct);
+    string? configFile = parse.GetValue(configOption);
+    string text = parse.GetValue(urlArgument) ?? VerifyCommand.DefaultUrl(configFile);
+    if (!VerifyTarget.TryParse(text, out var url, out string? problem))
+    {
+        await Console.Error.WriteLineAsync(problem);
+        return ApplianceApp.ConfigurationError;
+    }
+    return await new VerifyCommand(Console.Out, VerifyCommand.LogsDirectory(configFile)).RunAsync(url, parse.GetValue(apiKeyOption), parse.GetValue(symbolOption)!, ct);
 });
 
 var domainOption = new Option<string?>("--domain") { Description = "The public host name (Tls:Domains)" };

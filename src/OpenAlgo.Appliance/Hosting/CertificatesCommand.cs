@@ -23,11 +23,10 @@ internal sealed class CertificatesCommand(TextWriter output, TextWriter error, T
     public int Run(string? configFile, string? stateDirectory)
     {
         ApplianceOptions options;
-        bool stateConfigured;
+        IConfiguration configuration;
         try
         {
-            var configuration = ApplianceApp.BuildConfiguration(demo: false, configFile);
-            stateConfigured = !string.IsNullOrWhiteSpace(configuration[$"{ApplianceOptions.SectionName}:StateDirectory"]);
+            configuration = ApplianceApp.BuildConfiguration(demo: false, configFile);
             options = ApplianceConfiguration.Bind(configuration);
         }
         catch (ConfigurationErrorsException ex)
@@ -35,7 +34,7 @@ internal sealed class CertificatesCommand(TextWriter output, TextWriter error, T
             error.WriteLine(ex.Message);
             return ApplianceApp.ConfigurationError;
         }
-        string state = stateDirectory is not null ? Path.GetFullPath(stateDirectory) : ImportCertificateCommand.ResolveStateDirectory(options, stateConfigured);
+        string state = stateDirectory is not null ? Path.GetFullPath(stateDirectory) : PackageLayout.Resolve(configuration, "StateDirectory", "STATE_DIRECTORY", PackageLayout.StateDirectory, options.StateDirectory);
         var now = _time.GetUtcNow();
         var text = new StringBuilder();
         bool allUsable = true;

@@ -14,17 +14,16 @@ namespace OpenAlgo.Appliance.Hosting;
 /// </summary>
 internal sealed class ImportCertificateCommand(TextWriter output, TextWriter error)
 {
-    public const string PackageStateDirectory = "/var/lib/openalgo-appliance";
+    public const string PackageStateDirectory = PackageLayout.StateDirectory;
     public const string ServiceUser = "openalgo-appliance";
 
     public int Run(string certificateFile, string keyFile, string? configFile, string? stateDirectory)
     {
         ApplianceOptions options;
-        bool stateConfigured;
+        IConfiguration configuration;
         try
         {
-            var configuration = ApplianceApp.BuildConfiguration(demo: false, configFile);
-            stateConfigured = !string.IsNullOrWhiteSpace(configuration[$"{ApplianceOptions.SectionName}:StateDirectory"]);
+            configuration = ApplianceApp.BuildConfiguration(demo: false, configFile);
             options = ApplianceConfiguration.Bind(configuration);
         }
         catch (ConfigurationErrorsException ex)
@@ -67,7 +66,10 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
             return ApplianceApp.ConfigurationError;
         }
 
-        string state = stateDirectory is not null ? Path.GetFullPath(stateDirectory) : ResolveStateDirectory(options, stateConfigured);
+        // By hand on a package install: where the unit keeps the state, not ./state of the operator's directory.
+        string state = stateDirectory is not null
+            ? Path.GetFullPath(stateDirectory)
+            : PackageLayout.Resolve(configuration, "StateDirectory", "STATE_DIRECTORY", PackageStateDirectory, options.StateDirectory);
         var store = new AcmeStore(state);
         // Normalized: certbot's fullchain.pem is already leaf-first; this drops anything that is not a certificate.
         store.SaveCertificate(ToPem(certificate), keyPem, imported: true);
@@ -80,23 +82,6 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
             SystemCommand.Run(error, "chown", "-R", $"{ServiceUser}:{ServiceUser}", state);
         }
         return 0;
-    }
-
-    /// <summary>
-    /// Where the service will look: <c>StateDirectory</c> when configured, else systemd's
-    /// <c>$STATE_DIRECTORY</c>; run by hand on a package install (configuration read from
-    /// /etc/openalgo-appliance), the unit's <c>StateDirectory=</c>, not <c>./state</c> of whatever
-    /// directory the operator happens to be in.
-    /// </summary>
-    internal static string ResolveStateDirectory(ApplianceOptions options, bool configured)
-    {
-        // The bound value is already absolute (./state made absolute), so the default is recognised by its source.
-        bool systemd = Environment.GetEnvironmentVariable("STATE_DIRECTORY") is { Length: > 0 };
-        if (!configured && !systemd && ApplianceApp.ConfigurationDirectory() == ApplianceApp.PackageConfigurationDirectory)
-        {
-            return PackageStateDirectory;
-        }
-        return options.StateDirectory;
     }
 
     private static DateTime RenewalStart(System.Security.Cryptography.X509Certificates.X509Certificate2 leaf)

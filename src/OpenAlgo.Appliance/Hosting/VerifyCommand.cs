@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Tls.Acme;
 
 namespace OpenAlgo.Appliance.Hosting;
 
@@ -13,9 +15,24 @@ namespace OpenAlgo.Appliance.Hosting;
 /// and certificate (issuer, names, days left), the WebSocket upgrade on <c>/ws</c>, and with a key:
 /// authenticate, subscribe, first tick. One PASS/WARN/FAIL line each; exit 1 if anything failed.
 /// </summary>
-internal sealed class VerifyCommand(TextWriter output)
+internal sealed class VerifyCommand(TextWriter output, string? logsDirectory = null)
 {
     private int _failures;
+
+    /// <summary>Where the local service logs (for the reason an ACME issuance fails), or null when the configuration is unusable.</summary>
+    public static string? LogsDirectory(string? configFile)
+    {
+        try
+        {
+            var configuration = ApplianceApp.BuildConfiguration(demo: false, configFile);
+            var options = ApplianceConfiguration.Bind(configuration);
+            return PackageLayout.Resolve(configuration, "LogsDirectory", "LOGS_DIRECTORY", PackageLayout.LogsDirectory, options.LogsDirectory);
+        }
+        catch (ConfigurationErrorsException)
+        {
+            return null;
+        }
+    }
 
     public static string DefaultUrl(string? configFile)
     {
@@ -34,8 +51,9 @@ internal sealed class VerifyCommand(TextWriter output)
 
     public async Task<int> RunAsync(Uri url, string? apiKey, string symbol, CancellationToken cancellationToken)
     {
-        string host = url.Host;
+        string host = url.DnsSafeHost; // an IPv6 address without brackets, as sockets and SNI want it
         int port = url.IsDefaultPort ? 443 : url.Port;
+        string shown = $"{url.Host}:{port}";
         X509Certificate2? certificate = null;
         SslPolicyErrors errors = SslPolicyErrors.None;
         try
@@ -51,11 +69,20 @@ internal sealed class VerifyCommand(TextWriter output)
                 return true;
             });
             await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = host }, timeout.Token);
-            Pass($"TLS handshake with {host}:{port}: {tls.SslProtocol}, {tls.NegotiatedCipherSuite}");
+            Pass($"TLS handshake with {shown}: {tls.SslProtocol}, {tls.NegotiatedCipherSuite}");
         }
         catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
         {
-            Fail($"TLS handshake with {host}:{port}: {ex.Message}");
+            // SslStream's "corrupted frame" is what a plain-HTTP port (Listen:Http) looks like: ask it in HTTP.
+            if (ex is not SocketException && await PlainHttpAnswerAsync(host, port, cancellationToken) is { } answer)
+            {
+                string fix = answer.Location is { } location && location.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+                    ? $"verify the HTTPS listener it points to: openalgo-appliance verify {location}"
+                    : "verify the HTTPS listener (Listen:Https; 443 unless configured, 8443 in the demo)";
+                Fail($"TLS handshake with {shown}: this port speaks plain HTTP, not TLS (it answered \"{answer.StatusLine}\"{(answer.Location is null ? "" : $", Location {answer.Location}")}). Fix: {fix}.");
+                return Done();
+            }
+            Fail($"TLS handshake with {shown}: {ex.Message}");
             return Done();
         }
 
@@ -65,7 +92,8 @@ internal sealed class VerifyCommand(TextWriter output)
             string names = string.Join(", ", certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().SelectMany(e => e.EnumerateDnsNames()));
             string summary = $"certificate for {(names.Length > 0 ? names : certificate.Subject)}, issuer {certificate.Issuer}, expires {certificate.NotAfter:yyyy-MM-dd} ({days:0} days left)";
             bool selfSigned = certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData);
-            if (days < 7) Fail(summary + ": renew now");
+            if (StandInCertificate.Is(certificate)) ReportStandIn(certificate, names);
+            else if (days < 7) Fail(summary + ": renew now");
             else if (errors != SslPolicyErrors.None && selfSigned) Warn(summary + ": self-signed, browsers and the SDK will not trust it (Tls:Mode=Acme gets a real one)");
             else if (errors != SslPolicyErrors.None) Fail(summary + $": not trusted ({errors})");
             else if (days < 20) Warn(summary + ": renewal is due");
@@ -75,16 +103,27 @@ internal sealed class VerifyCommand(TextWriter output)
         var wsUri = new UriBuilder(url) { Scheme = "wss", Path = "/ws", Query = "" }.Uri;
         using var socket = new ClientWebSocket();
         socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        // What the OpenAlgo Python SDK's transport sends: verify must fail where those clients fail.
+        string origin = VerifyTarget.SdkOrigin(url);
+        socket.Options.SetRequestHeader("Origin", origin);
+        socket.Options.CollectHttpResponseDetails = true;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             await socket.ConnectAsync(wsUri, timeout.Token);
-            Pass($"WebSocket upgrade on {wsUri}");
+            Pass($"WebSocket upgrade on {wsUri} (Origin: {origin}, as the Python SDK sends)");
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
-            Fail($"WebSocket upgrade on {wsUri}: {ex.Message}");
+            Fail(socket.HttpStatusCode switch
+            {
+                HttpStatusCode.Forbidden => $"WebSocket upgrade on {wsUri}: 403 for Origin {origin}, the Origin the OpenAlgo Python SDK (websocket-client) sends, so its clients are refused too. "
+                    + "Fix: leave Security:CheckWsOrigin off (the default: /ws authenticates by API key), or list the origin in Security:AllowedOrigins.",
+                HttpStatusCode.NotFound => $"WebSocket upgrade on {wsUri}: 404, no market-data WebSocket here. Fix: point verify at the appliance's Listen:Https address (is another server on this port?).",
+                0 => $"WebSocket upgrade on {wsUri}: {ex.Message}",
+                var status => $"WebSocket upgrade on {wsUri}: HTTP {(int)status} instead of 101 ({ex.Message})",
+            });
             return Done();
         }
 
@@ -116,6 +155,95 @@ internal sealed class VerifyCommand(TextWriter output)
         }
         try { await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None); } catch (WebSocketException) { }
         return Done();
+    }
+
+    /// <summary>
+    /// Acme mode serves a self-signed stand-in until the first issuance succeeds: say so, and where
+    /// the reason is, instead of "self-signed" or "renew now" (its short lifetime).
+    /// </summary>
+    private void ReportStandIn(X509Certificate2 certificate, string names)
+    {
+        var created = new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero) + StandInCertificate.Backdating;
+        var age = DateTimeOffset.UtcNow - created;
+        string what = $"certificate for {(names.Length > 0 ? names : certificate.Subject)}: the appliance's temporary self-signed stand-in, served since {created:yyyy-MM-dd HH:mm} UTC because no certificate has been issued yet (Tls:Mode=Acme)";
+        string where = "journalctl -u openalgo-appliance -g 'ACME:'" + (logsDirectory is null ? "" : $" or {Path.Combine(logsDirectory, "openalgo-appliance-*.log")}");
+        var (lastFailure, readProblem) = LastAcmeFailure(created);
+        if (lastFailure is not null)
+        {
+            Fail($"{what}: ACME issuance is failing. The log says: {lastFailure}. Fix: the cause that line names, usually DNS of Tls:Domains not pointing at this host or ports 80/443 not reachable from the internet (Tls:Acme:ChallengeTypes); every attempt: {where}.");
+        }
+        else if (age < TimeSpan.FromMinutes(3))
+        {
+            Warn($"{what}: issuance is under way ({age.TotalSeconds:0} s); run verify again in a minute. Progress: {where}.");
+        }
+        else
+        {
+            Fail($"{what}: ACME issuance has not succeeded in {age.TotalMinutes:0} min, so it is failing. Why: {where} (lines 'ACME: attempt N failed: …'){readProblem}.");
+        }
+    }
+
+    /// <summary>The newest "ACME: attempt N failed: …" line the local service wrote after <paramref name="since"/>.</summary>
+    private (string? Line, string Problem) LastAcmeFailure(DateTimeOffset since)
+    {
+        if (logsDirectory is null || !Directory.Exists(logsDirectory)) return (null, "");
+        try
+        {
+            string? found = null;
+            foreach (var file in Directory.EnumerateFiles(logsDirectory, "openalgo-appliance-*.log").Order(StringComparer.Ordinal))
+            {
+                using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+                while (reader.ReadLine() is { } line)
+                {
+                    int at = line.IndexOf(StandInCertificate.FailureLogMarker, StringComparison.Ordinal);
+                    if (at < 0 || !line.Contains(" failed: ", StringComparison.Ordinal)) continue;
+                    // "2026-11-29 03:44:59.319 +00:00 [ERR] …": only failures of this stand-in's service run count.
+                    if (line.Length < 30 || !DateTimeOffset.TryParseExact(line[..30], "yyyy-MM-dd HH:mm:ss.fff zzz", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var when)
+                        || when < since - TimeSpan.FromMinutes(1))
+                    {
+                        continue;
+                    }
+                    found = line[at..];
+                }
+            }
+            return (found, "");
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            return (null, $"; {logsDirectory} is not readable here ({ex.Message.TrimEnd('.')}): run verify as root or as a member of the openalgo-appliance group to see the reason");
+        }
+    }
+
+    /// <summary>The status line (and Location) a port answers a plain HTTP request with, or null if it does not speak HTTP.</summary>
+    private static async Task<(string StatusLine, string? Location)?> PlainHttpAnswerAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(host, port, timeout.Token);
+            var stream = tcp.GetStream();
+            string hostHeader = host.Contains(':', StringComparison.Ordinal) ? $"[{host.Trim('[', ']')}]:{port}" : $"{host}:{port}";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {hostHeader}\r\nConnection: close\r\n\r\n"), timeout.Token);
+            var buffer = new byte[4096];
+            int count = 0;
+            while (count < buffer.Length)
+            {
+                int read = await stream.ReadAsync(buffer.AsMemory(count), timeout.Token);
+                if (read == 0) break;
+                count += read;
+                if (buffer.AsSpan(0, count).IndexOf("\r\n\r\n"u8) >= 0) break;
+            }
+            string head = Encoding.ASCII.GetString(buffer, 0, count);
+            if (!head.StartsWith("HTTP/", StringComparison.Ordinal)) return null;
+            var lines = head.Split("\r\n");
+            string? location = lines.FirstOrDefault(l => l.StartsWith("Location:", StringComparison.OrdinalIgnoreCase))?["Location:".Length..].Trim();
+            return (lines[0], location);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     private static async Task<string> AskAsync(ClientWebSocket socket, string message, CancellationToken cancellationToken)

@@ -286,12 +286,12 @@ internal sealed partial class AcmeCertificateService(
     private ServerCertificate Fallback()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={Names.FirstOrDefault() ?? "localhost"}, O=OpenAlgo Appliance temporary certificate - waiting for ACME", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest($"CN={Names.FirstOrDefault() ?? "localhost"}, O={StandInCertificate.Organization}", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         foreach (var name in Names) san.AddDnsName(name);
         request.CertificateExtensions.Add(san.Build());
         var now = time.GetUtcNow();
-        using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(7));
+        using var certificate = request.CreateSelfSigned(now - StandInCertificate.Backdating, now.AddDays(7));
         return ServerCertificate.FromPem(certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 
