@@ -231,9 +231,10 @@ internal sealed class MarketDataHub
         int queued = 0;
         try
         {
-            foreach (ref readonly var subscriber in subscribers.AsSpan())
+            foreach (var subscriber in subscribers)
             {
-                byte tag = ModeTags.TagFor(subscriber.Modes, mode);
+                if (subscriber is null) continue; // capacity not used yet
+                byte tag = ModeTags.TagFor(subscriber.Modes, mode); // 0 also for a departed client's slot
                 if (tag == 0) continue;
                 var session = subscriber.Session;
                 string broker = session.Broker ?? "";
