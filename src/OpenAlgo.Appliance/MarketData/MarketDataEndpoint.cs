@@ -17,6 +17,7 @@ namespace OpenAlgo.Appliance.MarketData;
 internal sealed partial class MarketDataEndpoint(
     MarketDataHub hub,
     OpenAlgoProtocol protocol,
+    BulkMessageLane bulk,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     ILogger<MarketDataEndpoint> logger,
@@ -61,6 +62,8 @@ internal sealed partial class MarketDataEndpoint(
         {
             while (true)
             {
+                // A client that leaves its answers unread is not read either (TCP holds it back).
+                await outbox.WhenRepliesBelowAsync(Outbox.ReplyBacklogBytes);
                 WebSocketEvent ev = await reader.ReadAsync();
                 session.LastReceivedAt = time.GetTimestamp();
                 switch (ev.Kind)
@@ -68,7 +71,15 @@ internal sealed partial class MarketDataEndpoint(
                     case WebSocketEventKind.Text:
                     case WebSocketEventKind.Binary:
                         if (session.IsClosing) continue; // RFC 6455 §5.5.1: data after our close is discarded
-                        await protocol.HandleAsync(session, ev.Payload, lifetime.ApplicationStopping);
+                        if (ev.Payload.Length >= BulkMessageLane.Threshold)
+                        {
+                            var payload = ev.Payload;
+                            await bulk.RunAsync(() => protocol.HandleAsync(session, payload, lifetime.ApplicationStopping));
+                        }
+                        else
+                        {
+                            await protocol.HandleAsync(session, ev.Payload, lifetime.ApplicationStopping);
+                        }
                         continue;
                     case WebSocketEventKind.Ping:
                         outbox.EnqueueControl(WebSocketFrames.Build(WebSocketFrames.OpPong, ev.Payload.Span));

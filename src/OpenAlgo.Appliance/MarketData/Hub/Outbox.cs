@@ -15,6 +15,14 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
 {
     private const int MaxBatchBytes = 256 * 1024;
 
+    /// <summary>
+    /// Replies a client may leave unread before its next message waits (see
+    /// <see cref="WhenRepliesBelowAsync"/>): one batch. Replies are never dropped, so without a bound
+    /// a client that sends and never reads made the server hold every answer (a 3,000-symbol
+    /// subscribe's is 330 KB; at 100 messages a second that is 33 MB a second).
+    /// </summary>
+    public const int ReplyBacklogBytes = MaxBatchBytes;
+
     private readonly Lock _gate = new();
     private readonly AsyncSignal _signal = new();
     private Entry[] _ring = new Entry[8];
@@ -27,6 +35,10 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
     private long _lastFlush = time.GetTimestamp();
     private long _conflatedTotal;
     private long _oldestUnflushed;
+    private long _replyBytes;
+    private long _replyLimit;
+    private TaskCompletionSource? _replyWaiter;
+    private bool _stopped;
 
     /// <summary>The queue's lock; exposed so tests can wedge a publisher on purpose.</summary>
     internal Lock Gate => _gate;
@@ -83,9 +95,45 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
         {
             if (_closed) return false;
             Push(new Entry(frame, IsMarketData: false, IsClose: false));
+            _replyBytes += frame.Length;
         }
         _signal.Set();
         return true;
+    }
+
+    /// <summary>Bytes of replies and control frames queued and not yet written out.</summary>
+    public long ReplyBytesQueued
+    {
+        get { lock (_gate) return _replyBytes; }
+    }
+
+    /// <summary>
+    /// Completes once at most <paramref name="limit"/> bytes of replies wait to be sent (or the
+    /// outbox stops). The connection's loop awaits this before reading the client's next message,
+    /// so a client that does not read its answers is held back by TCP, as OpenAlgo's proxy holds
+    /// it (its <c>send</c> awaits the socket), instead of growing the server's memory.
+    /// </summary>
+    public Task WhenRepliesBelowAsync(long limit)
+    {
+        lock (_gate)
+        {
+            if (_replyBytes <= limit || _stopped || _closed) return Task.CompletedTask;
+            _replyLimit = limit;
+            _replyWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _replyWaiter.Task;
+        }
+    }
+
+    private void ReleaseReplyWaiter(bool always)
+    {
+        TaskCompletionSource? waiter;
+        lock (_gate)
+        {
+            waiter = _replyWaiter;
+            if (waiter is null || (!always && _replyBytes > _replyLimit)) return;
+            _replyWaiter = null;
+        }
+        waiter.TrySetResult();
     }
 
     /// <summary>Queues the close frame as the last frame; nothing is accepted after it.</summary>
@@ -95,6 +143,7 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
         {
             if (_closed) return false;
             Push(new Entry(frame, IsMarketData: false, IsClose: true));
+            _replyBytes += frame.Length;
             _closed = true;
         }
         _signal.Set();
@@ -112,8 +161,10 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
             Array.Clear(_ring);
             _conflated?.Clear();
             _marketDataQueued = 0;
+            _replyBytes = 0;
         }
         _signal.Set();
+        ReleaseReplyWaiter(always: true);
     }
 
     /// <summary>
@@ -121,6 +172,19 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
     /// outbox is completed. Returns true when a close frame went out.
     /// </summary>
     public async Task<bool> RunAsync(PipeWriter writer)
+    {
+        try
+        {
+            return await DrainAsync(writer);
+        }
+        finally
+        {
+            lock (_gate) _stopped = true;
+            ReleaseReplyWaiter(always: true);
+        }
+    }
+
+    private async Task<bool> DrainAsync(PipeWriter writer)
     {
         while (true)
         {
@@ -146,6 +210,7 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
                         _head = (_head + 1) & (_ring.Length - 1);
                         _count--;
                         if (entry.IsMarketData) _marketDataQueued--;
+                        else _replyBytes -= entry.Frame.Length;
                         writer.Write(entry.Frame);
                         bytes += entry.Frame.Length;
                         if (entry.IsClose)
@@ -170,6 +235,7 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
                 Volatile.Write(ref _lastFlush, flushed);
                 // Per flush, not per frame: the oldest tick of the batch, received → written to the socket.
                 if (oldest != 0) latency?.Record(time.GetElapsedTime(oldest, flushed));
+                ReleaseReplyWaiter(always: false);
                 if (closeWritten) return true;
                 if (result.IsCompleted || result.IsCanceled) return false;
             }

@@ -555,7 +555,7 @@ internal sealed partial class OpenAlgoProtocol(
 
     internal static void Send(ClientSession session, PyDict reply)
     {
-        session.Outbox.EnqueueControl(WebSocketFrames.Text(PyJsonWriter.Serialize(reply)));
+        session.Outbox.EnqueueControl(ReplyFrame.Text(reply));
     }
 
     private static partial class Log

@@ -123,14 +123,25 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
             {
                 try
                 {
-                    var reply = await connection.RequestAsync(ProxyRequests.Subscribe(needed, mode, depth), RequestTimeout, cancellationToken);
-                    if (!ProxyRequests.TryReadSubscribe(reply, result))
+                    // In requests of ProxyRequests.SymbolsPerRequest: OpenAlgo works through a subscribe
+                    // symbol by symbol on its one event loop and fans out no tick meanwhile (spec §3.5),
+                    // so one request of 3,000 symbols would hold every OpenAlgo client's ticks for all
+                    // of it; between requests its loop gets to them.
+                    var replaced = new List<(SymbolKey Key, int Mode)>();
+                    for (int start = 0; start < needed.Count; start += ProxyRequests.SymbolsPerRequest)
                     {
-                        // BROKER_ERROR "Broker adapter not found" and the like: the client sees it as is.
-                        result.Envelope = reply.Raw;
-                        return result;
+                        var chunk = needed.GetRange(start, Math.Min(ProxyRequests.SymbolsPerRequest, needed.Count - start));
+                        var reply = await connection.RequestAsync(ProxyRequests.Subscribe(chunk, mode, depth), RequestTimeout, cancellationToken);
+                        if (!ProxyRequests.TryReadSubscribe(reply, result))
+                        {
+                            // BROKER_ERROR "Broker adapter not found" and the like: the client sees it as is.
+                            // Earlier requests were subscribed upstream but are not counted: the reconcile drops them.
+                            result.Envelope = reply.Raw;
+                            if (start > 0) ScheduleReconcile();
+                            return result;
+                        }
+                        replaced.AddRange(_book.Streamed(chunk, mode, result.Refused));
                     }
-                    var replaced = _book.Streamed(needed, mode, result.Refused);
                     if (replaced.Count > 0) await UnsubscribeAsync(connection, replaced, cancellationToken);
                 }
                 catch (ProxyDisconnectedException)

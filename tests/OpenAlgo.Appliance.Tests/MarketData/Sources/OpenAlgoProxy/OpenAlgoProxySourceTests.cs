@@ -82,6 +82,23 @@ public sealed class OpenAlgoProxySourceTests
     }
 
     [Fact]
+    public async Task A_large_subscribe_goes_to_OpenAlgo_in_requests_of_at_most_500_symbols()
+    {
+        // OpenAlgo serves no tick while it works through a subscribe; in requests of 500 its loop
+        // gets to them in between. The origin here refuses any longer list, so one request would fail.
+        int port = TestAppliance.FreeTcpPort();
+        await using var origin = await StartOriginAsync(port, o => o.Limits.MaxSymbolsPerMessage = 500);
+        await using var front = await StartFrontAsync(port);
+        await using var client = await WsTestClient.ConnectAsync(front.InternalUri);
+        await client.AuthenticateAsync();
+        string symbols = string.Join(", ", Enumerable.Range(0, 1200).Select(i => $"{{\"symbol\": \"S{i}\", \"exchange\": \"NSE\"}}"));
+        string ack = await client.AskAsync($"{{\"action\": \"subscribe\", \"symbols\": [{symbols}], \"mode\": 1}}");
+        Assert.StartsWith("{\"type\": \"subscribe\", \"status\": \"success\", \"subscriptions\": [{\"symbol\": \"S0\"", ack);
+        Assert.Equal(1200, ack.Split("\"status\": \"success\", \"mode\": \"LTP\"").Length - 1);
+        Assert.Equal(1200, origin.Hub.ActiveSubscriptionKeys());
+    }
+
+    [Fact]
     public async Task Upstream_holds_only_the_highest_mode_of_the_union_and_follows_it_down()
     {
         int port = TestAppliance.FreeTcpPort();
