@@ -203,7 +203,7 @@ public static class HostileScenario
             result.Add($"{n}_max_ms", h.Max / 1000.0, $"{n} max ms", "0.###", inTable: p is 1 or 2);
             if (cpu[p].ServerCpu is double c0 && cpu[p + 1].ServerCpu is double c1)
             {
-                result.Add($"{n}_server_cpu_pct", 100 * (c1 - c0) / wall, $"{n} CPU %", "0.0", inTable: p is 1 or 2);
+                result.Add($"{n}_server_cpu_pct", 100 * (c1 - c0) / wall, $"{n} CPU %", "0.0", inTable: false);
                 if (answers[p].Total > 0)
                 {
                     result.Add($"{n}_server_cpu_ms_per_msg", (c1 - c0) * 1000 / answers[p].Total, $"{n} CPU ms/msg", "0.00", inTable: p is 1 or 2);
@@ -211,11 +211,11 @@ public static class HostileScenario
             }
             if (p is 1 or 2)
             {
-                result.Add($"{n}_answered", answers[p].Total, $"{n} answered", "0", inTable: false);
+                result.Add($"{n}_answered", answers[p].Total, $"{n} answered", "0");
                 result.Add($"{n}_answer_median_ms", answers[p].MedianMilliseconds(), $"{n} answer median ms", "0.#", inTable: false);
                 result.Notes.Add($"{n}: hostile answers {answers[p].Describe()}");
             }
-            result.Add($"{n}_rss_mb", rssEnd[p], $"RSS after {n} MB", "0.0", inTable: p is 0 or 2 or 3);
+            result.Add($"{n}_rss_mb", rssEnd[p], $"RSS end of {n} MB", "0.0", inTable: p is 0 or 3);
         }
         foreach (var m in memory.Where(m => m.Key is "server_rss_peak_mb" or "server_threads"))
         {

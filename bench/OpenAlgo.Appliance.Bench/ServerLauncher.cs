@@ -60,6 +60,9 @@ public sealed class ServerLauncher : IDisposable
         psi.ArgumentList.Add("ulimit -n 65536 2>/dev/null || ulimit -n \"$(ulimit -Hn)\"; exec \"$0\" run >>\"$1\" 2>&1");
         psi.ArgumentList.Add(Path.GetFullPath(binary));
         psi.ArgumentList.Add(Path.GetFullPath(logFile));
+        // The harness runs its own socket completions inline (Program.cs); the server must not inherit
+        // that: it changes which threads the server's reads run on. --server-env can still set it.
+        psi.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");
         foreach (var (k, v) in env)
         {
             psi.Environment[k] = v;

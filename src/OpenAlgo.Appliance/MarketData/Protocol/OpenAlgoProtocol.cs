@@ -34,7 +34,7 @@ internal sealed partial class OpenAlgoProtocol(
         PyValue data;
         try
         {
-            data = PyJsonReader.Parse(message.Span, limits.MaxKeysPerObject);
+            data = PyJsonReader.Parse(message.Span, limits.MaxKeysPerObject, limits.MaxSymbolsPerMessage);
         }
         catch (PyJsonDepthException deep)
         {
@@ -45,6 +45,13 @@ internal sealed partial class OpenAlgoProtocol(
         catch (PyJsonKeyLimitException tooMany)
         {
             SendError(session, ProtocolErrors.LimitExceeded, $"Too many keys in one JSON object: at most {tooMany.Limit}");
+            return;
+        }
+        catch (PyJsonItemLimitException tooMany)
+        {
+            // Checked on every array as it is read: in OpenAlgo's protocol only symbols lists grow long,
+            // and a 10,000-symbol list is refused after 3,001 items instead of being built whole.
+            SendError(session, ProtocolErrors.LimitExceeded, $"Too many symbols in one message: at most {tooMany.Limit} per message");
             return;
         }
         catch (PyJsonException)
@@ -220,7 +227,6 @@ internal sealed partial class OpenAlgoProtocol(
         var symbols = message.Get("symbols");
         if (symbols is { IsTruthy: true })
         {
-            if (!WithinSymbolLimit(session, symbols)) return;
             entries = Iterate(symbols);
         }
         else if (message.Get("symbol") is { IsTruthy: true } symbol && message.Get("exchange") is { IsTruthy: true } exchange)
@@ -373,7 +379,6 @@ internal sealed partial class OpenAlgoProtocol(
                     SendError(session, ProtocolErrors.BrokerError, ProtocolErrors.AdapterNotFound);
                     return;
                 }
-                if (!WithinSymbolLimit(session, symbols)) return;
                 foreach (var item in Iterate(symbols))
                 {
                     if (item is not PyDict entry) throw PythonError.NoAttribute(item, "get");
@@ -515,18 +520,6 @@ internal sealed partial class OpenAlgoProtocol(
     }
 
     private static bool IsString(PyValue? value, string expected) => value is PyStr s && s.Value == expected;
-
-    /// <summary>
-    /// <c>Limits:MaxSymbolsPerMessage</c>: a longer <c>symbols</c> list is refused whole, before any
-    /// of it is subscribed (OpenAlgo has no such bound; its per-user capacity refuses symbol by symbol).
-    /// </summary>
-    private bool WithinSymbolLimit(ClientSession session, PyValue symbols)
-    {
-        int limit = hub.Limits.MaxSymbolsPerMessage;
-        if (symbols is not PyList list || list.Items.Count <= limit) return true;
-        SendError(session, ProtocolErrors.LimitExceeded, $"Too many symbols in one message: {list.Items.Count}; at most {limit} per message");
-        return false;
-    }
 
     /// <summary>
     /// Python's <c>for x in value</c>. Lazy for strings and dicts: their first item is never a dict,

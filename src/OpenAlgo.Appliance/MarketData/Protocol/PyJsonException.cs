@@ -17,3 +17,9 @@ internal sealed class PyJsonKeyLimitException(int limit) : PyJsonException($"mor
 {
     public int Limit { get; } = limit;
 }
+
+/// <summary>An array with more items than the caller allows (<c>Limits:MaxSymbolsPerMessage</c>): refused at the first item over it.</summary>
+internal sealed class PyJsonItemLimitException(int limit) : PyJsonException($"more than {limit} items in one array")
+{
+    public int Limit { get; } = limit;
+}

@@ -110,4 +110,30 @@ public sealed class PyDictTests
         var nested = "{\"a\": {\"x\": 1, \"y\": 2}, \"b\": {\"x\": 1, \"y\": 2}}"u8;
         Assert.IsType<PyDict>(PyJsonReader.Parse(nested, maxKeysPerObject: 2));
     }
+
+    [Fact]
+    public void Item_limit_counts_each_array_and_stops_at_the_first_item_over_it()
+    {
+        Assert.IsType<PyList>(PyJsonReader.Parse("[1, 2, 3]"u8, maxItemsPerArray: 3));
+        Assert.Equal(3, Assert.Throws<PyJsonItemLimitException>(() => PyJsonReader.Parse("[1, 2, 3, 4]"u8, maxItemsPerArray: 3)).Limit);
+        // Refused before the rest is read: what follows the fourth item's start need not even be JSON.
+        Assert.Throws<PyJsonItemLimitException>(() => PyJsonReader.Parse("{\"symbols\": [{}, {}, {}, oops"u8, maxItemsPerArray: 3));
+        Assert.IsType<PyDict>(PyJsonReader.Parse("{\"a\": [1, 2, 3], \"b\": [[1, 2, 3], [4, 5, 6]]}"u8, maxItemsPerArray: 3));
+    }
+
+    [Fact]
+    public void Shared_small_ints_and_keys_read_as_fresh_ones_would()
+    {
+        string json = "{\"symbol\": 0, \"exchange\": 255, \"mode\": 256, \"depth\": -1, \"x\": -0, \"y\": 007}";
+        Assert.Throws<PyJsonException>(() => PyJsonReader.Parse(Encoding.UTF8.GetBytes(json)));
+        json = "{\"symbol\": 0, \"exchange\": 255, \"mode\": 256, \"depth\": -1, \"x\": -0, \"symbols\": [1, 10, 100]}";
+        string expected = Python.Run("import sys,json\nprint(json.dumps(json.loads(sys.stdin.read())))", json).TrimEnd('\n');
+        var dict = Assert.IsType<PyDict>(PyJsonReader.Parse(Encoding.UTF8.GetBytes(json)));
+        Assert.Equal(expected, Encoding.ASCII.GetString(PyJsonWriter.Serialize(dict)));
+        Assert.Same(dict.Items[0].Key, "symbol");
+        Assert.True(((PyInt)dict.Get("exchange")!).IsSmall);
+        Assert.Equal(255, ((PyInt)dict.Get("exchange")!).Value);
+        Assert.Equal(256, ((PyInt)dict.Get("mode")!).Value);
+        Assert.False(dict.Get("x")!.IsTruthy);
+    }
 }
