@@ -23,11 +23,17 @@ internal sealed class BulkMessageLane : TaskScheduler, IDisposable
 
     private readonly BlockingCollection<Task> _queue = new();
     private readonly int _threads;
+    private readonly TimeProvider _time;
+    private long _bytesHandled;
+    private long _lastFinished;
+    private int _running;
 
-    public BulkMessageLane() : this(Math.Max(1, Environment.ProcessorCount / 2)) { }
+    public BulkMessageLane(TimeProvider time) : this(time, Math.Max(1, Environment.ProcessorCount / 2)) { }
 
-    public BulkMessageLane(int threads)
+    public BulkMessageLane(TimeProvider time, int threads)
     {
+        _time = time;
+        _lastFinished = time.GetTimestamp();
         _threads = threads;
         for (int i = 0; i < threads; i++)
         {
@@ -37,16 +43,27 @@ internal sealed class BulkMessageLane : TaskScheduler, IDisposable
 
     public override int MaximumConcurrencyLevel => _threads;
 
-    /// <summary>Messages being handled or waiting for a lane thread.</summary>
+    /// <summary>Lane work items waiting for a lane thread (a message's continuations count too).</summary>
     public int Queued => _queue.Count;
 
+    /// <summary>Messages accepted and not finished yet.</summary>
+    public bool Busy => Volatile.Read(ref _running) > 0;
+
+    /// <summary>Bytes of messages handled since start (what a burst put through).</summary>
+    public long BytesHandled => Interlocked.Read(ref _bytesHandled);
+
+    /// <summary>When the last message finished (<see cref="TimeProvider.GetTimestamp"/>).</summary>
+    public long LastFinished => Interlocked.Read(ref _lastFinished);
+
     /// <summary>
-    /// Runs <paramref name="work"/> on the lane; awaits inside it resume on the lane. The returned
-    /// task completes on the thread pool, so the caller's own loop never continues on a lane thread.
+    /// Runs <paramref name="work"/>, the handling of a message of <paramref name="bytes"/>, on the
+    /// lane; awaits inside it resume on the lane. The returned task completes on the thread pool, so
+    /// the caller's own loop never continues on a lane thread.
     /// </summary>
-    public Task RunAsync(Func<ValueTask> work)
+    public Task RunAsync(int bytes, Func<ValueTask> work)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Increment(ref _running);
         try
         {
             _ = Task.Factory.StartNew(async () =>
@@ -60,10 +77,17 @@ internal sealed class BulkMessageLane : TaskScheduler, IDisposable
                 {
                     done.TrySetException(ex);
                 }
+                finally
+                {
+                    Interlocked.Add(ref _bytesHandled, bytes);
+                    Interlocked.Exchange(ref _lastFinished, _time.GetTimestamp());
+                    Interlocked.Decrement(ref _running);
+                }
             }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this);
         }
         catch (InvalidOperationException)
         {
+            Interlocked.Decrement(ref _running);
             done.TrySetException(new ObjectDisposedException(nameof(BulkMessageLane)));
         }
         return done.Task;

@@ -74,7 +74,7 @@ internal sealed partial class MarketDataEndpoint(
                         if (ev.Payload.Length >= BulkMessageLane.Threshold)
                         {
                             var payload = ev.Payload;
-                            await bulk.RunAsync(() => protocol.HandleAsync(session, payload, lifetime.ApplicationStopping));
+                            await bulk.RunAsync(payload.Length, () => protocol.HandleAsync(session, payload, lifetime.ApplicationStopping));
                         }
                         else
                         {

@@ -36,7 +36,8 @@ internal static class MarketDataServiceCollectionExtensions
             sp.GetRequiredService<ILogger<OpenAlgoProtocol>>(),
             options.MarketData.SupportedBrokers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
         services.AddSingleton(new WebSocketServerOptions(options.MarketData.PerMessageDeflate));
-        services.AddSingleton(_ => new BulkMessageLane());
+        services.AddSingleton(sp => new BulkMessageLane(sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<BurstMemoryTrimmer>();
         services.AddSingleton<MarketDataEndpoint>();
         services.AddSingleton<ConnectionSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionSupervisor>());
