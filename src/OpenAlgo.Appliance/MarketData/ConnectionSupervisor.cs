@@ -34,7 +34,7 @@ internal sealed partial class ConnectionSupervisor(MarketDataHub hub, TimeProvid
         int closing = 0;
         foreach (var session in hub.Sessions)
         {
-            if (session.Close(WebSocketCloseCodes.GoingAway, "")) closing++;
+            if (session.Close(WebSocketCloseCodes.GoingAway, "", "shutting down")) closing++;
         }
         if (closing > 0) Log.ShuttingDown(logger, closing);
     }
@@ -74,18 +74,19 @@ internal sealed partial class ConnectionSupervisor(MarketDataHub hub, TimeProvid
             if (!session.IsAuthenticated && time.GetElapsedTime(session.ConnectedAt, now) >= limits.AuthGrace)
             {
                 Log.AuthTimeout(logger, session.Id, limits.AuthGrace.TotalSeconds);
-                session.Close(WebSocketCloseCodes.AuthTimeout, "auth timeout");
+                session.Close(WebSocketCloseCodes.AuthTimeout, "auth timeout", $"no authenticate within {limits.AuthGrace.TotalSeconds:0.#} s, Limits:AuthGraceSeconds");
                 continue;
             }
             if (session.Outbox.IsStuck(limits.SlowClientTimeout))
             {
                 Log.SlowClient(logger, session.Id, session.UserId ?? "-", limits.SlowClientTimeout.TotalSeconds, session.Outbox.ConflatedTotal);
-                if (session.Close(WebSocketCloseCodes.PolicyViolation, "client too slow")) hub.Counters.SlowClientDisconnected();
+                string because = $"too slow: no progress for {limits.SlowClientTimeout.TotalSeconds:0.#} s while backlogged, {session.Outbox.ConflatedTotal} ticks conflated, Limits:SlowClientTimeoutSeconds";
+                if (session.Close(WebSocketCloseCodes.PolicyViolation, "client too slow", because, warn: true)) hub.Counters.SlowClientDisconnected();
                 continue;
             }
             if (time.GetElapsedTime(Volatile.Read(ref session.LastReceivedAt), now) > limits.IdleTimeout)
             {
-                session.Close(WebSocketCloseCodes.Normal, "idle timeout");
+                session.Close(WebSocketCloseCodes.Normal, "idle timeout", $"silent for {limits.IdleTimeout.TotalSeconds:0.#} s, Limits:IdleTimeoutSeconds");
                 continue;
             }
             if (limits.PingInterval > TimeSpan.Zero)
@@ -96,7 +97,7 @@ internal sealed partial class ConnectionSupervisor(MarketDataHub hub, TimeProvid
                     if (time.GetElapsedTime(sent, now) > limits.PingTimeout)
                     {
                         Log.PingTimeout(logger, session.Id);
-                        session.Close(WebSocketCloseCodes.InternalError, "keepalive ping timeout");
+                        session.Close(WebSocketCloseCodes.InternalError, "keepalive ping timeout", $"no Pong within {limits.PingTimeout.TotalSeconds:0.#} s, Limits:PingTimeoutSeconds");
                     }
                 }
                 else if (time.GetElapsedTime(session.LastPingAt, now) >= limits.PingInterval)
@@ -114,16 +115,16 @@ internal sealed partial class ConnectionSupervisor(MarketDataHub hub, TimeProvid
 
     private static partial class Log
     {
-        [LoggerMessage(1010, LogLevel.Information, "Client {ClientId} did not authenticate within {Seconds} s; closing with 4401")]
+        [LoggerMessage(1010, LogLevel.Debug, "Client {ClientId} did not authenticate within {Seconds} s; closing with 4401")]
         public static partial void AuthTimeout(ILogger logger, long clientId, double seconds);
 
-        [LoggerMessage(1011, LogLevel.Warning, "Client {ClientId} (user {UserId}) made no progress for {Seconds} s while backlogged ({Conflated} ticks conflated); closing with 1008")]
+        [LoggerMessage(1011, LogLevel.Debug, "Client {ClientId} (user {UserId}) made no progress for {Seconds} s while backlogged ({Conflated} ticks conflated); closing with 1008")]
         public static partial void SlowClient(ILogger logger, long clientId, string userId, double seconds, long conflated);
 
         [LoggerMessage(1013, LogLevel.Information, "Shutting down: closing {Count} market-data connections with 1001")]
         public static partial void ShuttingDown(ILogger logger, int count);
 
-        [LoggerMessage(1012, LogLevel.Information, "Client {ClientId} did not answer a Ping in time; closing with 1011")]
+        [LoggerMessage(1012, LogLevel.Debug, "Client {ClientId} did not answer a Ping in time; closing with 1011")]
         public static partial void PingTimeout(ILogger logger, long clientId);
     }
 }

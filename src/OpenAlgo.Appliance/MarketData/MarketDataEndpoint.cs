@@ -57,7 +57,8 @@ internal sealed partial class MarketDataEndpoint(
             Log.Connected(logger, session.Id, listener, session.RemoteAddress?.ToString() ?? "?", deflate is null ? "off" : "permessage-deflate");
         }
 
-        string endReason = "closed";
+        // What the disconnect line says when the client (or the network) ended it; null: the appliance closed first (ClientSession.ClosedBecause).
+        string? endReason = null;
         try
         {
             while (true)
@@ -94,20 +95,19 @@ internal sealed partial class MarketDataEndpoint(
                         // Echo the peer's code (RFC 6455 §5.5.1); a close without a code gets an empty reply body.
                         if (!session.IsClosing)
                         {
+                            endReason = ev.CloseCode == 1005 ? "closed by the client (no code)" : $"closed by the client with {ev.CloseCode}{Quoted(ev.CloseReason)}";
                             session.Close(ev.CloseCode == 1005 ? WebSocketCloseCodes.Normal : ev.CloseCode, "");
                         }
-                        endReason = $"peer closed with {ev.CloseCode}";
                         break;
                     case WebSocketEventKind.Violation:
                         Log.ProtocolViolation(logger, session.Id, ev.CloseCode, ev.CloseReason);
-                        session.Close(ev.CloseCode, ev.CloseReason);
-                        endReason = $"protocol violation {ev.CloseCode}";
+                        session.Close(ev.CloseCode, ev.CloseReason, $"the client broke the WebSocket protocol: {ev.CloseReason}");
                         break;
                     case WebSocketEventKind.EndOfStream:
-                        endReason = "connection closed by peer";
+                        if (!session.IsClosing) endReason = "connection dropped by the client without a close frame";
                         break;
                     case WebSocketEventKind.Cancelled:
-                        endReason = "close timeout";
+                        // Our close went unanswered within Limits:CloseTimeoutSeconds; ClosedBecause says why we closed.
                         break;
                 }
                 break;
@@ -115,7 +115,7 @@ internal sealed partial class MarketDataEndpoint(
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionAbortedException or ObjectDisposedException)
         {
-            endReason = ex.Message;
+            if (!session.IsClosing) endReason = $"connection lost ({ex.Message.TrimEnd('.')})";
         }
         finally
         {
@@ -139,21 +139,48 @@ internal sealed partial class MarketDataEndpoint(
         }
         reader.Dispose();
         await writer.CompleteAsync();
-        if (admitted) Log.Disconnected(logger, session.Id, endReason, outbox.ConflatedTotal);
+        if (admitted)
+        {
+            // One line per disconnect, for an operator following the log: who, which door, how long, why.
+            string reason = endReason ?? session.ClosedBecause ?? "closed";
+            long conflated = outbox.ConflatedTotal;
+            if (conflated > 0 && !session.CloseIsWarning) reason += $"; {conflated} ticks conflated";
+            Log.Disconnected(logger, session.CloseIsWarning ? LogLevel.Warning : LogLevel.Information,
+                session.Id, listener == "https" ? "wss" : listener, session.UserId ?? "-", session.RemoteAddress?.ToString() ?? "?",
+                FormatDuration(time.GetElapsedTime(session.ConnectedAt)), reason);
+        }
     }
+
+    /// <summary>A client's close reason as it may be logged: quoted, control characters escaped (no forged log lines).</summary>
+    private static string Quoted(string reason)
+    {
+        if (reason.Length == 0) return "";
+        var text = new System.Text.StringBuilder(" (\"");
+        foreach (char c in reason) text.Append(char.IsControl(c) ? $"\\u{(int)c:x4}" : c);
+        return text.Append("\")").ToString();
+    }
+
+    /// <summary>12.3 s, 4m05s, 2h03m, 3d04h: short, and precise where precision matters.</summary>
+    internal static string FormatDuration(TimeSpan duration) => duration switch
+    {
+        { TotalSeconds: < 60 } => $"{duration.TotalSeconds:0.0} s",
+        { TotalHours: < 1 } => $"{duration.Minutes}m{duration.Seconds:00}s",
+        { TotalDays: < 1 } => $"{duration.Hours}h{duration.Minutes:00}m",
+        _ => $"{(int)duration.TotalDays}d{duration.Hours:00}h",
+    };
 
     private static partial class Log
     {
         [LoggerMessage(1001, LogLevel.Debug, "Client {ClientId} connected on {Listener} from {Remote}, compression {Compression}")]
         public static partial void Connected(ILogger logger, long clientId, string listener, string remote, string compression);
 
-        [LoggerMessage(1002, LogLevel.Debug, "Client {ClientId} disconnected: {Reason} ({Conflated} ticks conflated)")]
-        public static partial void Disconnected(ILogger logger, long clientId, string reason, long conflated);
+        [LoggerMessage(EventId = 1002, Message = "Client {ClientId} ({Door}, user {UserId}, {Remote}) disconnected after {Duration}: {Reason}")]
+        public static partial void Disconnected(ILogger logger, LogLevel level, long clientId, string door, string userId, string remote, string duration, string reason);
 
         [LoggerMessage(1003, LogLevel.Warning, "Client {ClientId} refused: server at Limits:MaxClients ({Limit})")]
         public static partial void ServerFull(ILogger logger, long clientId, int limit);
 
-        [LoggerMessage(1004, LogLevel.Information, "Client {ClientId} broke the WebSocket protocol, closing with {Code}: {Reason}")]
+        [LoggerMessage(1004, LogLevel.Debug, "Client {ClientId} broke the WebSocket protocol, closing with {Code}: {Reason}")]
         public static partial void ProtocolViolation(ILogger logger, long clientId, int code, string reason);
     }
 }

@@ -76,13 +76,25 @@ internal sealed class ClientSession
         Volatile.Write(ref _broker, broker);
     }
 
-    /// <summary>Sends a close frame after whatever is queued; the connection ends when the peer answers or the close timeout passes.</summary>
-    public bool Close(int code, string reason)
+    /// <summary>
+    /// Sends a close frame after whatever is queued; the connection ends when the peer answers or
+    /// the close timeout passes. <paramref name="because"/> is the operator's explanation for the
+    /// disconnect log line (the wire reason is kept short); <paramref name="warn"/> makes that line a warning.
+    /// </summary>
+    public bool Close(int code, string reason, string? because = null, bool warn = false)
     {
         if (Interlocked.CompareExchange(ref _closingSince, _time.GetTimestamp(), 0) != 0) return false;
+        string why = because ?? reason;
+        ClosedBecause = why.Length > 0 ? $"closed by the appliance with {code} ({why})" : $"closed by the appliance with {code}";
+        CloseIsWarning = warn;
         Outbox.EnqueueClose(WebSocketFrames.Close(code, reason));
         return true;
     }
+
+    /// <summary>Set by the first <see cref="Close"/>: what the disconnect log line says when the appliance closed first.</summary>
+    public string? ClosedBecause { get; private set; }
+
+    public bool CloseIsWarning { get; private set; }
 
     /// <summary>Token bucket for client messages; false when the client is over its rate.</summary>
     public bool TryTakeMessageToken(double perSecond, int burst)
