@@ -54,6 +54,23 @@ internal sealed class WsTestClient : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// The next <paramref name="count"/> messages equal to <paramref name="text"/> are late copies
+    /// of one already received and are skipped whenever they arrive: a warm-up publish retried on a
+    /// loaded machine can deliver its earlier attempts after the test has moved on.
+    /// </summary>
+    public void SkipLateCopies(string text, int count)
+    {
+        lock (_messages)
+        {
+            _skipText = text;
+            _skipCount = count;
+        }
+    }
+
+    private string? _skipText;
+    private int _skipCount;
+
     /// <summary>Null when the server closed; <see cref="TimeoutException"/> when nothing came.</summary>
     public async Task<string?> ReceiveMessageAsync(TimeSpan timeout)
     {
@@ -63,7 +80,19 @@ internal sealed class WsTestClient : IAsyncDisposable
         using var cts = new CancellationTokenSource(timeout);
         try
         {
-            return await _messages.Reader.ReadAsync(cts.Token);
+            while (true)
+            {
+                string? message = await _messages.Reader.ReadAsync(cts.Token);
+                lock (_messages)
+                {
+                    if (_skipCount > 0 && message is not null && message == _skipText)
+                    {
+                        _skipCount--;
+                        continue;
+                    }
+                }
+                return message;
+            }
         }
         catch (OperationCanceledException)
         {
