@@ -189,7 +189,10 @@ public sealed class MigratePlanTests
         Assert.True(rollbackExit == 0, rollbackOutput);
         var third = fixture.Migrate("--apply");
         Assert.True(third.Exit == 0, third.Stdout + third.Stderr);
-        Assert.Contains("the earlier migration's backups and rollback.sh moved to /var/lib/openalgo-appliance/migration.", third.Stdout);
+        Assert.Contains("the earlier migration's backups and rollback.sh moved to /var/lib/openalgo-appliance/migration/earlier-", third.Stdout);
+        // The first record is kept inside the directory the service cannot see.
+        Assert.Single(Directory.GetDirectories(fixture.Path("/var/lib/openalgo-appliance/migration"), "earlier-*"));
+        Assert.Equal(["migration", "rollback.sh", "sites"], Directory.GetFileSystemEntries(fixture.Path("/var/lib/openalgo-appliance")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -14,13 +14,18 @@ internal sealed class PrepareStateStep : MigrationStep
 
     public override void Run(ApplyContext context)
     {
-        // A migration rolled back earlier: its backups and script are kept beside, for the record.
+        // A migration rolled back earlier: its backups and script are kept for the record, inside the
+        // migration directory (which the service's unit hides from it).
         if (context.Root.DirectoryExists(MigrationPlan.MigrationDirectory))
         {
-            string aside = $"{MigrationPlan.MigrationDirectory}.{context.Time.GetUtcNow():yyyyMMddTHHmmss}";
-            Directory.Move(context.Root.Map(MigrationPlan.MigrationDirectory), context.Root.Map(aside));
-            if (context.Root.FileExists(MigrationPlan.RollbackScript)) File.Move(context.Root.Map(MigrationPlan.RollbackScript), context.Root.Map(aside + "/rollback.sh"));
-            context.Output.WriteLine($"  the earlier migration's backups and rollback.sh moved to {aside}");
+            string stamp = context.Time.GetUtcNow().ToString("yyyyMMddTHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+            string temporary = $"{MigrationPlan.StateDirectory}/.migration-{stamp}";
+            string earlier = $"{MigrationPlan.MigrationDirectory}/earlier-{stamp}";
+            Directory.Move(context.Root.Map(MigrationPlan.MigrationDirectory), context.Root.Map(temporary));
+            if (context.Root.FileExists(MigrationPlan.RollbackScript)) File.Move(context.Root.Map(MigrationPlan.RollbackScript), context.Root.Map(temporary + "/rollback.sh"));
+            context.CreatePrivateDirectories(MigrationPlan.MigrationDirectory);
+            Directory.Move(context.Root.Map(temporary), context.Root.Map(earlier));
+            context.Output.WriteLine($"  the earlier migration's backups and rollback.sh moved to {earlier}");
         }
         bool created = !context.Root.DirectoryExists(MigrationPlan.StateDirectory);
         context.CreatePrivateDirectories(MigrationPlan.StateDirectory);
