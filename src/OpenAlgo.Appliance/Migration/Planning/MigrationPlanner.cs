@@ -668,7 +668,13 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
         }
         if (replaced.Count > 0 && plan.Sites.Count > 0)
         {
-            plan.Notes.Add($"nginx's http context: {string.Join(", ", replaced.Distinct())} → the appliance's TLS policy and logs; responses pass as OpenAlgo sends them (no gzip of its own)");
+            var parts = new List<string>();
+            var tls = replaced.Where(DirectiveRules.TlsPolicy.Contains).Distinct().ToList();
+            var logs = replaced.Where(DirectiveRules.Logging.Contains).Distinct().ToList();
+            if (tls.Count > 0) parts.Add($"{string.Join(", ", tls)} → the appliance's TLS policy");
+            if (logs.Count > 0) parts.Add($"{string.Join(", ", logs)} → the appliance's logs");
+            if (replaced.Contains("gzip on")) parts.Add("gzip on → none: responses pass as OpenAlgo sends them");
+            plan.Notes.Add($"nginx's http context: {string.Join("; ", parts)}");
         }
     }
 
