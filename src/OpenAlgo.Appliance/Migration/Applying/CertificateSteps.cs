@@ -34,33 +34,41 @@ internal sealed class ImportCertificateStep(SitePlan site) : MigrationStep
         var missing = site.Domains.Where(d => !certificate.Leaf.MatchesHostname(d, allowWildcards: true, allowCommonName: false)).ToList();
         if (missing.Count > 0) throw new MigrationException($"{lineage.CertificateFile} does not cover {string.Join(", ", missing)}");
 
-        string state = SiteStore.StateDirectory(site);
+        // The store's layout (shared account and key ring, the site's own folder) is the store's
+        // business: every file of the state directory it overwrites is backed up first, every file
+        // and directory it creates is removed by a rollback.
+        string state = MigrationPlan.StateDirectory;
         string realState = context.Root.Map(state);
-        var before = Files(realState);
-        // Directories before the files in them: a rollback undoes in reverse, files first.
-        context.CreatePrivateDirectories(state, journal: true);
-        foreach (var directory in new[] { "acme", "dataprotection" })
+        var (filesBefore, directoriesBefore) = Entries(realState);
+        foreach (var file in filesBefore) context.Save(state + file);
+        SiteStore.Save(realState, site, ToPem(certificate), keyPem);
+        var (filesAfter, directoriesAfter) = Entries(realState);
+        foreach (var directory in directoriesAfter.Except(directoriesBefore).OrderBy(d => d.Length).ThenBy(d => d, StringComparer.Ordinal))
         {
-            if (!Directory.Exists(Path.Combine(realState, directory))) context.Journal.Add(new RemoveDirectory(state + "/" + directory));
+            context.Journal.Add(new RemoveDirectory(state + directory));
         }
-        foreach (var file in before) context.Save(state + file);
-        new AcmeStore(realState).SaveCertificate(ToPem(certificate), keyPem, imported: true);
-        foreach (var file in Files(realState).Except(before).Order(StringComparer.Ordinal)) context.Journal.Add(new RemoveFile(state + file));
-        context.Output.WriteLine($"  {string.Join(", ", site.Domains)}: into {state}/acme (valid until {certificate.Leaf.NotAfter.ToUniversalTime():yyyy-MM-dd})");
-        SiteStore.HandOver(context, state + "/acme");
-        SiteStore.HandOver(context, state + "/dataprotection");
+        foreach (var file in filesAfter.Except(filesBefore).Order(StringComparer.Ordinal)) context.Journal.Add(new RemoveFile(state + file));
+        context.Output.WriteLine($"  {string.Join(", ", site.Domains)}: into {SiteStore.Directory(site)} (valid until {certificate.Leaf.NotAfter.ToUniversalTime():yyyy-MM-dd})");
+        foreach (var directory in directoriesAfter.Except(directoriesBefore).Where(d => d.Count(c => c == '/') == 1).Order(StringComparer.Ordinal))
+        {
+            SiteStore.HandOver(context, state + directory);
+        }
     }
 
-    private static HashSet<string> Files(string realState)
+    /// <summary>Files and directories under the state directory (relative, with a leading '/'), the migration's own record left out.</summary>
+    private static (HashSet<string> Files, HashSet<string> Directories) Entries(string realState)
     {
         var files = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var directory in new[] { "acme", "dataprotection" })
+        var directories = new HashSet<string>(StringComparer.Ordinal);
+        if (!Directory.Exists(realState)) return (files, directories);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(realState, "*", SearchOption.AllDirectories))
         {
-            string path = Path.Combine(realState, directory);
-            if (!Directory.Exists(path)) continue;
-            foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)) files.Add(file[realState.Length..]);
+            string relative = entry[realState.Length..];
+            if (relative.StartsWith("/migration", StringComparison.Ordinal) || relative == "/rollback.sh") continue;
+            if (Directory.Exists(entry)) directories.Add(relative);
+            else files.Add(relative);
         }
-        return files;
+        return (files, directories);
     }
 
     private static string ToPem(ServerCertificate certificate)
@@ -126,11 +134,12 @@ internal static class SiteStore
 {
     public const string ServiceUser = "openalgo-appliance";
 
-    /// <summary>
-    /// The state directory whose <c>acme/</c> the site's certificate goes to: the top level for the
-    /// implicit site, <c>sites/NAME</c> for a named one (as <c>import-certificate --site NAME</c> stores it).
-    /// </summary>
-    public static string StateDirectory(SitePlan site) => $"{MigrationPlan.StateDirectory}/sites/{site.Name}";
+    /// <summary>Where the site's certificate is kept (what <c>import-certificate --site NAME</c> writes).</summary>
+    public static string Directory(SitePlan site) => $"{MigrationPlan.StateDirectory}/sites/{site.Name}/acme";
+
+    /// <summary>Stores an imported certificate for the site as <c>import-certificate --site NAME</c> does.</summary>
+    public static void Save(string realStateDirectory, SitePlan site, string chainPem, string keyPem) =>
+        new AcmeStore(Path.Combine(realStateDirectory, "sites", site.Name)).SaveCertificate(chainPem, keyPem, imported: true);
 
     /// <summary>Files root wrote for a service that runs as its own user: chown them (the live system, when the package created the user).</summary>
     public static void HandOver(ApplyContext context, string systemDirectory, bool recursive = true)
