@@ -74,7 +74,7 @@ step() { STEP_FAILED=0; printf '\n== %s\n' "$*"; }
 check() { if eval "$2"; then echo "PASS $1"; else echo "FAIL $1"; FAILED=1; STEP_FAILED=1; fi; }
 
 # The package's Depends (dpkg -i installs nothing else), plus what the checks use.
-INCLUDE=systemd,systemd-sysv,dbus,libssl3,libsqlite3-0,libargon2-1,ca-certificates,procps,init-system-helpers
+INCLUDE=systemd,systemd-sysv,dbus,libssl3,libsqlite3-0,libargon2-1,ca-certificates,procps,init-system-helpers,nginx,python3,python3-websockets,sudo,iproute2,curl,ufw
 # A marker written after a complete debootstrap, naming what it included: an interrupted one, or one
 # made for another package list, is redone, not reused.
 if [ "$(cat "$CACHE/.openalgo-appliance-bootstrap-ok" 2>/dev/null)" != "$INCLUDE" ]; then
@@ -113,6 +113,164 @@ openssl x509 -req -in "$WORK/ca/leaf.csr" -CA "$WORK/ca/ca.pem" -CAkey "$WORK/ca
     -extfile "$WORK/ca/leaf.ext" -out "$WORK/ca/leaf.pem" 2>/dev/null
 cat "$WORK/ca/leaf.pem" "$WORK/ca/ca.pem" > "$LIVE/fullchain.pem"
 chmod 0600 "$LIVE/privkey.pem"
+cp "$DEB" "$ROOT/root/$(basename "$DEB")"
+
+
+# The host docs/migrate-from-nginx.md migrates, as install-multi.sh leaves it (rendered from its
+# templates): per instance i a directory /var/python/openalgo-flask/openalgo<i> with .env
+# (WEBSOCKET_PORT 8765+i-1, ZMQ_PORT 5555+i-1, FLASK_PORT 5000+i-1), a unit openalgo<i>.service
+# whose gunicorn (here packaging/openalgo-standin.py) binds openalgo.sock, an nginx server block
+# per domain with certbot's certificate, and certbot's timer (a stand-in unit: certbot itself is
+# not needed). Nothing is enabled yet: nginx and the instances would hold 80/443/8765 while the
+# steps above run the appliance there.
+MIG_DOMAINS="a1.example.com b2.example.com"
+stage_migration() {
+    local i=0 d dir ca
+    ca="$WORK/ca"
+    cp "$ca/ca.pem" "$ROOT/usr/local/share/ca-certificates/migration-test-ca.crt"
+    printf '127.0.0.1 %s\n' $MIG_DOMAINS >> "$ROOT/etc/hosts"
+    rm -f "$ROOT/etc/systemd/system/multi-user.target.wants/nginx.service" "$ROOT/etc/nginx/sites-enabled/default"
+    mkdir -p "$ROOT/etc/letsencrypt/renewal" "$ROOT/etc/letsencrypt/accounts/acme-v02.api.letsencrypt.org/directory/0a1b2c3d"
+    printf '{"body": {"contact": ["mailto:admin@example.com"], "status": "valid"}}\n' \
+        > "$ROOT/etc/letsencrypt/accounts/acme-v02.api.letsencrypt.org/directory/0a1b2c3d/regr.json"
+    printf '[Unit]\nDescription=Certbot\n\n[Service]\nType=oneshot\nExecStart=/bin/true\n' > "$ROOT/lib/systemd/system/certbot.service"
+    printf '[Unit]\nDescription=Run certbot twice daily\n\n[Timer]\nOnCalendar=*-*-* 00,12:00:00\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n' \
+        > "$ROOT/lib/systemd/system/certbot.timer"
+    for d in $MIG_DOMAINS; do
+        i=$((i + 1))
+        dir="/var/python/openalgo-flask/openalgo$i"
+        # certbot's layout: archive/NAME/*1.pem, relative links in live/NAME, a renewal file.
+        mkdir -p "$ROOT/etc/letsencrypt/archive/$d" "$ROOT/etc/letsencrypt/live/$d"
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$d" \
+            -keyout "$ROOT/etc/letsencrypt/archive/$d/privkey1.pem" -out "$ca/$d.csr" 2>/dev/null
+        printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' "$d" > "$ca/$d.ext"
+        openssl x509 -req -in "$ca/$d.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" -CAcreateserial -days 25 \
+            -extfile "$ca/$d.ext" -out "$ROOT/etc/letsencrypt/archive/$d/cert1.pem" 2>/dev/null
+        cp "$ca/ca.pem" "$ROOT/etc/letsencrypt/archive/$d/chain1.pem"
+        cat "$ROOT/etc/letsencrypt/archive/$d/cert1.pem" "$ca/ca.pem" > "$ROOT/etc/letsencrypt/archive/$d/fullchain1.pem"
+        chmod 0600 "$ROOT/etc/letsencrypt/archive/$d/privkey1.pem"
+        for f in cert chain fullchain privkey; do ln -s "../../archive/$d/${f}1.pem" "$ROOT/etc/letsencrypt/live/$d/$f.pem"; done
+        printf 'version = 2.1.0\narchive_dir = /etc/letsencrypt/archive/%s\ncert = /etc/letsencrypt/live/%s/cert.pem\nprivkey = /etc/letsencrypt/live/%s/privkey.pem\nchain = /etc/letsencrypt/live/%s/chain.pem\nfullchain = /etc/letsencrypt/live/%s/fullchain.pem\n\n[renewalparams]\naccount = 0a1b2c3d\nauthenticator = nginx\ninstaller = nginx\nserver = https://acme-v02.api.letsencrypt.org/directory\n' \
+            "$d" "$d" "$d" "$d" "$d" > "$ROOT/etc/letsencrypt/renewal/$d.conf"
+        # The instance: its .env (the lines install-multi.sh writes), a venv whose gunicorn is the stand-in.
+        mkdir -p "$ROOT$dir/venv/bin" "$ROOT$dir/db" "$ROOT$dir/tmp"
+        : > "$ROOT$dir/venv/bin/activate"
+        install -m 0755 packaging/openalgo-standin.py "$ROOT$dir/venv/bin/gunicorn"
+        cat > "$ROOT$dir/.env" <<ENV
+# OpenAlgo instance $i ($d), as install-multi.sh writes it
+HOST_SERVER = 'https://$d'
+DATABASE_URL = 'sqlite:///db/openalgo$i.db'
+FLASK_HOST_IP='127.0.0.1'
+FLASK_PORT='$((5000 + i - 1))'
+WEBSOCKET_HOST='127.0.0.1'
+WEBSOCKET_PORT='$((8765 + i - 1))'
+WEBSOCKET_URL='wss://$d/ws'
+ZMQ_HOST='127.0.0.1'
+ZMQ_PORT='$((5555 + i - 1))'
+SESSION_COOKIE_NAME = 'session$i'
+TRUST_PROXY_HEADERS = 'TRUE'
+STANDIN_API_KEY='nspawn-key-$i'
+STANDIN_USER='trader$i'
+ENV
+        chmod 0600 "$ROOT$dir/.env"
+        cat > "$ROOT/etc/systemd/system/openalgo$i.service" <<UNIT
+[Unit]
+Description=OpenAlgo Instance $i ($d - fakebroker)
+After=network.target
+
+[Service]
+User=www-data
+Group=www-data
+WorkingDirectory=$dir
+Environment="HOME=$dir/tmp"
+ExecStart=/bin/bash -c 'source $dir/venv/bin/activate && $dir/venv/bin/gunicorn \\
+    --worker-class eventlet \\
+    -w 1 \\
+    --bind unix:$dir/openalgo.sock \\
+    --timeout 300 \\
+    --log-level info \\
+    app:app'
+Restart=always
+RestartSec=5
+TimeoutSec=300
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+        cat > "$ROOT/etc/nginx/sites-available/$d" <<NGINX
+server {
+    listen 80;
+    listen [::]:80;
+    server_name $d;
+
+    location = /ws {
+        return 301 https://\$host\$request_uri;
+    }
+    location /ws/ {
+        return 301 https://\$host\$request_uri;
+    }
+    location / {
+        return 301 https://\$host\$request_uri;
+    }
+}
+
+server {
+    listen 443 ssl;
+    listen [::]:443 ssl;
+    server_name $d;
+
+    ssl_certificate /etc/letsencrypt/live/$d/fullchain.pem;
+    ssl_certificate_key /etc/letsencrypt/live/$d/privkey.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:10m;
+
+    add_header X-Frame-Options DENY;
+    add_header X-Content-Type-Options nosniff;
+    add_header Strict-Transport-Security "max-age=63072000" always;
+
+    location = /ws {
+        proxy_pass http://127.0.0.1:$((8765 + i - 1));
+        proxy_http_version 1.1;
+        proxy_read_timeout 86400s;
+        proxy_set_header Upgrade \$http_upgrade;
+        proxy_set_header Connection "upgrade";
+        proxy_set_header Host \$host;
+    }
+    location /ws/ {
+        proxy_pass http://127.0.0.1:$((8765 + i - 1))/;
+        proxy_http_version 1.1;
+        proxy_read_timeout 86400s;
+        proxy_set_header Upgrade \$http_upgrade;
+        proxy_set_header Connection "upgrade";
+        proxy_set_header Host \$host;
+    }
+    location /socket.io/ {
+        proxy_pass http://unix:$dir/openalgo.sock;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade \$http_upgrade;
+        proxy_set_header Connection "upgrade";
+        proxy_set_header Host \$host;
+        proxy_set_header X-Forwarded-Proto \$scheme;
+    }
+    location / {
+        proxy_pass http://unix:$dir/openalgo.sock;
+        proxy_http_version 1.1;
+        proxy_read_timeout 300s;
+        proxy_set_header Connection "";
+        proxy_set_header Host \$host;
+        proxy_set_header X-Real-IP \$remote_addr;
+        proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto \$scheme;
+        proxy_redirect off;
+    }
+}
+NGINX
+        ln -s "/etc/nginx/sites-available/$d" "$ROOT/etc/nginx/sites-enabled/$d"
+    done
+    # OpenAlgo's installers chown the instance directories to the web user.
+    chown -R 33:33 "$ROOT/var/python"
+}
+stage_migration
 
 step "boot the container"
 systemd-nspawn --register=no --keep-unit --private-network -D "$ROOT" -M "$MACHINE" -b --console=passive >"$WORK/console.log" 2>&1 &
@@ -288,6 +446,81 @@ check "state removed" "! ct test -e /var/lib/openalgo-appliance"
 check "logs removed" "! ct test -e /var/log/openalgo-appliance"
 check "configuration removed" "! ct test -e /etc/openalgo-appliance"
 check "user removed" "! ct getent passwd openalgo-appliance >/dev/null"
+
+step "migrate: docs/migrate-from-nginx.md as written (nginx + two install-multi.sh instances)"
+# Each shell block of the guide, in order, run as written in root's home with the names its text
+# gives the reader (DOMAIN and KEY of the site being verified).
+DOC=docs/migrate-from-nginx.md
+doc_block() { awk -v want="$1" '/^```sh$/ {n++; inside = (n == want); next} /^```/ {inside = 0} inside' "$DOC"; }
+run_block() {
+    local env=$1 n=$2 rc=0 out
+    out=$(ct bash -c "cd /root && set -e && $env
+$(doc_block "$n")" 2>&1) || rc=$?
+    printf '%s\n' "$out" | sed 's/^/    /' | tail -"${TAIL:-25}"
+    return $rc
+}
+sha_envs() { ct sh -c 'sha256sum /var/python/openalgo-flask/openalgo1/.env /var/python/openalgo-flask/openalgo2/.env'; }
+site_ok() { # $1 domain, $2 key: HTTPS reaches that instance's web app, verify authenticates, subscribes and gets a tick on /ws
+    ct curl -sf "https://$1/" | grep -q "stand-in for $1" \
+        && ct openalgo-appliance verify "https://$1/" --api-key "$2" 2>&1 | grep -q '^PASS first tick'
+}
+ct update-ca-certificates >/dev/null 2>&1
+ct ufw allow 'Nginx Full' >/dev/null   # as the installers left it
+ct systemctl enable --now openalgo1 openalgo2 nginx certbot.timer >/dev/null 2>&1
+for _ in $(seq 1 30); do site_ok a1.example.com nspawn-key-1 2>/dev/null && break; sleep 1; done
+check "before: nginx serves both instances over HTTPS and /ws" "site_ok a1.example.com nspawn-key-1 && site_ok b2.example.com nspawn-key-2"
+ENV_BEFORE=$(sha_envs)
+
+RC=0; TAIL=3 run_block "" 1 || RC=$?
+check "1. apt install ./openalgo-appliance_*_amd64.deb" "[ $RC = 0 ] && ct systemctl cat openalgo-appliance >/dev/null"
+PLAN=$(ct sh -c 'cd /root && sudo openalgo-appliance migrate' 2>&1) || true
+printf '%s\n' "$PLAN" | grep -E '^(site |  (domains|\.env|internal|certificate) |Ready)' | sed 's/^/    /'
+check "2. dry run: a site per server block, ready, nothing changed" \
+    "run_block '' 2 >/dev/null && printf '%s\n' \"\$PLAN\" | grep -q '^site a1-example-com' && printf '%s\n' \"\$PLAN\" | grep -q '^site b2-example-com' && printf '%s\n' \"\$PLAN\" | grep -q '^Ready' && [ \"\$(sha_envs)\" = \"\$ENV_BEFORE\" ]"
+RC=0; TAIL=2 run_block "" 3 >/dev/null || RC=$?
+check "2. rehearsal from nginx -T" "[ $RC = 0 ]"
+RC=0; TAIL=4 run_block "" 4 || RC=$?
+check "2. rehearsal on a copy: --apply and its rollback.sh there; the machine untouched" \
+    "[ $RC = 0 ] && [ \"\$(sha_envs)\" = \"\$ENV_BEFORE\" ] && ct systemctl is-active --quiet nginx && ! ct systemctl is-active --quiet openalgo-appliance && ! ct test -e /var/tmp/migrate-rehearsal"
+
+FRONTLESS_FROM=$SECONDS
+RC=0; TAIL=40 run_block "" 5 || RC=$?
+check "3. migrate --apply exits 0" "[ $RC = 0 ]"
+check "3. nginx stopped and disabled, certbot's timer too; the appliance active" \
+    "! ct systemctl is-active --quiet nginx && ! ct systemctl is-enabled --quiet nginx && ! ct systemctl is-enabled --quiet certbot.timer && ct systemctl is-active --quiet openalgo-appliance"
+check "3. each .env changed in WEBSOCKET_PORT only" \
+    "ct grep -qx \"WEBSOCKET_PORT='8767'\" /var/python/openalgo-flask/openalgo1/.env && ct grep -qx \"WEBSOCKET_PORT='8768'\" /var/python/openalgo-flask/openalgo2/.env"
+RC1=0; TAIL=12 run_block "DOMAIN=a1.example.com KEY=nspawn-key-1" 6 || RC1=$?
+RC2=0; TAIL=12 run_block "DOMAIN=b2.example.com KEY=nspawn-key-2" 6 || RC2=$?
+check "4. verify passes for both sites (TLS, /ws, authenticate, subscribe, first tick)" "[ $RC1 = 0 ] && [ $RC2 = 0 ]"
+check "4. each site reaches its own instance over HTTPS; a key works only on its own site" \
+    "site_ok a1.example.com nspawn-key-1 && site_ok b2.example.com nspawn-key-2 && ! ct openalgo-appliance verify https://a1.example.com/ --api-key nspawn-key-2 >/dev/null 2>&1"
+check "4. the backups and rollback.sh are out of the service's reach" \
+    "ct sh -c 'pid=\$(systemctl show -p MainPID --value openalgo-appliance); [ -n \"\$(ls -A /var/lib/openalgo-appliance/migration)\" ] && [ -z \"\$(nsenter -t \$pid -m ls -A /var/lib/openalgo-appliance/migration 2>/dev/null)\" ] && ! nsenter -t \$pid -m touch /var/lib/openalgo-appliance/rollback.sh 2>/dev/null'"
+RC=0; TAIL=14 run_block "" 7 || RC=$?
+check "4. ss and systemctl status" "[ $RC = 0 ]"
+
+RC=0; TAIL=20 run_block "" 8 || RC=$?
+check "5. rollback.sh exits 0: nginx back, the appliance stopped" \
+    "[ $RC = 0 ] && ct systemctl is-active --quiet nginx && ct systemctl is-enabled --quiet nginx && ct systemctl is-enabled --quiet certbot.timer && ! ct systemctl is-active --quiet openalgo-appliance"
+for _ in $(seq 1 30); do site_ok b2.example.com nspawn-key-2 2>/dev/null && break; sleep 1; done
+check "5. nginx serves both sites over HTTPS and /ws again; every .env byte for byte" \
+    "site_ok a1.example.com nspawn-key-1 && site_ok b2.example.com nspawn-key-2 && [ \"\$(sha_envs)\" = \"\$ENV_BEFORE\" ]"
+
+APPENDIX=$(doc_block 10)
+RC=0; TAIL=6 run_block "$APPENDIX" 11 || RC=$?
+check "A.2 configuration written, check passes, both certificates imported" "[ $RC = 0 ]"
+RC=0; TAIL=3 run_block "$APPENDIX" 12 || RC=$?
+check "A.3 proxies' ports moved by hand" "[ $RC = 0 ]"
+RC=0; TAIL=3 run_block "$APPENDIX" 13 || RC=$?
+for _ in $(seq 1 30); do site_ok b2.example.com nspawn-key-2 2>/dev/null && break; sleep 1; done
+check "A.4 switched over by hand: both sites through the appliance" "[ $RC = 0 ] && ! ct systemctl is-active --quiet nginx && site_ok a1.example.com nspawn-key-1 && site_ok b2.example.com nspawn-key-2"
+RC=0; TAIL=3 run_block "$APPENDIX" 14 || RC=$?
+for _ in $(seq 1 30); do site_ok b2.example.com nspawn-key-2 2>/dev/null && break; sleep 1; done
+check "A.5 back to nginx by hand: both sites through nginx, the ports as before" \
+    "[ $RC = 0 ] && ct systemctl is-active --quiet nginx && site_ok a1.example.com nspawn-key-1 && site_ok b2.example.com nspawn-key-2 && [ \"\$(sha_envs)\" = \"\$ENV_BEFORE\" ]"
+RC=0; TAIL=4 run_block "" 9 || RC=$?
+check "after a settling period: ufw's rules without nginx's profile" "[ $RC = 0 ] && ! ct ufw show added | grep -q 'Nginx Full'"
 
 step "result"
 echo "$SYSTEMD_VERSION; $((SECONDS - START)) s"
