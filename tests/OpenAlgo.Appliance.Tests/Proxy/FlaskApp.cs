@@ -15,13 +15,15 @@ internal sealed class FlaskApp : IDisposable
 {
     private static readonly string Script = Path.Combine(AppContext.BaseDirectory, "Proxy", "flask_app.py");
     private readonly string _mode;
+    private readonly string _name;
     private string _address;
     private Process? _process;
 
-    private FlaskApp(string mode, string address)
+    private FlaskApp(string mode, string address, string name = "")
     {
         _mode = mode;
         _address = address;
+        _name = name;
     }
 
     /// <summary>What <c>Proxy:Upstream</c> is set to: <c>http://127.0.0.1:PORT</c> or <c>unix:PATH</c>.</summary>
@@ -42,6 +44,15 @@ internal sealed class FlaskApp : IDisposable
         return app;
     }
 
+    /// <summary>On a given unix socket (where a fixture's gunicorn listened), answering <c>"app": NAME</c> on /echo.</summary>
+    public static async Task<FlaskApp> StartUnixAsync(string path, string name)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var app = new FlaskApp("--unix", path, name);
+        await app.StartAsync();
+        return app;
+    }
+
     /// <summary>Starts (again) at the same address: a fixed port or socket path after the first start.</summary>
     public async Task StartAsync()
     {
@@ -54,6 +65,7 @@ internal sealed class FlaskApp : IDisposable
         start.ArgumentList.Add(Script);
         start.ArgumentList.Add(_mode);
         start.ArgumentList.Add(_address);
+        start.Environment["FLASK_APP_NAME"] = _name;
         var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

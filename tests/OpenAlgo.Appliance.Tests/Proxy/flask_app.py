@@ -30,6 +30,8 @@ app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 socketio = SocketIO(app, async_mode="eventlet", cors_allowed_origins="*", logger=False, engineio_logger=False)
 
 stats = {"session_checks": 0, "socketio_origins": {}}
+# Which instance this is, when a test runs several (FLASK_APP_NAME): /echo says it.
+APP_NAME = os.environ.get("FLASK_APP_NAME", "")
 releases = {}
 payloads = {}
 
@@ -38,6 +40,7 @@ payloads = {}
 def echo():
     body = request.get_data()
     return {
+        "app": APP_NAME,
         "method": request.method,
         "path": request.path,
         "query": request.query_string.decode(),
