@@ -263,4 +263,34 @@ public sealed class MigratePlanTests
         }
         MigrateFixtureTests.AssertRestored(before, after);
     }
+
+    [Fact]
+    public void A_socket_the_service_user_cannot_open_is_warned_about()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        string path = fixture.Path("/var/python/openalgo/openalgo.sock");
+        // gunicorn's socket, bound for the test's length (.NET removes the file when the socket goes).
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+        var (exit, stdout, _) = fixture.Migrate();
+        Assert.Equal(0, exit);
+        Assert.Contains("warning      the service's user (openalgo-appliance) may not reach gunicorn's socket: /var/python/openalgo/openalgo.sock is not writable for others.", stdout);
+
+        File.SetUnixFileMode(path, (UnixFileMode)Convert.ToInt32("777", 8));
+        Assert.DoesNotContain("may not reach gunicorn's socket", fixture.Migrate().Stdout);
+    }
+
+    [Fact]
+    public void An_appliance_that_was_enabled_before_is_restarted_on_the_new_configuration_and_back()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        File.CreateSymbolicLink(fixture.Path("/etc/systemd/system/multi-user.target.wants/openalgo-appliance.service"), "/lib/systemd/system/openalgo-appliance.service");
+        var (exit, stdout, stderr) = fixture.Migrate("--apply");
+        Assert.True(exit == 0, stdout + stderr);
+        Assert.Contains("(--root: not run) systemctl restart openalgo-appliance.service", stdout);
+        string rollback = fixture.Read("/var/lib/openalgo-appliance/rollback.sh");
+        Assert.Contains("run systemctl restart openalgo-appliance.service   # the appliance back on its earlier configuration", rollback);
+        Assert.DoesNotContain("disable --now openalgo-appliance", rollback);
+    }
 }

@@ -29,7 +29,7 @@ internal static class MigrationSteps
         foreach (var renewal in plan.RenewalFilesToPark) steps.Add(new ParkRenewalStep(renewal));
         steps.Add(new RestartOpenAlgoStep(plan));
         steps.Add(new NginxStep(plan, SystemdUnit.IsEnabled(root, plan.NginxService)));
-        steps.Add(new StartApplianceStep());
+        steps.Add(new StartApplianceStep(SystemdUnit.IsEnabled(root, MigrationPlan.ApplianceService)));
         foreach (var timer in plan.CertbotTimers) steps.Add(new CertbotTimerStep(timer));
         steps.Add(new WaitForProxiesStep(plan, proxyWait));
         steps.Add(new VerifySitesStep(plan));

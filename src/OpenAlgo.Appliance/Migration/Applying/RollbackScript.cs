@@ -47,7 +47,7 @@ internal static class RollbackScript
         }
 
         var commands = journal.OfType<RunCommand>().Reverse().ToList();
-        var stopAppliance = commands.FirstOrDefault(c => c.Command.Contains(MigrationPlan.ApplianceService));
+        var stopAppliance = commands.FirstOrDefault(c => c.Command.Contains(MigrationPlan.ApplianceService) && c.Command.Contains("disable"));
         script.Append("\n# 2. Stop the appliance: it frees 80, 443 and the internal ports for nginx and OpenAlgo's proxies.\n");
         if (stopAppliance is not null) script.Append("run ").Append(string.Join(' ', stopAppliance.Command.Select(Shell.Quote))).Append('\n');
         else script.Append("# (the migration did not start it)\n");

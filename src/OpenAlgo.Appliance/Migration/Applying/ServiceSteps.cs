@@ -115,8 +115,11 @@ internal sealed class CertbotTimerStep(string timer) : MigrationStep
     }
 }
 
-/// <summary>Enables and starts the appliance (Type=notify: systemctl returns once every listener is bound).</summary>
-internal sealed class StartApplianceStep : MigrationStep
+/// <summary>
+/// Enables and (re)starts the appliance (Type=notify: systemctl returns once every listener is
+/// bound). A restart, not <c>enable --now</c>: a service already running would keep its old configuration.
+/// </summary>
+internal sealed class StartApplianceStep(bool wasEnabled) : MigrationStep
 {
     public static readonly string[] Units =
     [
@@ -125,12 +128,16 @@ internal sealed class StartApplianceStep : MigrationStep
 
     public override string Description => "enable and start the appliance";
 
-    public override IEnumerable<string> Commands => [$"systemctl enable --now {MigrationPlan.ApplianceService}"];
+    public override IEnumerable<string> Commands => [$"systemctl enable {MigrationPlan.ApplianceService}", $"systemctl restart {MigrationPlan.ApplianceService}"];
 
     public override void Run(ApplyContext context)
     {
-        context.Journal.Add(new RunCommand(["systemctl", "disable", "--now", .. Units], "the appliance releases 80/443 and the internal ports"));
-        context.Commands.Require(["systemctl", "enable", "--now", MigrationPlan.ApplianceService]);
+        // Enabled before (a tarball install, an earlier trial): back to its restored configuration; else off again.
+        context.Journal.Add(wasEnabled
+            ? new RunCommand(["systemctl", "restart", MigrationPlan.ApplianceService], "the appliance back on its earlier configuration")
+            : new RunCommand(["systemctl", "disable", "--now", .. Units], "the appliance releases 80/443 and the internal ports"));
+        context.Commands.Require(["systemctl", "enable", MigrationPlan.ApplianceService]);
+        context.Commands.Require(["systemctl", "restart", MigrationPlan.ApplianceService]);
     }
 }
 

@@ -136,6 +136,7 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
         AnalyzeServer(plan, site, nginx);
         AnalyzeCertificate(plan, site);
         ConfigurationWriter.CarryEnvironment(site);
+        CheckSocketAccess(site);
         if (!server.ListensSsl)
         {
             site.Lines.Add(("note", $"{server.Where}: nginx served this site over plain HTTP only; the appliance serves it over HTTPS and redirects HTTP"));
@@ -586,6 +587,26 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
         {
             if (plan.NotMigrated.Any(n => n.Reason.Contains(instance.Unit.Name, StringComparison.Ordinal))) continue;
             plan.Notes.Add($"{instance.Unit.Name} ({instance.Bind}) runs OpenAlgo but no enabled nginx server block points at it: left as it is (its ports {string.Join(", ", instance.Ports)} are kept free)");
+        }
+    }
+
+    /// <summary>
+    /// The service runs as its own user: it must be able to open gunicorn's socket (write on the
+    /// socket, search on every directory above it). gunicorn's default umask makes the socket 0777.
+    /// </summary>
+    private void CheckSocketAccess(SitePlan site)
+    {
+        if (!site.Flask.IsUnix || !root.FileExists(site.Flask.UnixPath!)) return;
+        var blocked = new List<string>();
+        string real = root.Open(site.Flask.UnixPath!);
+        if ((File.GetUnixFileMode(real) & UnixFileMode.OtherWrite) == 0) blocked.Add($"{site.Flask.UnixPath} is not writable for others");
+        for (string? directory = Path.GetDirectoryName(site.Flask.UnixPath); !string.IsNullOrEmpty(directory) && directory != "/"; directory = Path.GetDirectoryName(directory))
+        {
+            if ((File.GetUnixFileMode(root.Open(directory)) & UnixFileMode.OtherExecute) == 0) blocked.Add($"{directory} cannot be entered by others");
+        }
+        if (blocked.Count > 0)
+        {
+            site.Lines.Add(("warning", $"the service's user (openalgo-appliance) may not reach gunicorn's socket: {string.Join("; ", blocked)}. Give it the socket's group before --apply: sudo systemctl edit openalgo-appliance, then [Service] SupplementaryGroups=<the group ls -l shows>"));
         }
     }
 
