@@ -293,4 +293,72 @@ public sealed class MigratePlanTests
         Assert.Contains("run systemctl restart openalgo-appliance.service   # the appliance back on its earlier configuration", rollback);
         Assert.DoesNotContain("disable --now openalgo-appliance", rollback);
     }
+
+    [Fact]
+    public void A_server_block_certbot_rewrote_is_migrated_with_its_redirect()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        File.WriteAllText(fixture.Path("/etc/letsencrypt/options-ssl-nginx.conf"), """
+            # This file contains important security parameters. If you modify this file
+            # manually, Certbot will be unable to automatically provide future security
+            # updates. Instead, Certbot will print and log an error message with a path to
+            # the up-to-date file that you will need to refer to when manually updating
+            # this file. Contents are based on https://ssl-config.mozilla.org
+
+            ssl_session_cache shared:le_nginx_SSL:10m;
+            ssl_session_timeout 1440m;
+            ssl_session_tickets off;
+
+            ssl_protocols TLSv1.2 TLSv1.3;
+            ssl_prefer_server_ciphers off;
+
+            ssl_ciphers "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
+            """);
+        File.WriteAllText(fixture.Path("/etc/letsencrypt/ssl-dhparams.pem"), "-----BEGIN DH PARAMETERS-----\nMAgCAQACAQI=\n-----END DH PARAMETERS-----\n");
+        File.WriteAllText(fixture.Path(Vhost), """
+            server {
+                server_name trade.example.com;
+
+                location / {
+                    proxy_pass http://unix:/var/python/openalgo/openalgo.sock;
+                    proxy_set_header Host $http_host;
+                    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                }
+
+                location = /ws {
+                    proxy_pass http://127.0.0.1:8765;
+                    proxy_http_version 1.1;
+                    proxy_set_header Upgrade $http_upgrade;
+                    proxy_set_header Connection $connection_upgrade;
+                }
+
+                listen [::]:443 ssl ipv6only=on; # managed by Certbot
+                listen 443 ssl; # managed by Certbot
+                ssl_certificate /etc/letsencrypt/live/trade.example.com/fullchain.pem; # managed by Certbot
+                ssl_certificate_key /etc/letsencrypt/live/trade.example.com/privkey.pem; # managed by Certbot
+                include /etc/letsencrypt/options-ssl-nginx.conf; # managed by Certbot
+                ssl_dhparam /etc/letsencrypt/ssl-dhparams.pem; # managed by Certbot
+
+            }
+            server {
+                if ($host = trade.example.com) {
+                    return 301 https://$host$request_uri;
+                } # managed by Certbot
+
+
+                listen 80;
+                listen [::]:80;
+                server_name trade.example.com;
+                return 404; # managed by Certbot
+
+
+            }
+            """);
+        var (exit, stdout, stderr) = fixture.Migrate();
+        Assert.True(exit == 0, stdout + stderr);
+        Assert.DoesNotContain("BLOCKS", stdout);
+        Assert.Contains("  nginx        /etc/nginx/sites-enabled/openalgo.conf:1 (https); /etc/nginx/sites-enabled/openalgo.conf:25 (http)", stdout);
+        Assert.Contains("ssl_dhparam", stdout);
+        Assert.Contains("Ready: sudo openalgo-appliance migrate --apply", stdout);
+    }
 }
