@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using OpenAlgo.Appliance.Migration.Planning;
 using OpenAlgo.Appliance.Infrastructure;
+using OpenAlgo.Appliance.Sites;
 using OpenAlgo.Appliance.Tls;
 using OpenAlgo.Appliance.Tls.Acme;
 
@@ -44,7 +45,7 @@ internal sealed class ImportCertificateStep(SitePlan site) : MigrationStep
             if (!Directory.Exists(Path.Combine(realState, directory))) context.Journal.Add(new RemoveDirectory(state + "/" + directory));
         }
         foreach (var file in before) context.Save(state + file);
-        new AcmeStore(realState).SaveCertificate(ToPem(certificate), keyPem, imported: true);
+        new AcmeStore(new SiteStorage(context.Root.Map(MigrationPlan.StateDirectory), site.Name)).SaveCertificate(ToPem(certificate), keyPem, imported: true);
         foreach (var file in Files(realState).Except(before).Order(StringComparer.Ordinal)) context.Journal.Add(new RemoveFile(state + file));
         context.Output.WriteLine($"  {string.Join(", ", site.Domains)}: into {state}/acme (valid until {certificate.Leaf.NotAfter.ToUniversalTime():yyyy-MM-dd})");
         SiteStore.HandOver(context, state + "/acme");
