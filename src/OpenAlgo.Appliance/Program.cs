@@ -71,8 +71,10 @@ var stateOption = new Option<string?>("--state-directory") { Description = "Wher
 var importCertificate = new Command("import-certificate", "Take over an existing certificate (e.g. certbot's): served from the next start, renewed by the appliance at 2/3 of its lifetime");
 importCertificate.Options.Add(certOption);
 importCertificate.Options.Add(keyOption);
+var siteOption = new Option<string?>("--site") { Description = "The site the certificate is for (Appliance:Sites:NAME); needed when several sites are configured" };
 importCertificate.Options.Add(stateOption);
-importCertificate.SetAction(parse => new ImportCertificateCommand(Console.Out, Console.Error).Run(parse.GetValue(certOption)!, parse.GetValue(keyOption)!, parse.GetValue(configOption), parse.GetValue(stateOption)));
+importCertificate.Options.Add(siteOption);
+importCertificate.SetAction(parse => new ImportCertificateCommand(Console.Out, Console.Error).Run(parse.GetValue(certOption)!, parse.GetValue(keyOption)!, parse.GetValue(configOption), parse.GetValue(stateOption), parse.GetValue(siteOption)));
 
 var migrateRoot = new Option<string>("--root") { Description = "Treat this directory as / (a rehearsal on a copy): files read and written there, systemctl commands printed, not run", DefaultValueFactory = _ => "/" };
 var nginxDump = new Option<string?>("--nginx-dump") { Description = "Read nginx's configuration from this file (the output of 'sudo nginx -T') instead of /etc/nginx" };

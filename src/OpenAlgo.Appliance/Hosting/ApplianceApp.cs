@@ -42,9 +42,12 @@ internal static class ApplianceApp
         {
             logger.Warning("RUNTIME_DIRECTORY is not usable ({Reason}); the TLS policy was loaded from a private temporary file instead", fallback);
         }
-        if (options.Auth.Mode == AuthMode.StaticKeys && options.Auth.StaticKeys.Count == 0)
+        foreach (var site in options.EffectiveSites)
         {
-            logger.Warning("No API keys are configured (Appliance:Auth:StaticKeys); every authenticate will be refused with \"Invalid API key\"");
+            if (site.Auth.Mode == AuthMode.StaticKeys && site.Auth.StaticKeys.Count == 0)
+            {
+                logger.Warning("No API keys are configured (Appliance:{Prefix}Auth:StaticKeys); every authenticate will be refused with \"Invalid API key\"", site.KeyPrefix);
+            }
         }
 
         WebApplication app;
@@ -85,9 +88,19 @@ internal static class ApplianceApp
         reloader.Listen();
 
         var registry = app.Services.GetRequiredService<ListenerRegistry>();
-        logger.Information("OpenAlgo Appliance {Version} ready: https {Https}, http {Http}, internal {Internal}; market data from {Source}; admin {Admin}",
-            VersionInfo.Version, registry.Describe(ListenerKind.Https), registry.Describe(ListenerKind.Http),
-            registry.Describe(ListenerKind.Internal), options.MarketData.Source, registry.Describe(ListenerKind.Admin));
+        if (options.Sites.Count == 0)
+        {
+            logger.Information("OpenAlgo Appliance {Version} ready: https {Https}, http {Http}, internal {Internal}; market data from {Source}; admin {Admin}",
+                VersionInfo.Version, registry.Describe(ListenerKind.Https), registry.Describe(ListenerKind.Http),
+                registry.Describe(ListenerKind.Internal), options.MarketData.Source, registry.Describe(ListenerKind.Admin));
+        }
+        else
+        {
+            logger.Information("OpenAlgo Appliance {Version} ready: https {Https}, http {Http}; sites {Sites}; admin {Admin}",
+                VersionInfo.Version, registry.Describe(ListenerKind.Https), registry.Describe(ListenerKind.Http),
+                string.Join("; ", options.Sites.Select(site => $"{site.Name} ({string.Join(", ", site.Tls.Domains)}: internal {registry.Describe(ListenerKind.Internal, site.Name)}, market data from {site.MarketData.Source})")),
+                registry.Describe(ListenerKind.Admin));
+        }
         if (demoKey is not null)
         {
             await output.WriteLineAsync($"Demo API key: {demoKey}");

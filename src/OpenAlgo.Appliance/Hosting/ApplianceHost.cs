@@ -1,19 +1,27 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Edge;
 using OpenAlgo.Appliance.Hosting.Systemd;
-using OpenAlgo.Appliance.MarketData;
 using OpenAlgo.Appliance.Observability;
 using OpenAlgo.Appliance.Observability.Admin;
 using OpenAlgo.Appliance.Proxy;
+using OpenAlgo.Appliance.Sites;
 using OpenAlgo.Appliance.Tls;
 using OpenAlgo.Appliance.Tls.Acme;
 
 namespace OpenAlgo.Appliance.Hosting;
 
-/// <summary>The composition root: one web application with the appliance's listeners, services and edge routing.</summary>
+/// <summary>
+/// The composition root of what all sites share: one web application with the public listeners
+/// (HTTPS and HTTP) and the edge routing, the ACME account, systemd, logging — and
+/// <see cref="SiteHost"/>, which builds each site (<see cref="SiteServiceCollectionExtensions.AddSite"/>).
+/// </summary>
 internal static class ApplianceHost
 {
-    public static WebApplication Build(ApplianceOptions options, Action<ILoggingBuilder> configureLogging, Action<IServiceCollection>? configureServices = null)
+    /// <param name="configureServices">Extra registrations for the process's container.</param>
+    /// <param name="configureSite">Extra registrations for every site's container.</param>
+    public static WebApplication Build(ApplianceOptions options, Action<ILoggingBuilder> configureLogging,
+        Action<IServiceCollection>? configureServices = null, Action<SiteOptions, IServiceCollection>? configureSite = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -28,21 +36,28 @@ internal static class ApplianceHost
         configureLogging(builder.Logging);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
 
-        var registry = new ListenerRegistry();
-        var certificates = new CertificateHolder();
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(registry);
-        var acmeResponder = new AcmeChallengeResponder();
-        builder.Services.AddApplianceTls(options, certificates, acmeResponder);
-        builder.Services.AddMarketData(options);
-        builder.Services.AddSystemdIntegration();
-        builder.Services.AddFlaskProxy(options);
-        builder.Services.AddObservability(options);
-        builder.Services.AddSingleton<EdgeRouter>();
-        configureServices?.Invoke(builder.Services);
         var systemdSockets = ListenFds.Parse(Environment.GetEnvironmentVariable, Environment.ProcessId);
         if (systemdSockets.Count > 0) ListenFds.ClearEnvironment();
-        builder.WebHost.ConfigureKestrel(kestrel => KestrelSetup.Configure(kestrel, options, registry, certificates, acmeResponder, systemdSockets));
+        var registry = new ListenerRegistry();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(registry);
+        builder.Services.AddAcmeAccount(options);
+        builder.Services.AddFlaskForwarder();
+        builder.Services.AddSystemdIntegration();
+        builder.Services.AddObservability(options);
+        builder.Services.AddSingleton<SiteRegistry>();
+        builder.Services.AddSingleton<SiteEvents>();
+        builder.Services.AddSingleton(new SystemdSocketSet(systemdSockets));
+        if (configureSite is not null) builder.Services.AddSingleton(new SiteServicesHook(configureSite));
+        // Sites start before the public listeners open: every certificate is loaded by the first handshake.
+        builder.Services.AddSingleton<SiteHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SiteHost>());
+        builder.Services.AddSingleton<SniRouter>();
+        builder.Services.AddSingleton<EdgeRouter>();
+        configureServices?.Invoke(builder.Services);
+        builder.WebHost.ConfigureKestrel(kestrel => KestrelSetup.Configure(kestrel, options, registry,
+            kestrel.ApplicationServices.GetRequiredService<SniRouter>(), kestrel.ApplicationServices.GetRequiredService<AcmeChallengeResponder>(), systemdSockets));
 
         var app = builder.Build();
         app.UseApplianceAdmin();

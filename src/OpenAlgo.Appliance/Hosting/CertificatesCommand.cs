@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Sites;
 using OpenAlgo.Appliance.Observability;
 using OpenAlgo.Appliance.Tls;
 using OpenAlgo.Appliance.Tls.Acme;
@@ -59,7 +60,7 @@ internal sealed class CertificatesCommand(TextWriter output, TextWriter error, T
         switch (site.Tls.Mode)
         {
             case TlsMode.Acme:
-                string directory = AcmeStore.DirectoryIn(state);
+                string directory = AcmeStore.DirectoryIn(new SiteStorage(state, site.Name));
                 path = Path.Combine(directory, AcmeStore.ChainFileName);
                 acme = AcmeStatusFile.Read(directory);
                 window = ReadWindow(Path.Combine(directory, AcmeStore.RenewalWindowFileName));
@@ -68,7 +69,7 @@ internal sealed class CertificatesCommand(TextWriter output, TextWriter error, T
                     : "issued over ACME by the appliance";
                 break;
             case TlsMode.SelfSigned:
-                path = SelfSignedCertificateSource.CertificatePathIn(state);
+                path = SelfSignedCertificateSource.CertificatePathIn(new SiteStorage(state, site.Name));
                 origin = "self-signed by the appliance";
                 break;
             default:

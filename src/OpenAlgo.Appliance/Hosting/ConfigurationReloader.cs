@@ -1,18 +1,19 @@
 using System.Runtime.InteropServices;
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Hosting.Systemd;
-using OpenAlgo.Appliance.MarketData.Hub;
-using OpenAlgo.Appliance.Tls;
+using OpenAlgo.Appliance.Sites;
 using Serilog.Core;
 using Serilog.Events;
 
 namespace OpenAlgo.Appliance.Hosting;
 
 /// <summary>
-/// SIGHUP (<c>systemctl reload</c>): re-reads the configuration and applies what can change live —
-/// limits, log level, certificate files, allowed WebSocket origins — with RELOADING=1/MONOTONIC_USEC … READY=1 around it.
-/// A configuration that does not validate is refused as a whole and the running one stays.
-/// Listener addresses, TLS mode and market-data source need a restart; a change there is logged.
+/// SIGHUP (<c>systemctl reload</c>): re-reads the configuration and applies it with
+/// RELOADING=1/MONOTONIC_USEC … READY=1 around it: the log level, and the sites — a new site
+/// starts, a removed one stops, a site whose limits, origins or certificate files changed is
+/// updated in place, any other changed site is rebuilt alone; other sites' clients stay connected.
+/// A configuration that does not validate is refused as a whole and the running one stays. The
+/// public listeners and the state and log directories need a restart; a change there is logged.
 /// </summary>
 internal sealed partial class ConfigurationReloader(
     Func<ApplianceOptions> load,
@@ -29,11 +30,11 @@ internal sealed partial class ConfigurationReloader(
         _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true; // SIGHUP must not terminate the service
-            _ = Task.Run(Reload);
+            _ = Task.Run(ReloadAsync);
         });
     }
 
-    public void Reload()
+    public async Task ReloadAsync()
     {
         if (Interlocked.Exchange(ref _reloading, 1) == 1) return;
         var notify = services.GetRequiredService<SdNotify>();
@@ -52,20 +53,18 @@ internal sealed partial class ConfigurationReloader(
                 return;
             }
 
-            services.GetRequiredService<MarketDataHub>().Limits = HubLimits.From(fresh.Limits);
             levelSwitch.MinimumLevel = Enum.Parse<LogEventLevel>(fresh.LogLevel, ignoreCase: true);
-            services.GetService<PemFileCertificateSource>()?.ReloadIfChanged();
-            services.GetService<OpenAlgo.Appliance.Security.OriginPolicy>()?.Reload(fresh);
-            if (fresh.Listen.Https != running.Listen.Https || fresh.Listen.Http != running.Listen.Http || fresh.Listen.Internal != running.Listen.Internal
-                || fresh.Tls.Mode != running.Tls.Mode
-                || fresh.MarketData.Source != running.MarketData.Source
-                || fresh.MarketData.ZmqEndpoint != running.MarketData.ZmqEndpoint
-                || fresh.MarketData.PerMessageDeflate != running.MarketData.PerMessageDeflate)
+            if (fresh.Listen.Https != running.Listen.Https || fresh.Listen.Http != running.Listen.Http
+                || fresh.StateDirectory != running.StateDirectory || fresh.LogsDirectory != running.LogsDirectory)
             {
                 Log.NeedsRestart(logger);
+                // Sites keep their state where the running process keeps it until it restarts.
+                fresh.StateDirectory = running.StateDirectory;
             }
-            Log.Reloaded(logger);
-            notify.Ready("configuration reloaded");
+            var outcome = await services.GetRequiredService<SiteHost>().ApplyAsync(fresh, CancellationToken.None);
+            Log.Reloaded(logger, outcome.ToString());
+            notify.Ready(outcome.Failed.Count == 0 ? "configuration reloaded" : $"configuration reloaded; {string.Join("; ", outcome.Failed.Select(f => "site " + f))}");
+            running = fresh;
         }
         finally
         {
@@ -77,13 +76,13 @@ internal sealed partial class ConfigurationReloader(
 
     private static partial class Log
     {
-        [LoggerMessage(1600, LogLevel.Information, "Configuration reloaded (limits, log level, certificate files, origins)")]
-        public static partial void Reloaded(ILogger logger);
+        [LoggerMessage(1600, LogLevel.Information, "Configuration reloaded: {Sites}")]
+        public static partial void Reloaded(ILogger logger, string sites);
 
         [LoggerMessage(1601, LogLevel.Error, "Configuration reload refused, the running configuration stays: {Errors}")]
         public static partial void Refused(ILogger logger, string errors);
 
-        [LoggerMessage(1602, LogLevel.Warning, "Listener addresses, TLS mode, market-data source or MarketData:PerMessageDeflate changed: these take effect at the next restart")]
+        [LoggerMessage(1602, LogLevel.Warning, "Listen:Https, Listen:Http, StateDirectory or LogsDirectory changed: these take effect at the next restart")]
         public static partial void NeedsRestart(ILogger logger);
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Sites;
 using OpenAlgo.Appliance.Tls;
 using OpenAlgo.Appliance.Tls.Acme;
 
@@ -17,7 +18,8 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
     public const string PackageStateDirectory = PackageLayout.StateDirectory;
     public const string ServiceUser = "openalgo-appliance";
 
-    public int Run(string certificateFile, string keyFile, string? configFile, string? stateDirectory)
+    /// <param name="siteName">The site the certificate is for (<c>--site</c>); needed only when several are configured.</param>
+    public int Run(string certificateFile, string keyFile, string? configFile, string? stateDirectory, string? siteName = null)
     {
         ApplianceOptions options;
         IConfiguration configuration;
@@ -31,9 +33,21 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
             error.WriteLine(ex.Message);
             return ApplianceApp.ConfigurationError;
         }
-        if (options.Tls.Mode != TlsMode.Acme)
+        var sites = options.EffectiveSites;
+        SiteOptions? site = siteName is null
+            ? (sites.Count == 1 ? sites[0] : null)
+            : sites.FirstOrDefault(s => s.Name == siteName);
+        if (site is null)
         {
-            error.WriteLine($"Appliance:Tls:Mode: is {options.Tls.Mode}; an imported certificate is served and renewed only in Acme mode. Fix: set Tls:Mode to Acme (or use Files mode with Tls:CertificateFile and Tls:KeyFile instead of importing).");
+            string names = string.Join(", ", sites.Select(s => s.Name));
+            error.WriteLine(siteName is null
+                ? $"import-certificate: {sites.Count} sites are configured ({names}). Fix: name the site the certificate is for with --site NAME."
+                : $"import-certificate: --site {siteName}: no such site in the configuration (sites: {names}). Fix: pass one of those names, or add Appliance:Sites:{siteName} with its Tls:Domains first.");
+            return ApplianceApp.ConfigurationError;
+        }
+        if (site.Tls.Mode != TlsMode.Acme)
+        {
+            error.WriteLine($"Appliance:{site.KeyPrefix}Tls:Mode: is {site.Tls.Mode}; an imported certificate is served and renewed only in Acme mode. Fix: set Tls:Mode to Acme (or use Files mode with Tls:CertificateFile and Tls:KeyFile instead of importing).");
             return ApplianceApp.ConfigurationError;
         }
 
@@ -57,12 +71,12 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
             error.WriteLine($"import-certificate: the certificate expired on {leaf.NotAfter.ToUniversalTime():u}. Fix: nothing to import; the appliance obtains a new one itself.");
             return ApplianceApp.ConfigurationError;
         }
-        var missing = options.Tls.Domains.Where(d => !leaf.MatchesHostname(d, allowWildcards: true, allowCommonName: false)).ToList();
-        if (options.Tls.Domains.Count == 0 || missing.Count > 0)
+        var missing = site.Tls.Domains.Where(d => !leaf.MatchesHostname(d, allowWildcards: true, allowCommonName: false)).ToList();
+        if (site.Tls.Domains.Count == 0 || missing.Count > 0)
         {
-            error.WriteLine(options.Tls.Domains.Count == 0
-                ? "Appliance:Tls:Domains: is empty, so no imported certificate would be used. Fix: set Tls:Domains to the names on the certificate first."
-                : $"Appliance:Tls:Domains: the certificate does not cover {string.Join(", ", missing)}. Fix: set Tls:Domains to names the certificate covers, or skip the import and let the appliance issue one.");
+            error.WriteLine(site.Tls.Domains.Count == 0
+                ? $"Appliance:{site.KeyPrefix}Tls:Domains: is empty, so no imported certificate would be used. Fix: set Tls:Domains to the names on the certificate first."
+                : $"Appliance:{site.KeyPrefix}Tls:Domains: the certificate does not cover {string.Join(", ", missing)}. Fix: set Tls:Domains to names the certificate covers, or skip the import and let the appliance issue one.");
             return ApplianceApp.ConfigurationError;
         }
 
@@ -70,10 +84,10 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
         string state = stateDirectory is not null
             ? Path.GetFullPath(stateDirectory)
             : PackageLayout.Resolve(configuration, "StateDirectory", "STATE_DIRECTORY", PackageStateDirectory, options.StateDirectory);
-        var store = new AcmeStore(state);
+        var store = new AcmeStore(new SiteStorage(state, site.Name));
         // Normalized: certbot's fullchain.pem is already leaf-first; this drops anything that is not a certificate.
         store.SaveCertificate(ToPem(certificate), keyPem, imported: true);
-        output.WriteLine($"Imported {certificate} with {certificate.Intermediates.Count} intermediate(s) into {store.Directory}.");
+        output.WriteLine($"Imported {certificate} with {certificate.Intermediates.Count} intermediate(s) into {store.Directory}{(site.IsImplicit ? "" : $" for site {site.Name}")}.");
         output.WriteLine($"Renewal by the appliance from {RenewalStart(leaf):u} (2/3 of its lifetime); restart the service if it is running.");
 
         if (Environment.UserName == "root" && state == PackageStateDirectory && UserExists(ServiceUser))

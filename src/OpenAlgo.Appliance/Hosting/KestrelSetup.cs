@@ -1,24 +1,30 @@
 using System.Net.Security;
 using System.Security.Authentication;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Edge;
+using OpenAlgo.Appliance.Sites;
 using OpenAlgo.Appliance.Tls;
 using OpenAlgo.Appliance.Tls.Acme;
 
 namespace OpenAlgo.Appliance.Hosting;
 
-/// <summary>Binds the three listeners and the TLS policy. The certificate is read per handshake, so a swap needs no restart.</summary>
+/// <summary>
+/// Binds the public listeners (HTTPS and HTTP, shared by every site) and the TLS policy. The
+/// site, and so the certificate, is chosen per connection from the ClientHello (<see cref="SniRouter"/>)
+/// and the certificate is read per handshake, so a swap needs no restart. Each site's internal
+/// listener is its own server (<see cref="Sites.InternalListener"/>).
+/// </summary>
 internal static class KestrelSetup
 {
-    private const string AcmeTlsItem = "acme-tls/1";
-
-    public static void Configure(KestrelServerOptions kestrel, ApplianceOptions options, ListenerRegistry registry, CertificateHolder certificates, AcmeChallengeResponder acme, IReadOnlyDictionary<string, ulong>? systemdSockets = null)
+    public static void Configure(KestrelServerOptions kestrel, ApplianceOptions options, ListenerRegistry registry, SniRouter sni, AcmeChallengeResponder acme, IReadOnlyDictionary<string, ulong>? systemdSockets = null)
     {
         kestrel.AddServerHeader = false;
         systemdSockets ??= new Dictionary<string, ulong>();
 
-        // A socket systemd passed (LISTEN_FDNAMES https/http/internal) replaces the configured address:
+        // A socket systemd passed (LISTEN_FDNAMES https/http) replaces the configured address:
         // no capability is needed for 80/443 and connections queue in the kernel across restarts.
         void Bind(string name, string address, Action<ListenOptions> configure)
         {
@@ -31,32 +37,27 @@ internal static class KestrelSetup
         {
             // HTTP/1.1 only, as nginx was configured: WebSockets over h2 would need RFC 8441 on every path.
             listen.Protocols = HttpProtocols.Http1;
+            // Before TLS: which site (by SNI), and whether this is an ACME TLS-ALPN-01 validation.
+            listen.Use(next => connection => sni.OnConnectionAsync(connection, next));
             listen.UseHttps(new HttpsConnectionAdapterOptions
             {
                 SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                 // Kestrel wants a selector; OnAuthenticate below replaces it with the cached full-chain context.
-                ServerCertificateSelector = (_, _) => certificates.Current.Leaf,
-                // RFC 8737: only a ClientHello that offers exactly acme-tls/1 gets the validation certificate.
-                TlsClientHelloBytesCallback = (connection, hello) =>
-                {
-                    if (TlsClientHello.TryParse(hello, out string? name, out var protocols) && protocols is ["acme-tls/1"])
-                    {
-                        connection.Items[AcmeTlsItem] = name;
-                    }
-                },
+                ServerCertificateSelector = (connection, _) => SiteOf(connection).Certificates.Current.Leaf,
                 OnAuthenticate = (connection, ssl) =>
                 {
                     ssl.ServerCertificate = null;
                     ssl.ServerCertificateSelectionCallback = null;
                     ssl.AllowRenegotiation = false;
-                    if (connection.Items.TryGetValue(AcmeTlsItem, out var name) && acme.TryGetTlsAlpn01(name as string, out var validation))
+                    // RFC 8737: only a ClientHello that offers exactly acme-tls/1 gets the validation certificate.
+                    if (connection.Items.TryGetValue(SniRouter.AcmeTlsItem, out var name) && acme.TryGetTlsAlpn01(name as string, out var validation))
                     {
                         ssl.ServerCertificateContext = validation;
                         ssl.ApplicationProtocols = [AcmeChallengeResponder.AcmeTls];
                         return;
                     }
-                    // Built once per certificate: the full chain goes on the wire.
-                    ssl.ServerCertificateContext = certificates.Current.Context;
+                    // The site's certificate, built once per certificate: the full chain goes on the wire.
+                    ssl.ServerCertificateContext = SiteOf(connection).Certificates.Current.Context;
                     ssl.ApplicationProtocols = [SslApplicationProtocol.Http11];
                 },
             });
@@ -80,16 +81,14 @@ internal static class KestrelSetup
             registry.Add(ListenerKind.Http, listen);
         });
 
-        Bind("internal", options.Listen.Internal, listen =>
-        {
-            listen.Protocols = HttpProtocols.Http1;
-            registry.Add(ListenerKind.Internal, listen);
-        });
-
         Bind("admin", options.Listen.Admin, listen =>
         {
             listen.Protocols = HttpProtocols.Http1;
             registry.Add(ListenerKind.Admin, listen);
         });
     }
+
+    /// <summary>Set by <see cref="SniRouter"/> before the handshake, which it refuses when no site serves the name.</summary>
+    private static Site SiteOf(ConnectionContext? connection) =>
+        connection?.Features.Get<SiteConnectionFeature>()?.Site ?? throw new InvalidOperationException("TLS connection without a site");
 }

@@ -11,7 +11,7 @@ internal enum ListenerKind
     Https,
     /// <summary>Public plain HTTP: redirect to HTTPS (and ACME HTTP-01).</summary>
     Http,
-    /// <summary>127.0.0.1:8765: the market-data hub only, any path, loopback peers only.</summary>
+    /// <summary>127.0.0.1:8765: a site's market-data hub only, any path, loopback peers only (one per site).</summary>
     Internal,
     /// <summary>127.0.0.1:9765 (<c>Listen:Admin</c>): /metrics, /healthz and the status page; never public by default.</summary>
     Admin,
@@ -19,18 +19,21 @@ internal enum ListenerKind
 
 /// <summary>
 /// Which Kestrel endpoint is which, and where it actually bound (port 0 in tests, sockets systemd
-/// passed). Requests are routed by the listener that accepted them.
+/// passed). Requests are routed by the listener that accepted them. Sites add and remove their
+/// internal listeners at run time, so the list is replaced whole on every change.
 /// </summary>
 internal sealed class ListenerRegistry
 {
-    private readonly List<(ListenerKind Kind, ListenOptions Options, ulong? SystemdFd)> _listeners = [];
+    private readonly Lock _gate = new();
+    private (ListenerKind Kind, ListenOptions Options, ulong? SystemdFd, string? Site)[] _listeners = [];
 
-    public void Add(ListenerKind kind, ListenOptions options)
+    /// <param name="site">The site an internal listener belongs to.</param>
+    public void Add(ListenerKind kind, ListenOptions options, string? site = null)
     {
         // Recorded now: once bound, Kestrel replaces a FileHandleEndPoint with the socket's local
         // address, and ListenOptions.FileHandle reads 0 for every other endpoint.
         ulong? fd = options.EndPoint is FileHandleEndPoint handle ? handle.FileHandle : null;
-        _listeners.Add((kind, options, fd));
+        lock (_gate) _listeners = [.. _listeners, (kind, options, fd, site)];
         var feature = new ListenerKindFeature(kind);
         options.Use(next => connection =>
         {
@@ -39,12 +42,18 @@ internal sealed class ListenerRegistry
         });
     }
 
-    /// <summary>Where a listener is bound, for logs: the address, and whether systemd passed the socket.</summary>
-    public string Describe(ListenerKind kind)
+    /// <summary>A site's internal listener closed.</summary>
+    public void Remove(ListenOptions options)
     {
-        foreach (var (k, o, fd) in _listeners)
+        lock (_gate) _listeners = [.. _listeners.Where(l => !ReferenceEquals(l.Options, options))];
+    }
+
+    /// <summary>Where a listener is bound, for logs: the address, and whether systemd passed the socket.</summary>
+    public string Describe(ListenerKind kind, string? site = null)
+    {
+        foreach (var (k, o, fd, s) in Volatile.Read(ref _listeners))
         {
-            if (k != kind) continue;
+            if (k != kind || (site is not null && s != site)) continue;
             if (o.SocketPath is { } path) return $"unix:{path}";
             string bound = o.IPEndPoint?.ToString() ?? o.EndPoint.ToString() ?? "?";
             return fd is { } passed ? $"{bound} (socket from systemd, fd {passed})" : bound;
@@ -52,22 +61,22 @@ internal sealed class ListenerRegistry
         return "off";
     }
 
-    /// <summary>True once a listener of <paramref name="kind"/> was bound (an address, a unix socket or a systemd fd).</summary>
-    public bool IsBound(ListenerKind kind)
+    /// <summary>True once a listener of <paramref name="kind"/> was bound (an address, a unix socket or a systemd fd); for <see cref="ListenerKind.Internal"/>, the given site's or any.</summary>
+    public bool IsBound(ListenerKind kind, string? site = null)
     {
-        foreach (var (k, o, _) in _listeners)
+        foreach (var (k, o, _, s) in Volatile.Read(ref _listeners))
         {
-            if (k == kind && (o.IPEndPoint is not null || o.EndPoint is Microsoft.AspNetCore.Connections.FileHandleEndPoint || o.SocketPath is not null)) return true;
+            if (k == kind && (site is null || s == site) && (o.IPEndPoint is not null || o.EndPoint is Microsoft.AspNetCore.Connections.FileHandleEndPoint || o.SocketPath is not null)) return true;
         }
         return false;
     }
 
-    /// <summary>The bound endpoint (valid after the server started).</summary>
-    public IPEndPoint? EndPoint(ListenerKind kind)
+    /// <summary>The bound endpoint (valid after the server started); for <see cref="ListenerKind.Internal"/>, the given site's or the first.</summary>
+    public IPEndPoint? EndPoint(ListenerKind kind, string? site = null)
     {
-        foreach (var (k, o, _) in _listeners)
+        foreach (var (k, o, _, s) in Volatile.Read(ref _listeners))
         {
-            if (k == kind) return o.IPEndPoint;
+            if (k == kind && (site is null || s == site)) return o.IPEndPoint;
         }
         return null;
     }
@@ -78,7 +87,7 @@ internal sealed class ListenerRegistry
         if (context.Features.Get<ListenerKindFeature>() is { } tagged) return tagged.Kind;
         var local = context.Connection.LocalIpAddress;
         int port = context.Connection.LocalPort;
-        foreach (var (kind, options, _) in _listeners)
+        foreach (var (kind, options, _, _) in Volatile.Read(ref _listeners))
         {
             var bound = options.IPEndPoint;
             if (bound is null || bound.Port != port) continue;

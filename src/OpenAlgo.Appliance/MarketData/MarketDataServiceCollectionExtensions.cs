@@ -14,8 +14,8 @@ namespace OpenAlgo.Appliance.MarketData;
 
 internal static class MarketDataServiceCollectionExtensions
 {
-    /// <summary>The market-data hub, its protocol, authenticator, connection supervisor and tick source.</summary>
-    public static IServiceCollection AddMarketData(this IServiceCollection services, ApplianceOptions options)
+    /// <summary>A site's market-data hub, its protocol, authenticator, gateway, connection supervisor, stats writer and tick source.</summary>
+    public static IServiceCollection AddMarketData(this IServiceCollection services, SiteOptions options)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new MarketDataHub { Limits = HubLimits.From(options.Limits), Time = sp.GetRequiredService<TimeProvider>() });
@@ -44,7 +44,7 @@ internal static class MarketDataServiceCollectionExtensions
 
         if (!string.IsNullOrWhiteSpace(options.MarketData.StatsFile))
         {
-            services.AddHostedService(sp => new ProxyStatsWriter(options.MarketData.StatsFile, options.EffectiveSites[0].Name, sp.GetRequiredService<Observability.MeterReader>(),
+            services.AddHostedService(sp => new ProxyStatsWriter(options.MarketData.StatsFile, options.Name, sp.GetRequiredService<Observability.MeterReader>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ProxyStatsWriter>>()));
         }
         services.AddMarketDataSource(options);
@@ -55,7 +55,7 @@ internal static class MarketDataServiceCollectionExtensions
     /// The site's <see cref="IMarketDataSource"/>, started with it. Each concrete source is also
     /// registered as itself, so a test (or a tool) can replace it with a differently tuned instance.
     /// </summary>
-    private static void AddMarketDataSource(this IServiceCollection services, ApplianceOptions options)
+    private static void AddMarketDataSource(this IServiceCollection services, SiteOptions options)
     {
         if (options.MarketData.Source == MarketDataSourceKind.OpenAlgo)
         {

@@ -66,7 +66,7 @@ internal sealed class ApplianceMeters
 
     public IReadOnlyList<SiteTelemetry> Sites => Volatile.Read(ref _sites);
 
-    /// <summary>Adds a site (at composition) and gives its hub the latency recorder its outboxes report to.</summary>
+    /// <summary>Adds a site (when it starts) and gives its hub the latency recorder its outboxes report to.</summary>
     public void Add(SiteTelemetry site)
     {
         lock (Meter)
@@ -74,6 +74,15 @@ internal sealed class ApplianceMeters
             _sites = [.. _sites, site];
         }
         site.Hub.Latency = new TickLatency(_tickToFrame, site.Name);
+    }
+
+    /// <summary>A site stopped (removed or rebuilt by a reload): its series end.</summary>
+    public void Remove(SiteTelemetry site)
+    {
+        lock (Meter)
+        {
+            _sites = [.. _sites.Where(s => !ReferenceEquals(s, site))];
+        }
     }
 
     /// <summary>

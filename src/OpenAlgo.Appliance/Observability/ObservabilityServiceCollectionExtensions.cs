@@ -24,7 +24,8 @@ internal static class ObservabilityServiceCollectionExtensions
 
     /// <summary>
     /// The meters, their in-process reader and sampler, the status report, the admin endpoints and
-    /// OpenTelemetry's Prometheus exporter; plus the one site this composition serves.
+    /// OpenTelemetry's Prometheus exporter. Sites add their own telemetry when they start
+    /// (<see cref="AddSiteTelemetry"/>, <see cref="ApplianceMeters.Add"/>) and take it back when they stop.
     /// </summary>
     public static IServiceCollection AddObservability(this IServiceCollection services, ApplianceOptions options)
     {
@@ -33,7 +34,6 @@ internal static class ObservabilityServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var meters = new ApplianceMeters(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-            foreach (var site in sp.GetServices<SiteTelemetry>()) meters.Add(site);
             if (sp.GetService<Hosting.Systemd.HealthMonitor>() is { } health)
             {
                 meters.AddWatchdog(health, sp.GetService<Hosting.Systemd.SystemdSettings>()?.WatchdogInterval is not null);
@@ -50,8 +50,12 @@ internal static class ObservabilityServiceCollectionExtensions
             .AddMeter(ApplianceMeters.MeterName)
             .AddMeter(FrameworkMeters)
             .AddPrometheusExporter());
+        return services;
+    }
 
-        var site = options.EffectiveSites[0];
+    /// <summary>A site's telemetry (in the site's container): what its hub, source and certificate already count, as the meters read it.</summary>
+    public static IServiceCollection AddSiteTelemetry(this IServiceCollection services, SiteOptions site)
+    {
         services.AddSingleton(sp => new SiteTelemetry(site.Name, sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<CertificateHolder>(),
             site.Tls.Mode, Probe(sp, site), sp.GetRequiredService<TimeProvider>(), sp.GetService<AcmeCertificateService>()));
         return services;

@@ -24,9 +24,9 @@ internal sealed class StatusReport(TelemetrySampler sampler, MeterReader reader,
     public (List<string> Global, Dictionary<string, List<string>> Sites) Problems(MetricsSnapshot current)
     {
         var global = new List<string>();
-        foreach (var (kind, key, address) in Configured())
+        foreach (var (kind, key, address, site) in Configured())
         {
-            if (!listeners.IsBound(kind)) global.Add($"listener {key} ({address}) is not bound");
+            if (!listeners.IsBound(kind, site)) global.Add($"listener {key} ({address}) is not bound");
         }
         if (watchdog?.LastStalled is { } stalled) global.Add($"no progress in {stalled} (the systemd watchdog is not being petted)");
 
@@ -74,19 +74,27 @@ internal sealed class StatusReport(TelemetrySampler sampler, MeterReader reader,
             var metrics = current.Sites.GetValueOrDefault(site.Name) ?? new SiteMetrics();
             var rates = sample.RatesOf(site.Name);
             string text = $"serving {metrics.Clients} market-data clients, {Rate(rates.TicksPerSecond)} ticks/s in, {Rate(rates.DeliveriesPerSecond)} deliveries/s out ({metrics.TicksReceived} ticks in, {metrics.Deliveries} frames out)";
-            parts.Add(meters.Sites.Count > 1 ? $"{site.Name}: {text}" : text);
+            parts.Add(meters.Sites.Count > 1 || site.Name != SiteOptions.DefaultName ? $"site {site.Name}: {text}" : text);
         }
         return string.Join("; ", parts);
     }
 
     private static string Rate(double perSecond) => perSecond.ToString(perSecond < 10 ? "0.#" : "0", CultureInfo.InvariantCulture);
 
-    private IEnumerable<(ListenerKind Kind, string Key, string Address)> Configured()
+    private IEnumerable<(ListenerKind Kind, string Key, string Address, string? Site)> Configured()
     {
-        yield return (ListenerKind.Https, "Listen:Https", options.Listen.Https);
-        if (!string.IsNullOrWhiteSpace(options.Listen.Http)) yield return (ListenerKind.Http, "Listen:Http", options.Listen.Http);
-        if (!string.IsNullOrWhiteSpace(options.Listen.Internal)) yield return (ListenerKind.Internal, "Listen:Internal", options.Listen.Internal);
-        if (!string.IsNullOrWhiteSpace(options.Listen.Admin)) yield return (ListenerKind.Admin, "Listen:Admin", options.Listen.Admin);
+        yield return (ListenerKind.Https, "Listen:Https", options.Listen.Https, null);
+        if (!string.IsNullOrWhiteSpace(options.Listen.Http)) yield return (ListenerKind.Http, "Listen:Http", options.Listen.Http, null);
+        // Each running site's own internal listener (a site being rebuilt by a reload has none for a moment).
+        foreach (var site in meters.Sites)
+        {
+            var siteOptions = options.EffectiveSites.FirstOrDefault(s => s.Name == site.Name);
+            if (siteOptions is not null && !string.IsNullOrWhiteSpace(siteOptions.Listen.Internal))
+            {
+                yield return (ListenerKind.Internal, $"{siteOptions.KeyPrefix}Listen:Internal", siteOptions.Listen.Internal, site.Name);
+            }
+        }
+        if (!string.IsNullOrWhiteSpace(options.Listen.Admin)) yield return (ListenerKind.Admin, "Listen:Admin", options.Listen.Admin, null);
     }
 
     /// <summary>The status document (<c>/status.json</c>, the page's events): <paramref name="history"/> adds the chart points.</summary>

@@ -13,7 +13,7 @@ namespace OpenAlgo.Appliance.Proxy;
 /// </summary>
 internal sealed class FlaskClient : IDisposable
 {
-    public FlaskClient(ApplianceOptions options)
+    public FlaskClient(SiteOptions options)
     {
         if (!FlaskAddress.TryParse(options.Proxy.Upstream, out var address)) return;
         Address = address;

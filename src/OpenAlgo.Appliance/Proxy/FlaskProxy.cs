@@ -23,7 +23,7 @@ internal sealed partial class FlaskProxy
     private readonly ForwarderRequestConfig _plain;
     private readonly ForwarderRequestConfig _upgraded;
 
-    public FlaskProxy(IHttpForwarder forwarder, FlaskClient flask, SocketIoGate socketIo, ApplianceOptions options, ILogger<FlaskProxy> logger)
+    public FlaskProxy(IHttpForwarder forwarder, FlaskClient flask, SocketIoGate socketIo, SiteOptions options, ILogger<FlaskProxy> logger)
     {
         _forwarder = forwarder;
         _flask = flask;

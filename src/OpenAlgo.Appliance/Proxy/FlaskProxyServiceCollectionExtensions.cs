@@ -7,14 +7,11 @@ namespace OpenAlgo.Appliance.Proxy;
 internal static class FlaskProxyServiceCollectionExtensions
 {
     /// <summary>
-    /// The reverse proxy to OpenAlgo's Flask app: YARP's forwarder (no route tables — the edge
-    /// router decides what is proxied), the connection pool to the Flask app, the Socket.IO gate and its
-    /// session check. Registered even with <c>Proxy:Upstream</c> empty; it then forwards nothing.
+    /// YARP's forwarder, which every site's proxy uses (no route tables — the edge router decides
+    /// what is proxied), with its request logging turned down.
     /// </summary>
-    public static IServiceCollection AddFlaskProxy(this IServiceCollection services, ApplianceOptions options)
+    public static IServiceCollection AddFlaskForwarder(this IServiceCollection services)
     {
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddOriginPolicy(options);
         services.AddHttpForwarder();
         // YARP logs every forwarded request at Information (full URL with query string, where
         // OpenAlgo puts broker callback codes) and each failure at Warning with a stack trace.
@@ -23,6 +20,17 @@ internal static class FlaskProxyServiceCollectionExtensions
         services.Configure<LoggerFilterOptions>(filters => filters
             .AddFilter("Yarp", LogLevel.Error)
             .AddFilter<Serilog.Extensions.Logging.SerilogLoggerProvider>("Yarp", LogLevel.Error));
+        return services;
+    }
+
+    /// <summary>
+    /// A site's reverse proxy to its OpenAlgo Flask app: the connection pool to the app, the
+    /// Socket.IO gate with its origin policy and session check. Registered even with
+    /// <c>Proxy:Upstream</c> empty; it then forwards nothing.
+    /// </summary>
+    public static IServiceCollection AddFlaskProxy(this IServiceCollection services, SiteOptions options)
+    {
+        services.AddOriginPolicy(options);
         services.AddSingleton<FlaskClient>();
         services.AddSingleton<SessionCheck>();
         services.AddSingleton<SocketIoGate>();

@@ -25,7 +25,7 @@ internal enum SessionState
 /// client makes a request every few seconds, and each one would otherwise cost a Flask round trip.
 /// Concurrent requests with the same cookies share one question.
 /// </summary>
-internal sealed partial class SessionCheck(FlaskClient flask, ApplianceOptions options, TimeProvider time, ILogger<SessionCheck> logger)
+internal sealed partial class SessionCheck(FlaskClient flask, SiteOptions options, TimeProvider time, ILogger<SessionCheck> logger)
 {
     /// <summary>Bounds the cache against a flood of made-up cookies; past it, expired answers are dropped, then all.</summary>
     private const int MaxEntries = 10_000;

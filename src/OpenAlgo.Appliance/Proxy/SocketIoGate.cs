@@ -10,7 +10,7 @@ namespace OpenAlgo.Appliance.Proxy;
 /// long-polling, 403 before an upgrade), each refusal logged. Marks what it admitted so the
 /// response keeps the app's CORS grant only for that origin (<see cref="SocketIoCors"/>).
 /// </summary>
-internal sealed partial class SocketIoGate(OriginGuard origins, SessionCheck sessions, ApplianceOptions options, ILogger<SocketIoGate> logger)
+internal sealed partial class SocketIoGate(OriginGuard origins, SessionCheck sessions, SiteOptions options, ILogger<SocketIoGate> logger)
 {
     private const string Prefix = "/socket.io";
 

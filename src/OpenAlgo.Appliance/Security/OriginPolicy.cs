@@ -17,10 +17,17 @@ internal sealed class OriginPolicy
 {
     private State _state;
 
-    public OriginPolicy(ApplianceOptions options) => _state = State.From(options);
+    public OriginPolicy(SiteOptions site) => _state = State.From(site);
+
+    /// <summary>The policy of a configuration's first site (its only one without Sites).</summary>
+    public OriginPolicy(ApplianceOptions options) : this(options.EffectiveSites[0])
+    {
+    }
 
     /// <summary>SIGHUP: new domains and allowed origins apply to the next handshake.</summary>
-    public void Reload(ApplianceOptions options) => Volatile.Write(ref _state, State.From(options));
+    public void Reload(SiteOptions site) => Volatile.Write(ref _state, State.From(site));
+
+    public void Reload(ApplianceOptions options) => Reload(options.EffectiveSites[0]);
 
     private HashSet<string> CurrentDomains => Volatile.Read(ref _state).Domains;
     private HashSet<string> CurrentOrigins => Volatile.Read(ref _state).Origins;
@@ -31,7 +38,7 @@ internal sealed class OriginPolicy
 
     private sealed record State(HashSet<string> Domains, HashSet<string> Origins, bool AnyOrigin, bool CheckWs)
     {
-        public static State From(ApplianceOptions options)
+        public static State From(SiteOptions options)
         {
             var domains = new HashSet<string>(options.Tls.Domains.Select(d => d.Trim().TrimEnd('.')), StringComparer.OrdinalIgnoreCase);
             var origins = new HashSet<string>(StringComparer.Ordinal);

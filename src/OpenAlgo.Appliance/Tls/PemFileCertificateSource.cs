@@ -9,7 +9,7 @@ namespace OpenAlgo.Appliance.Tls;
 /// new pair is logged and the old certificate keeps being served.
 /// </summary>
 internal sealed partial class PemFileCertificateSource(
-    ApplianceOptions options,
+    SiteOptions options,
     CertificateHolder holder,
     TimeProvider time,
     ILogger<PemFileCertificateSource> logger) : BackgroundService

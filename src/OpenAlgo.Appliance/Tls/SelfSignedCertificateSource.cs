@@ -2,17 +2,19 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Sites;
 using OpenAlgo.Appliance.Infrastructure;
 
 namespace OpenAlgo.Appliance.Tls;
 
 /// <summary>
 /// <c>Tls:Mode=SelfSigned</c>: an ECDSA P-256 certificate for <c>Tls:Domains</c> plus localhost,
-/// 127.0.0.1 and ::1, kept in <c>StateDirectory/tls</c> and reused across restarts. It is re-made
+/// 127.0.0.1 and ::1, kept in the site's <c>tls</c> folder (<see cref="SiteStorage"/>) and reused across restarts. It is re-made
 /// when the configured names change and renewed 30 days before it expires, checked twice a day.
 /// </summary>
 internal sealed partial class SelfSignedCertificateSource(
-    ApplianceOptions options,
+    SiteOptions options,
+    SiteStorage storage,
     CertificateHolder holder,
     TimeProvider time,
     ILogger<SelfSignedCertificateSource> logger) : BackgroundService
@@ -20,11 +22,11 @@ internal sealed partial class SelfSignedCertificateSource(
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(90);
     public static readonly TimeSpan RenewBefore = TimeSpan.FromDays(30);
 
-    private string Directory => Path.Combine(options.StateDirectory, "tls");
-    private string CertificatePath => CertificatePathIn(options.StateDirectory);
+    private string Directory => storage.TlsDirectory;
+    private string CertificatePath => CertificatePathIn(storage);
 
-    /// <summary>The stored self-signed certificate of <paramref name="stateDirectory"/> (read by <c>certificates</c>).</summary>
-    public static string CertificatePathIn(string stateDirectory) => Path.Combine(stateDirectory, "tls", "self-signed.crt.pem");
+    /// <summary>A site's stored self-signed certificate (read by <c>certificates</c>).</summary>
+    public static string CertificatePathIn(SiteStorage storage) => Path.Combine(storage.TlsDirectory, "self-signed.crt.pem");
     private string KeyPath => Path.Combine(Directory, "self-signed.key.pem");
 
     /// <summary>Loads or creates the certificate before the listeners start.</summary>

@@ -6,26 +6,36 @@ namespace OpenAlgo.Appliance.Tls;
 
 internal static class TlsServiceCollectionExtensions
 {
-    /// <summary>The certificate holder the HTTPS listener reads on every handshake, and the source that fills it.</summary>
-    public static IServiceCollection AddApplianceTls(this IServiceCollection services, ApplianceOptions options, CertificateHolder holder, AcmeChallengeResponder responder)
+    /// <summary>
+    /// What every site's certificate shares: the one ACME account (its lock), the challenge
+    /// responder the listeners answer from, and the renewal schedule.
+    /// </summary>
+    public static IServiceCollection AddAcmeAccount(this IServiceCollection services, ApplianceOptions options)
     {
-        services.AddSingleton(holder);
-        services.AddSingleton(responder);
-        if (options.Tls.Mode == TlsMode.Acme)
+        services.TryAddSingleton(new AcmeChallengeResponder());
+        services.TryAddSingleton(new AcmeAccountLock());
+        services.TryAddSingleton(AcmeSchedule.From(options.Tls.Acme));
+        return services;
+    }
+
+    /// <summary>A site's certificate holder (read on every handshake for the site) and the source that fills it.</summary>
+    public static IServiceCollection AddSiteCertificate(this IServiceCollection services, SiteOptions site)
+    {
+        services.AddSingleton(new CertificateHolder());
+        switch (site.Tls.Mode)
         {
-            services.TryAddSingleton(AcmeSchedule.From(options.Tls.Acme));
-            services.AddSingleton<AcmeCertificateService>();
-            services.AddHostedService(sp => sp.GetRequiredService<AcmeCertificateService>());
-        }
-        else if (options.Tls.Mode == TlsMode.Files)
-        {
-            services.AddSingleton<PemFileCertificateSource>();
-            services.AddHostedService(sp => sp.GetRequiredService<PemFileCertificateSource>());
-        }
-        else
-        {
-            services.AddSingleton<SelfSignedCertificateSource>();
-            services.AddHostedService(sp => sp.GetRequiredService<SelfSignedCertificateSource>());
+            case TlsMode.Acme:
+                services.AddSingleton<AcmeCertificateService>();
+                services.AddHostedService(sp => sp.GetRequiredService<AcmeCertificateService>());
+                break;
+            case TlsMode.Files:
+                services.AddSingleton<PemFileCertificateSource>();
+                services.AddHostedService(sp => sp.GetRequiredService<PemFileCertificateSource>());
+                break;
+            default:
+                services.AddSingleton<SelfSignedCertificateSource>();
+                services.AddHostedService(sp => sp.GetRequiredService<SelfSignedCertificateSource>());
+                break;
         }
         return services;
     }

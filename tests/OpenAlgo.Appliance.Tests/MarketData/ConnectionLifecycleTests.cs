@@ -10,10 +10,11 @@ public sealed class ConnectionLifecycleTests
     public async Task Unauthenticated_socket_is_closed_with_4401_auth_timeout_and_authenticated_one_stays()
     {
         await using var appliance = await TestAppliance.StartAsync(o => o.Limits.AuthGraceSeconds = 1);
+        // The grace runs from the idle socket's connect (authenticating the other one may take a while under load).
+        var started = DateTime.UtcNow;
         await using var idle = await WsTestClient.ConnectAsync(appliance.InternalUri);
         await using var authed = await WsTestClient.ConnectAsync(appliance.InternalUri);
         await authed.AuthenticateAsync();
-        var started = DateTime.UtcNow;
         Assert.Equal((4401, "auth timeout"), await idle.ReceiveCloseAsync(TimeSpan.FromSeconds(5)));
         Assert.InRange((DateTime.UtcNow - started).TotalSeconds, 0.5, 6); // 1 s grace + one 250 ms sweep; wide for a busy machine
         await Task.Delay(500);

@@ -21,6 +21,27 @@ internal sealed class PebbleServer : IDisposable
     public required string TrustedRootsFile { get; init; }
     public required int ListenPort { get; init; }
 
+    /// <summary>pebble-challtestsrv's management API: the DNS answers Pebble's validation uses.</summary>
+    public int DnsManagementPort { get; init; }
+
+    /// <summary>Makes Pebble resolve <paramref name="host"/> to <paramref name="address"/> (its validations then go there).</summary>
+    public async Task PointAsync(string host, string address)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsync($"http://127.0.0.1:{DnsManagementPort}/add-a",
+            new StringContent($$"""{"host": "{{host.TrimEnd('.')}}.", "addresses": ["{{address}}"]}"""));
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Undoes <see cref="PointAsync"/>: <paramref name="host"/> resolves to 127.0.0.1 again.</summary>
+    public async Task ClearAsync(string host)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsync($"http://127.0.0.1:{DnsManagementPort}/clear-a",
+            new StringContent($$"""{"host": "{{host.TrimEnd('.')}}."}"""));
+        response.EnsureSuccessStatusCode();
+    }
+
     public const string EabKeyId = "kid-1";
     public const string EabHmacKey = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
 
@@ -43,7 +64,7 @@ internal sealed class PebbleServer : IDisposable
                 "externalAccountMACKeys": { "{{EabKeyId}}": "{{EabHmacKey}}" }
                 {{(validitySeconds > 0 ? $", \"certificateValidityPeriod\": {validitySeconds}" : "")}} } }
             """);
-        var server = new PebbleServer(dir) { DirectoryUrl = $"https://127.0.0.1:{port}/dir", TrustedRootsFile = Path.Combine(dir, "ca.pem"), ListenPort = port };
+        var server = new PebbleServer(dir) { DirectoryUrl = $"https://127.0.0.1:{port}/dir", TrustedRootsFile = Path.Combine(dir, "ca.pem"), ListenPort = port, DnsManagementPort = dnsManagement };
         server.Launch("/usr/bin/pebble-challtestsrv", [], "-management", $"127.0.0.1:{dnsManagement}", "-dns01", $"127.0.0.1:{dns}",
             "-http01", "", "-https01", "", "-tlsalpn01", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "");
         server.Launch("/usr/bin/pebble", new Dictionary<string, string>
@@ -72,7 +93,8 @@ internal sealed class PebbleServer : IDisposable
 
     private void WaitUntilListening(int port)
     {
-        for (int i = 0; i < 100; i++)
+        // Up to 30 s: on a machine shared by several test runs pebble's first start has taken over 10 s.
+        for (int i = 0; i < 300; i++)
         {
             try
             {

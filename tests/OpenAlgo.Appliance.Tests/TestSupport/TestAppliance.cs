@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Hosting;
 using OpenAlgo.Appliance.MarketData.Hub;
+using OpenAlgo.Appliance.Sites;
 
 namespace OpenAlgo.Appliance.Tests.TestSupport;
 
@@ -24,8 +25,26 @@ internal sealed class TestAppliance : IAsyncDisposable
     }
 
     public ApplianceOptions Options { get; }
-    public IServiceProvider Services => _app.Services;
-    public MarketDataHub Hub => _app.Services.GetRequiredService<MarketDataHub>();
+
+    /// <summary>The first site's services, then the process's: what a test of the one site of a configuration without Sites asks for.</summary>
+    public IServiceProvider Services => new SiteFirst(Site(null).Services, _app.Services);
+
+    /// <summary>The process's own services (shared by every site).</summary>
+    public IServiceProvider Root => _app.Services;
+
+    /// <summary>A running site by name (the first when null).</summary>
+    public Site Site(string? name) => name is null
+        ? _app.Services.GetRequiredService<SiteRegistry>().Current[0]
+        : _app.Services.GetRequiredService<SiteRegistry>()[name] ?? throw new InvalidOperationException($"no running site {name}");
+
+    public MarketDataHub Hub => Site(null).Hub;
+
+    /// <summary>A site's internal listener (<c>ws://127.0.0.1:PORT/</c>).</summary>
+    public Uri InternalUriOf(string site) =>
+        new($"ws://127.0.0.1:{_app.Services.GetRequiredService<ListenerRegistry>().EndPoint(ListenerKind.Internal, site)!.Port}/");
+
+    /// <summary><c>wss://DOMAIN:PORT/ws</c> on the public listener (dial it with <see cref="LoopbackNames"/>).</summary>
+    public Uri PublicUriFor(string domain) => new($"wss://{domain}:{Https.Port}/ws");
     public IPEndPoint Https => _app.Services.GetRequiredService<ListenerRegistry>().EndPoint(ListenerKind.Https)!;
     public IPEndPoint? Http => _app.Services.GetRequiredService<ListenerRegistry>().EndPoint(ListenerKind.Http);
     public IPEndPoint Internal => _app.Services.GetRequiredService<ListenerRegistry>().EndPoint(ListenerKind.Internal)!;
@@ -35,6 +54,7 @@ internal sealed class TestAppliance : IAsyncDisposable
     public Uri PublicUri => new($"wss://127.0.0.1:{Https.Port}/ws");
     public string ZmqEndpoint => Options.MarketData.ZmqEndpoint;
 
+    /// <param name="services">Registrations for the process's container and for every site's (a site's own services are replaced there).</param>
     public static async Task<TestAppliance> StartAsync(Action<ApplianceOptions>? configure = null, string source = "Zmq", Action<IServiceCollection>? services = null)
     {
         string root = Path.Combine(Path.GetTempPath(), "oa-test-" + Guid.NewGuid().ToString("N"));
@@ -59,7 +79,8 @@ internal sealed class TestAppliance : IAsyncDisposable
         var errors = ApplianceOptionsValidator.Validate(options);
         if (errors.Count > 0) throw new ConfigurationErrorsException(errors);
 
-        var app = ApplianceHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning), services);
+        var app = ApplianceHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning), services,
+            services is null ? null : (_, site) => services(site));
         try
         {
             await app.StartAsync();
@@ -93,6 +114,11 @@ internal sealed class TestAppliance : IAsyncDisposable
             {
             }
         }
+    }
+
+    private sealed class SiteFirst(IServiceProvider site, IServiceProvider root) : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => site.GetService(serviceType) ?? root.GetService(serviceType);
     }
 
     public async ValueTask DisposeAsync()

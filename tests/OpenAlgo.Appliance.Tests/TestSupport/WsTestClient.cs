@@ -31,6 +31,16 @@ internal sealed class WsTestClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Over <paramref name="invoker"/>'s connections (for example <see cref="LoopbackNames"/>: a host name dialled on 127.0.0.1).</summary>
+    public static async Task<WsTestClient> ConnectAsync(Uri uri, HttpMessageInvoker invoker)
+    {
+        var client = new WsTestClient();
+        client._socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await client._socket.ConnectAsync(uri, invoker, cts.Token);
+        return client;
+    }
+
     public Task SendAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text);
 
     public async Task SendAsync(byte[] data, WebSocketMessageType type)

@@ -1,16 +1,16 @@
 namespace OpenAlgo.Appliance.Hosting.Systemd;
 
 /// <summary>
-/// Progress counters of the loops that must keep running (connection supervisor, market-data bus).
-/// The watchdog pets systemd only while every counter advanced since its last look, so a wedged
-/// hub gets the process restarted instead of silently serving nothing.
+/// Progress counters of the loops that must keep running (each site's connection supervisor and
+/// market-data source). The watchdog pets systemd only while every counter advanced since its last
+/// look, so a wedged hub gets the process restarted instead of silently serving nothing. Sites
+/// register their loops when they start and take them back when they stop.
 /// </summary>
 internal sealed class HealthMonitor
 {
-    private readonly List<(string Name, Func<long> Progress)> _components = [];
-    private long[] _last = [];
+    private readonly Lock _gate = new();
+    private readonly List<Component> _components = [];
     private string? _lastStalled;
-
     private long _pets;
 
     /// <summary>WATCHDOG=1 sent so far (the meters' <c>openalgo_appliance_watchdog_pets_total</c>).</summary>
@@ -21,30 +21,42 @@ internal sealed class HealthMonitor
     /// <summary>What the last <see cref="Check"/> found stalled (null: everything progressed), for /healthz.</summary>
     public string? LastStalled => Volatile.Read(ref _lastStalled);
 
-    public void Register(string name, Func<long> progress)
+    /// <summary>Watches <paramref name="progress"/> until the returned handle is disposed.</summary>
+    public IDisposable Register(string name, Func<long> progress)
     {
-        lock (_components)
-        {
-            _components.Add((name, progress));
-            _last = [.. _last, long.MinValue];
-        }
+        var component = new Component(this, name, progress);
+        lock (_gate) _components.Add(component);
+        return component;
     }
 
     /// <summary>Null when every component progressed since the previous call; else the names that did not.</summary>
     public string? Check()
     {
-        lock (_components)
+        lock (_gate)
         {
             List<string>? stalled = null;
-            for (int i = 0; i < _components.Count; i++)
+            foreach (var component in _components)
             {
-                long now = _components[i].Progress();
-                if (now == _last[i]) (stalled ??= []).Add(_components[i].Name);
-                _last[i] = now;
+                long now = component.Progress();
+                if (now == component.Last) (stalled ??= []).Add(component.Name);
+                component.Last = now;
             }
             string? result = stalled is null ? null : string.Join(", ", stalled);
             Volatile.Write(ref _lastStalled, result);
             return result;
+        }
+    }
+
+    private sealed class Component(HealthMonitor owner, string name, Func<long> progress) : IDisposable
+    {
+        public string Name { get; } = name;
+        public Func<long> Progress { get; } = progress;
+        /// <summary>Never equal to a first reading: a component is judged from its second look on.</summary>
+        public long Last = long.MinValue;
+
+        public void Dispose()
+        {
+            lock (owner._gate) owner._components.Remove(this);
         }
     }
 }

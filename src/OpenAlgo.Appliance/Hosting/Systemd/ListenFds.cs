@@ -11,7 +11,10 @@ internal static class ListenFds
 {
     public const int First = 3;
 
-    /// <summary>Listener name → fd, for the names https, http and internal; empty outside socket activation.</summary>
+    /// <summary>
+    /// Listener name → fd, for the names https, http, internal (the <c>default</c> site's internal
+    /// listener) and internal-&lt;site&gt; (another site's); empty outside socket activation.
+    /// </summary>
     public static Dictionary<string, ulong> Parse(Func<string, string?> environment, int processId)
     {
         var result = new Dictionary<string, ulong>(StringComparer.OrdinalIgnoreCase);
@@ -21,7 +24,7 @@ internal static class ListenFds
         for (int i = 0; i < count; i++)
         {
             string name = i < names.Length ? names[i] : "";
-            if (name is "https" or "http" or "internal") result[name] = (ulong)(First + i);
+            if (name is "https" or "http" or "internal" || name.StartsWith("internal-", StringComparison.Ordinal)) result[name] = (ulong)(First + i);
         }
         return result;
     }

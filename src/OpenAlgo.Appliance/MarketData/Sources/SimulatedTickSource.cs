@@ -12,7 +12,7 @@ namespace OpenAlgo.Appliance.MarketData.Sources;
 /// broker), with Angel-shaped payloads — LTP, Quote (OHLC, volume, buy/sell quantities) and Depth
 /// (5 levels each side) — prices on the NSE 0.05 tick grid, <c>ltt</c>/<c>timestamp</c> in epoch ms.
 /// </summary>
-internal sealed class SimulatedTickSource(MarketDataHub hub, ApplianceOptions options, TimeProvider time) : BackgroundService, IMarketDataSource
+internal sealed class SimulatedTickSource(MarketDataHub hub, SiteOptions options, TimeProvider time) : BackgroundService, IMarketDataSource
 {
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(50);
     private readonly Dictionary<SymbolKey, Instrument> _instruments = [];

@@ -14,7 +14,7 @@ namespace OpenAlgo.Appliance.MarketData.Sources;
 /// two-frame messages on a dedicated thread. Binding happens at start so a busy port fails the
 /// start instead of producing "subscribe works, no ticks" (OpenAlgo #1470).
 /// </summary>
-internal sealed partial class ZmqTickSource(MarketDataHub hub, ApplianceOptions options, IApiKeyAuthenticator authenticator, ILogger<ZmqTickSource> logger) : IMarketDataSource, IDisposable
+internal sealed partial class ZmqTickSource(MarketDataHub hub, SiteOptions options, IApiKeyAuthenticator authenticator, ILogger<ZmqTickSource> logger) : IMarketDataSource, IDisposable
 {
     private SubscriberSocket? _socket;
     private Thread? _thread;

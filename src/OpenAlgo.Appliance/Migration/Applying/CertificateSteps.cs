@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using OpenAlgo.Appliance.Migration.Planning;
 using OpenAlgo.Appliance.Infrastructure;
 using OpenAlgo.Appliance.Tls;
+using OpenAlgo.Appliance.Sites;
 using OpenAlgo.Appliance.Tls.Acme;
 
 namespace OpenAlgo.Appliance.Migration.Applying;
@@ -139,7 +140,7 @@ internal static class SiteStore
 
     /// <summary>Stores an imported certificate for the site as <c>import-certificate --site NAME</c> does.</summary>
     public static void Save(string realStateDirectory, SitePlan site, string chainPem, string keyPem) =>
-        new AcmeStore(Path.Combine(realStateDirectory, "sites", site.Name)).SaveCertificate(chainPem, keyPem, imported: true);
+        new AcmeStore(new SiteStorage(realStateDirectory, site.Name)).SaveCertificate(chainPem, keyPem, imported: true);
 
     /// <summary>Files root wrote for a service that runs as its own user: chown them (the live system, when the package created the user).</summary>
     public static void HandOver(ApplyContext context, string systemDirectory, bool recursive = true)

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Sites;
 
 namespace OpenAlgo.Appliance.Tls.Acme;
 
@@ -18,12 +19,21 @@ namespace OpenAlgo.Appliance.Tls.Acme;
 /// </summary>
 internal sealed partial class AcmeCertificateService(
     ApplianceOptions options,
+    SiteOptions site,
+    SiteStorage storage,
+    AcmeAccountLock account,
     CertificateHolder holder,
     AcmeChallengeResponder responder,
     AcmeSchedule schedule,
     TimeProvider time,
     ILogger<AcmeCertificateService> logger) : BackgroundService
 {
+    /// <summary>The certificate of a configuration without Sites (its one site, <c>default</c>).</summary>
+    public AcmeCertificateService(ApplianceOptions options, CertificateHolder holder, AcmeChallengeResponder responder, AcmeSchedule schedule, TimeProvider time, ILogger<AcmeCertificateService> logger)
+        : this(options, options.EffectiveSites[0], SiteStorage.For(options.StateDirectory, options.EffectiveSites[0]), new AcmeAccountLock(), holder, responder, schedule, time, logger)
+    {
+    }
+
     /// <summary>
     /// The shortest sleep between two looks. A certificate that is due the moment it arrives (a CA
     /// clock far ahead of ours) is then re-ordered once a second at most, not in a tight loop.
@@ -74,11 +84,11 @@ internal sealed partial class AcmeCertificateService(
         get { lock (_gate) return _nextCheck; }
     }
 
-    private IReadOnlyList<string> Names => options.Tls.Domains;
+    private IReadOnlyList<string> Names => site.Tls.Domains;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        _store = new AcmeStore(options.StateDirectory);
+        _store = new AcmeStore(storage);
         try
         {
             var stored = _store.LoadCertificate();
@@ -238,14 +248,24 @@ internal sealed partial class AcmeCertificateService(
         using var lockFile = store.TryLock() ?? throw new IOException($"another instance holds {store.Directory}/.lock");
         var acme = options.Tls.Acme;
         using var http = CreateHttpClient(acme.TrustedRootsFile);
-        var account = store.LoadAccount(acme.DirectoryUrl);
-        var key = account?.Key ?? AcmeAccountKey.Create();
-        var client = new AcmeClient(http, new Uri(acme.DirectoryUrl), key, time) { AccountUrl = account?.Url };
-        if (account is null)
+        AcmeClient client;
+        // One account for every site: two sites ordering at their first start must register it once.
+        await account.Gate.WaitAsync(ct);
+        try
         {
-            string url = await client.RegisterAsync(acme.Email, acme.AcceptTermsOfService, ct, acme.EabKeyId, acme.EabHmacKey);
-            store.SaveAccount(acme.DirectoryUrl, key, url);
-            Log.Registered(logger, url);
+            var stored = store.LoadAccount(acme.DirectoryUrl);
+            var key = stored?.Key ?? AcmeAccountKey.Create();
+            client = new AcmeClient(http, new Uri(acme.DirectoryUrl), key, time) { AccountUrl = stored?.Url };
+            if (stored is null)
+            {
+                string url = await client.RegisterAsync(acme.Email, acme.AcceptTermsOfService, ct, acme.EabKeyId, acme.EabHmacKey);
+                store.SaveAccount(acme.DirectoryUrl, key, url);
+                Log.Registered(logger, url);
+            }
+        }
+        finally
+        {
+            account.Gate.Release();
         }
         var types = acme.ChallengeTypes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(t => t.Equals("Http01", StringComparison.OrdinalIgnoreCase) ? "http-01" : "tls-alpn-01").ToList();

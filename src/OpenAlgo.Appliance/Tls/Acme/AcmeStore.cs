@@ -1,43 +1,61 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.DataProtection;
+using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Infrastructure;
+using OpenAlgo.Appliance.Sites;
 
 namespace OpenAlgo.Appliance.Tls.Acme;
 
 /// <summary>
-/// What ACME state survives a restart, under <c>StateDirectory/acme</c> (0700): the account key and
-/// the certificate key encrypted with ASP.NET DataProtection (its key ring in
-/// <c>StateDirectory/dataprotection</c>), the account URL, the PEM chain and the ARI renewal window
-/// (<c>renewal-window.json</c>) in clear. Every write is
-/// atomic; a torn or corrupt file is reported and treated as absent, never served.
+/// What ACME state survives a restart (directories 0700): the one account every site shares, in
+/// <c>StateDirectory/acme</c> (its key encrypted, its URL in clear), and a site's certificate in the
+/// site's own ACME folder (<see cref="SiteStorage.AcmeDirectory"/>: the key encrypted, the PEM chain
+/// and the ARI renewal window (<c>renewal-window.json</c>) in clear). Keys are encrypted with ASP.NET
+/// DataProtection (its key ring in <c>StateDirectory/dataprotection</c>). Every write is atomic; a
+/// torn or corrupt file is reported and treated as absent, never served.
 /// </summary>
 internal sealed class AcmeStore
 {
     private readonly string _directory;
-    private readonly string _keyRing;
-    private readonly IDataProtector _protector;
+    private readonly string _accountDirectory;
+    private readonly KeyRing _certificateKeys;
+    private readonly KeyRing _accountKeys;
 
-    /// <summary>Where the store of <paramref name="stateDirectory"/> lives (read without opening it by <c>certificates</c>).</summary>
-    public static string DirectoryIn(string stateDirectory) => Path.Combine(stateDirectory, "acme");
+    /// <summary>Where a site's store lives (read without opening it by <c>certificates</c>).</summary>
+    public static string DirectoryIn(SiteStorage storage) => storage.AcmeDirectory;
+
+    /// <summary>Where the <c>default</c> site's store lives (a configuration without Sites).</summary>
+    public static string DirectoryIn(string stateDirectory) => DirectoryIn(new SiteStorage(stateDirectory, SiteOptions.DefaultName));
+
+    /// <summary>The <c>default</c> site's store (a configuration without Sites).</summary>
+    public AcmeStore(string stateDirectory) : this(new SiteStorage(stateDirectory, SiteOptions.DefaultName))
+    {
+    }
 
     public const string ChainFileName = "certificate.pem";
     public const string ImportedMarkerFileName = "certificate.imported";
 
-    public AcmeStore(string stateDirectory)
+    public AcmeStore(SiteStorage storage)
     {
-        _directory = DirectoryIn(stateDirectory);
-        _keyRing = Path.Combine(stateDirectory, "dataprotection");
-        AtomicFile.EnsurePrivateDirectory(stateDirectory);
+        _directory = storage.AcmeDirectory;
+        _accountDirectory = storage.AccountDirectory;
+        AtomicFile.EnsurePrivateDirectory(storage.StateDirectory);
+        if (!storage.IsDefault)
+        {
+            AtomicFile.EnsurePrivateDirectory(Path.GetDirectoryName(storage.Directory)!);
+            AtomicFile.EnsurePrivateDirectory(storage.Directory);
+        }
         AtomicFile.EnsurePrivateDirectory(_directory);
-        AtomicFile.EnsurePrivateDirectory(_keyRing);
-        _protector = DataProtectionProvider.Create(new DirectoryInfo(_keyRing), builder => builder.SetApplicationName("openalgo-appliance"))
-            .CreateProtector("OpenAlgo.Appliance.Tls.Acme.PrivateKeys");
+        AtomicFile.EnsurePrivateDirectory(storage.KeyRing);
+        _certificateKeys = new KeyRing(storage.KeyRing);
+        // The default site's certificate and the account share the top-level ring: one provider for one directory.
+        _accountKeys = storage.AccountKeyRing == storage.KeyRing ? _certificateKeys : new KeyRing(storage.AccountKeyRing);
     }
 
     public string Directory => _directory;
-    private string AccountKeyPath => Path.Combine(_directory, "account.key.protected");
-    private string AccountPath => Path.Combine(_directory, "account.url");
+    private string AccountKeyPath => Path.Combine(_accountDirectory, "account.key.protected");
+    private string AccountPath => Path.Combine(_accountDirectory, "account.url");
     private string ChainPath => Path.Combine(_directory, ChainFileName);
     private string CertificateKeyPath => Path.Combine(_directory, "certificate.key.protected");
     private string ImportedMarkerPath => Path.Combine(_directory, ImportedMarkerFileName);
@@ -57,13 +75,14 @@ internal sealed class AcmeStore
         if (!File.Exists(AccountKeyPath) || !File.Exists(AccountPath)) return null;
         string[] lines = File.ReadAllLines(AccountPath);
         if (lines.Length < 2 || lines[0] != directoryUrl) return null;
-        byte[] pkcs8 = Unprotect(File.ReadAllText(AccountKeyPath));
+        byte[] pkcs8 = _accountKeys.Unprotect(File.ReadAllText(AccountKeyPath));
         return (AcmeAccountKey.FromPkcs8(pkcs8), lines[1]);
     }
 
     public void SaveAccount(string directoryUrl, AcmeAccountKey key, string url)
     {
-        AtomicFile.WriteAllText(AccountKeyPath, Protect(key.ExportPkcs8()));
+        AtomicFile.EnsurePrivateDirectory(_accountDirectory);
+        AtomicFile.WriteAllText(AccountKeyPath, _accountKeys.Protect(key.ExportPkcs8()));
         AtomicFile.WriteAllText(AccountPath, directoryUrl + "\n" + url + "\n");
     }
 
@@ -71,7 +90,7 @@ internal sealed class AcmeStore
     public ServerCertificate? LoadCertificate()
     {
         if (!File.Exists(ChainPath) || !File.Exists(CertificateKeyPath)) return null;
-        string keyPem = Encoding.UTF8.GetString(Unprotect(File.ReadAllText(CertificateKeyPath)));
+        string keyPem = Encoding.UTF8.GetString(_certificateKeys.Unprotect(File.ReadAllText(CertificateKeyPath)));
         return ServerCertificate.FromPem(File.ReadAllText(ChainPath), keyPem);
     }
 
@@ -79,7 +98,7 @@ internal sealed class AcmeStore
     {
         // Key first: a crash between the writes leaves a new key with the old chain, which fails to
         // load as a pair and is re-issued — never a mismatched pair served.
-        AtomicFile.WriteAllText(CertificateKeyPath, Protect(Encoding.UTF8.GetBytes(keyPem)));
+        AtomicFile.WriteAllText(CertificateKeyPath, _certificateKeys.Protect(Encoding.UTF8.GetBytes(keyPem)));
         AtomicFile.WriteAllText(ChainPath, chainPem, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         if (imported) AtomicFile.WriteAllText(ImportedMarkerPath, "imported with openalgo-appliance import-certificate\n");
         else File.Delete(ImportedMarkerPath);
@@ -116,33 +135,50 @@ internal sealed class AcmeStore
         }
     }
 
-    private string Protect(byte[] secret)
+    /// <summary>A DataProtection key ring in one directory, made when first needed.</summary>
+    private sealed class KeyRing(string directory)
     {
-        try
-        {
-            string result = Convert.ToBase64String(_protector.Protect(secret)) + "\n";
-            // DataProtection writes its key files with the process umask; they are key material: 0600.
-            foreach (var file in System.IO.Directory.EnumerateFiles(_keyRing))
-            {
-                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-            return result;
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(secret);
-        }
-    }
+        private IDataProtector? _protector;
 
-    private byte[] Unprotect(string text)
-    {
-        try
+        private IDataProtector Protector
         {
-            return _protector.Unprotect(Convert.FromBase64String(text.Trim()));
+            get
+            {
+                if (_protector is not null) return _protector;
+                AtomicFile.EnsurePrivateDirectory(directory);
+                return _protector = DataProtectionProvider.Create(new DirectoryInfo(directory), builder => builder.SetApplicationName("openalgo-appliance"))
+                    .CreateProtector("OpenAlgo.Appliance.Tls.Acme.PrivateKeys");
+            }
         }
-        catch (FormatException ex)
+
+        public string Protect(byte[] secret)
         {
-            throw new CryptographicException("stored key is not valid base64 (truncated?)", ex);
+            try
+            {
+                string result = Convert.ToBase64String(Protector.Protect(secret)) + "\n";
+                // DataProtection writes its key files with the process umask; they are key material: 0600.
+                foreach (var file in System.IO.Directory.EnumerateFiles(directory))
+                {
+                    File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+                return result;
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(secret);
+            }
+        }
+
+        public byte[] Unprotect(string text)
+        {
+            try
+            {
+                return Protector.Unprotect(Convert.FromBase64String(text.Trim()));
+            }
+            catch (FormatException ex)
+            {
+                throw new CryptographicException("stored key is not valid base64 (truncated?)", ex);
+            }
         }
     }
 }
