@@ -98,8 +98,17 @@ public sealed class NativeAotPublishTests
         void Copy(DirectoryInfo from, string to)
         {
             Directory.CreateDirectory(to);
-            foreach (var file in from.GetFiles()) file.CopyTo(Path.Combine(to, file.Name));
-            foreach (var dir in from.GetDirectories().Where(d => !skip.Contains(d.Name))) Copy(dir, Path.Combine(to, dir.Name));
+            // Symbolic links stay links (the migration fixtures hold dangling ones, as /etc does).
+            foreach (var file in from.GetFiles())
+            {
+                if (file.LinkTarget is { } target) File.CreateSymbolicLink(Path.Combine(to, file.Name), target);
+                else file.CopyTo(Path.Combine(to, file.Name));
+            }
+            foreach (var dir in from.GetDirectories().Where(d => !skip.Contains(d.Name)))
+            {
+                if (dir.LinkTarget is { } target) Directory.CreateSymbolicLink(Path.Combine(to, dir.Name), target);
+                else Copy(dir, Path.Combine(to, dir.Name));
+            }
         }
         Copy(new DirectoryInfo(root), copy);
         return copy;
