@@ -27,7 +27,8 @@ install -D -m 0644 packaging/debian/copyright "$DOC/copyright"
 install -D -m 0644 packaging/debian/lintian-overrides "$STAGE/usr/share/lintian/overrides/openalgo-appliance"
 sed -e "s/@VERSION@/$VERSION/" -e "s/@DATE@/$(date -R -d @"${SOURCE_DATE_EPOCH:-$(date +%s)}")/" packaging/debian/changelog.in | gzip -9n > "$DOC/changelog.gz"
 chmod 0644 "$DOC/changelog.gz"
-for doc in docs/migrate-from-nginx.md docs/configuration.md docs/operations.md docs/scaling.md; do
+# Every page of docs/: they link to each other (scaling.md to the benchmarks it quotes).
+for doc in docs/*.md; do
     install -d -m 0755 "$DOC"
     gzip -9n < "$doc" > "$DOC/$(basename "$doc").gz"
     chmod 0644 "$DOC/$(basename "$doc").gz"

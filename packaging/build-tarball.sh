@@ -21,7 +21,8 @@ install -m 0644 packaging/systemd/*.service packaging/systemd/*.socket packaging
 install -m 0644 appsettings.Production.json "$STAGE/$NAME/appsettings.Production.json.sample"
 install -m 0644 packaging/INSTALL "$STAGE/$NAME/INSTALL"
 install -d -m 0755 "$STAGE/$NAME/docs"
-install -m 0644 docs/migrate-from-nginx.md docs/configuration.md docs/operations.md docs/scaling.md "$STAGE/$NAME/docs/"
+# Every page of docs/: they link to each other (scaling.md to the benchmarks it quotes).
+install -m 0644 docs/*.md "$STAGE/$NAME/docs/"
 mkdir -p "$OUT"
 TARBALL="$OUT/$NAME.tar.gz"
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@${SOURCE_DATE_EPOCH:-0}" -C "$STAGE" -czf "$TARBALL" "$NAME"
