@@ -1,4 +1,5 @@
 using System.Net;
+using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Hosting;
 using OpenAlgo.Appliance.MarketData;
 using OpenAlgo.Appliance.Proxy;
@@ -12,10 +13,11 @@ namespace OpenAlgo.Appliance.Edge;
 /// every response); plain HTTP answers ACME HTTP-01 challenges and redirects everything else to
 /// HTTPS with 308; the internal listener is
 /// the market-data hub on any path, for loopback peers only. Everything else on HTTPS except ACME
-/// challenges goes to the Flask app when <c>Proxy:Upstream</c> is set. <c>/ws</c> accepts any
+/// challenges goes to the Flask app when <c>Proxy:Upstream</c> is set, else gets a page saying what
+/// to set (<see cref="FlaskAppNotConfigured"/>). <c>/ws</c> accepts any
 /// Origin unless <c>Security:CheckWsOrigin</c> is on.
 /// </summary>
-internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataEndpoint marketData, OriginGuard origins, FlaskProxy proxy, AcmeChallengeResponder acme, Observability.Admin.AdminEndpoints admin, ILogger<EdgeRouter> logger)
+internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataEndpoint marketData, OriginGuard origins, FlaskProxy proxy, AcmeChallengeResponder acme, Observability.Admin.AdminEndpoints admin, ConfigurationOrigin configuration, ILogger<EdgeRouter> logger)
 {
     /// <summary>Two years, as install.sh's nginx config sends it.</summary>
     public const string HstsValue = "max-age=63072000";
@@ -46,9 +48,10 @@ internal sealed partial class EdgeRouter(ListenerRegistry listeners, MarketDataE
                     if (!origins.AdmitsMarketData(context)) return Task.CompletedTask;
                     return marketData.HandleAsync(context, "https");
                 }
-                if (proxy.IsEnabled && !AcmeChallengeResponder.IsHttp01Path(path))
+                if (!AcmeChallengeResponder.IsHttp01Path(path))
                 {
-                    return proxy.HandleAsync(context);
+                    // Without Proxy:Upstream a page says what to set, not an empty 404.
+                    return proxy.IsEnabled ? proxy.HandleAsync(context) : FlaskAppNotConfigured.WriteAsync(context, configuration.FileToEdit);
                 }
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;

@@ -42,6 +42,10 @@ internal static class ApplianceApp
         {
             logger.Warning("RUNTIME_DIRECTORY is not usable ({Reason}); the TLS policy was loaded from a private temporary file instead", fallback);
         }
+        foreach (var site in demo ? [] : options.EffectiveSites)
+        {
+            if (Proxy.FlaskAppNotConfigured.Warning(site) is { } noFlaskApp) logger.Warning("{Warning}", noFlaskApp);
+        }
         if (options.Auth.Mode == AuthMode.StaticKeys && options.Auth.StaticKeys.Count == 0)
         {
             logger.Warning("No API keys are configured (Appliance:Auth:StaticKeys); every authenticate will be refused with \"Invalid API key\"");
@@ -50,7 +54,8 @@ internal static class ApplianceApp
         WebApplication app;
         try
         {
-            app = ApplianceHost.Build(options, logging => logging.AddSerilog(logger));
+            var origin = new ConfigurationOrigin(ConfigurationFileToEdit(demo, configFile));
+            app = ApplianceHost.Build(options, logging => logging.AddSerilog(logger), services => services.AddSingleton(origin));
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException)
         {
@@ -109,7 +114,7 @@ internal static class ApplianceApp
             Defaults = demo ? DemoDefaults.Values : new Dictionary<string, string?>(),
             SkipAppSettings = demo,
             ConfigurationDirectory = ConfigurationDirectory(),
-            EnvironmentName = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? "Production",
+            EnvironmentName = EnvironmentName(),
             ConfigFile = configFile,
         });
     }
@@ -128,6 +133,17 @@ internal static class ApplianceApp
     }
 
     public const string PackageConfigurationDirectory = "/etc/openalgo-appliance";
+
+    /// <summary>The file to name when telling an operator what to set (see <see cref="ConfigurationOrigin"/>).</summary>
+    public static string ConfigurationFileToEdit(bool demo, string? configFile)
+    {
+        if (!string.IsNullOrEmpty(configFile)) return Path.GetFullPath(configFile);
+        if (demo) return "a file passed with --config (the demo reads no appsettings files)";
+        return Path.Combine(ConfigurationDirectory(), $"appsettings.{EnvironmentName()}.json");
+    }
+
+    private static string EnvironmentName() =>
+        Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? "Production";
 
     private static string DescribeStartFailure(Exception ex, ApplianceOptions options)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Edge;
 using OpenAlgo.Appliance.Hosting.Systemd;
@@ -40,6 +41,7 @@ internal static class ApplianceHost
         builder.Services.AddObservability(options);
         builder.Services.AddSingleton<EdgeRouter>();
         configureServices?.Invoke(builder.Services);
+        builder.Services.TryAddSingleton(ConfigurationOrigin.Package);
         var systemdSockets = ListenFds.Parse(Environment.GetEnvironmentVariable, Environment.ProcessId);
         if (systemdSockets.Count > 0) ListenFds.ClearEnvironment();
         builder.WebHost.ConfigureKestrel(kestrel => KestrelSetup.Configure(kestrel, options, registry, certificates, acmeResponder, systemdSockets));

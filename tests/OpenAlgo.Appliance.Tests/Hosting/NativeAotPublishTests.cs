@@ -67,13 +67,14 @@ public sealed class NativeAotPublishTests
 
             // install/uninstall, staged under a root directory.
             string stage = Path.Combine(output, "stage");
-            var (installExit, installLog) = Processes.Run(binary, output, "install", "--domain", "trade.example.com", "--email", "ops@example.com", "--root", stage, "--no-start");
+            var (installExit, installLog) = Processes.Run(binary, output, "install", "--domain", "trade.example.com", "--email", "ops@example.com", "--accept-terms", "--root", stage, "--no-start");
             Assert.True(installExit == 0, installLog);
             Assert.True(File.Exists(Path.Combine(stage, "usr/bin/openalgo-appliance")));
             Assert.Contains("trade.example.com", File.ReadAllText(Path.Combine(stage, "etc/openalgo-appliance/appsettings.Production.json")));
             Assert.Contains("Type=notify", File.ReadAllText(Path.Combine(stage, "etc/systemd/system/openalgo-appliance.service")));
             var (checkExit, checkLog) = Processes.Run(Path.Combine(stage, "usr/bin/openalgo-appliance"), output, "check", "--config", Path.Combine(stage, "etc/openalgo-appliance/appsettings.Production.json"));
             Assert.True(checkExit == 0, checkLog);
+            Assert.DoesNotContain("warning", checkLog); // the upstream was set (no OpenAlgo under the stage: its default port)
             var (uninstallExit, uninstallLog) = Processes.Run(binary, output, "uninstall", "--root", stage, "--purge");
             Assert.True(uninstallExit == 0, uninstallLog);
             Assert.False(File.Exists(Path.Combine(stage, "etc/systemd/system/openalgo-appliance.service")));
