@@ -27,10 +27,15 @@ install -D -m 0644 packaging/debian/copyright "$DOC/copyright"
 install -D -m 0644 packaging/debian/lintian-overrides "$STAGE/usr/share/lintian/overrides/openalgo-appliance"
 sed -e "s/@VERSION@/$VERSION/" -e "s/@DATE@/$(date -R -d @"${SOURCE_DATE_EPOCH:-$(date +%s)}")/" packaging/debian/changelog.in | gzip -9n > "$DOC/changelog.gz"
 chmod 0644 "$DOC/changelog.gz"
-for doc in docs/migrate-from-nginx.md docs/zmq-source.md docs/configuration.md docs/operations.md docs/scaling.md; do
-    install -d -m 0755 "$DOC"
-    gzip -9n < "$doc" > "$DOC/$(basename "$doc").gz"
-    chmod 0644 "$DOC/$(basename "$doc").gz"
+# All of docs/: the pages link to each other (scaling.md to the benchmarks it quotes) and to the
+# images and example files beside them. Pages are compressed, as Debian policy asks.
+(cd docs && find . -type f | sort) | while read -r doc; do
+    doc=${doc#./}
+    install -d -m 0755 "$(dirname "$DOC/$doc")"
+    case "$doc" in
+        *.md) gzip -9n < "docs/$doc" > "$DOC/$doc.gz"; chmod 0644 "$DOC/$doc.gz" ;;
+        *) install -m 0644 "docs/$doc" "$DOC/$doc" ;;
+    esac
 done
 install -d -m 0755 "$STAGE/usr/share/man/man1"
 gzip -9n < packaging/openalgo-appliance.1 > "$STAGE/usr/share/man/man1/openalgo-appliance.1.gz"

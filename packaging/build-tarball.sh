@@ -20,8 +20,11 @@ install -d -m 0755 "$STAGE/$NAME/systemd"
 install -m 0644 packaging/systemd/*.service packaging/systemd/*.socket packaging/systemd/*.sysusers "$STAGE/$NAME/systemd/"
 install -m 0644 appsettings.Production.json "$STAGE/$NAME/appsettings.Production.json.sample"
 install -m 0644 packaging/INSTALL "$STAGE/$NAME/INSTALL"
-install -d -m 0755 "$STAGE/$NAME/docs"
-install -m 0644 docs/migrate-from-nginx.md docs/zmq-source.md docs/configuration.md docs/operations.md docs/scaling.md "$STAGE/$NAME/docs/"
+# All of docs/: the pages link to each other (scaling.md to the benchmarks it quotes) and to the
+# images and example files beside them.
+(cd docs && find . -type f | sort) | while read -r doc; do
+    install -D -m 0644 "docs/${doc#./}" "$STAGE/$NAME/docs/${doc#./}"
+done
 mkdir -p "$OUT"
 TARBALL="$OUT/$NAME.tar.gz"
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@${SOURCE_DATE_EPOCH:-0}" -C "$STAGE" -czf "$TARBALL" "$NAME"

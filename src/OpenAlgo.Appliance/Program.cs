@@ -52,12 +52,18 @@ var domainOption = new Option<string?>("--domain") { Description = "The public h
 var emailOption = new Option<string?>("--email") { Description = "Contact for the certificate authority (Tls:Acme:Email)" };
 var rootOption = new Option<string>("--root") { Description = "Stage the files under this directory instead of /", DefaultValueFactory = _ => "/" };
 var noStartOption = new Option<bool>("--no-start") { Description = "Install without enabling or starting the service" };
+var acceptTermsOption = new Option<bool>("--accept-terms") { Description = "Accept the certificate authority's terms of service (Let's Encrypt: https://letsencrypt.org/repository/); asked on a terminal otherwise" };
+var upstreamOption = new Option<string?>("--upstream") { Description = "Where OpenAlgo's web app listens (Proxy:Upstream): unix:/path/to/gunicorn.sock or http://127.0.0.1:5000; found from OpenAlgo's install.sh layout when not given" };
 var install = new Command("install", "Install this binary as a systemd service: /usr/bin, /etc/openalgo-appliance, the units, the service user; then start it");
 install.Options.Add(domainOption);
 install.Options.Add(emailOption);
 install.Options.Add(rootOption);
 install.Options.Add(noStartOption);
-install.SetAction(parse => new InstallCommand(Console.Out, Console.Error).Install(parse.GetValue(domainOption), parse.GetValue(emailOption), parse.GetValue(rootOption)!, !parse.GetValue(noStartOption)));
+install.Options.Add(acceptTermsOption);
+install.Options.Add(upstreamOption);
+install.SetAction(parse => new InstallCommand(Console.Out, Console.Error, Console.IsInputRedirected ? null : Console.In).Install(
+    parse.GetValue(domainOption), parse.GetValue(emailOption), parse.GetValue(rootOption)!, !parse.GetValue(noStartOption),
+    parse.GetValue(upstreamOption), parse.GetValue(acceptTermsOption)));
 
 var purgeOption = new Option<bool>("--purge") { Description = "Also remove configuration, state (certificates, keys) and logs" };
 var uninstall = new Command("uninstall", "Stop and remove the service installed by 'install'");

@@ -1,5 +1,7 @@
 using System.Net;
+using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Hosting;
+using OpenAlgo.Appliance.Proxy;
 using OpenAlgo.Appliance.Sites;
 using OpenAlgo.Appliance.Tls.Acme;
 
@@ -15,7 +17,7 @@ namespace OpenAlgo.Appliance.Edge;
 /// site every host name reaches it; with several a name no site serves gets 421, never another
 /// site's content. <c>/ws</c> accepts any Origin unless the site's <c>Security:CheckWsOrigin</c> is on.
 /// </summary>
-internal sealed partial class EdgeRouter(ListenerRegistry listeners, SiteRegistry sites, AcmeChallengeResponder acme, Observability.Admin.AdminEndpoints admin, ILogger<EdgeRouter> logger)
+internal sealed partial class EdgeRouter(ListenerRegistry listeners, SiteRegistry sites, AcmeChallengeResponder acme, Observability.Admin.AdminEndpoints admin, ConfigurationOrigin configuration, ILogger<EdgeRouter> logger)
 {
     /// <summary>Two years, as install.sh's nginx config sends it.</summary>
     public const string HstsValue = "max-age=63072000";
@@ -44,7 +46,7 @@ internal sealed partial class EdgeRouter(ListenerRegistry listeners, SiteRegistr
         }
     }
 
-    private static Task HandleSiteAsync(Site site, HttpContext context)
+    private Task HandleSiteAsync(Site site, HttpContext context)
     {
         var path = context.Request.Path.Value ?? "/";
         if (path == "/ws" || path.StartsWith("/ws/", StringComparison.Ordinal))
@@ -52,9 +54,10 @@ internal sealed partial class EdgeRouter(ListenerRegistry listeners, SiteRegistr
             if (!site.Origins.AdmitsMarketData(context)) return Task.CompletedTask;
             return site.MarketData.HandleAsync(context, "https");
         }
-        if (site.Flask.IsEnabled && !AcmeChallengeResponder.IsHttp01Path(path))
+        if (!AcmeChallengeResponder.IsHttp01Path(path))
         {
-            return site.Flask.HandleAsync(context);
+            // Without Proxy:Upstream a page says what to set, not an empty 404.
+            return site.Flask.IsEnabled ? site.Flask.HandleAsync(context) : FlaskAppNotConfigured.WriteAsync(context, configuration.FileToEdit, site.Options.KeyPrefix);
         }
         context.Response.StatusCode = StatusCodes.Status404NotFound;
         return Task.CompletedTask;

@@ -42,6 +42,10 @@ internal static class ApplianceApp
         {
             logger.Warning("RUNTIME_DIRECTORY is not usable ({Reason}); the TLS policy was loaded from a private temporary file instead", fallback);
         }
+        foreach (var site in demo ? [] : options.EffectiveSites)
+        {
+            if (Proxy.FlaskAppNotConfigured.Warning(site) is { } noFlaskApp) logger.Warning("{Warning}", noFlaskApp);
+        }
         foreach (var site in options.EffectiveSites)
         {
             if (site.Auth.Mode == AuthMode.StaticKeys && site.Auth.StaticKeys.Count == 0)
@@ -53,7 +57,8 @@ internal static class ApplianceApp
         WebApplication app;
         try
         {
-            app = ApplianceHost.Build(options, logging => logging.AddSerilog(logger));
+            var origin = new ConfigurationOrigin(ConfigurationFileToEdit(demo, configFile));
+            app = ApplianceHost.Build(options, logging => logging.AddSerilog(logger), services => services.AddSingleton(origin));
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException)
         {
@@ -122,7 +127,7 @@ internal static class ApplianceApp
             Defaults = demo ? DemoDefaults.Values : new Dictionary<string, string?>(),
             SkipAppSettings = demo,
             ConfigurationDirectory = ConfigurationDirectory(),
-            EnvironmentName = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? "Production",
+            EnvironmentName = EnvironmentName(),
             ConfigFile = configFile,
         });
     }
@@ -141,6 +146,17 @@ internal static class ApplianceApp
     }
 
     public const string PackageConfigurationDirectory = "/etc/openalgo-appliance";
+
+    /// <summary>The file to name when telling an operator what to set (see <see cref="ConfigurationOrigin"/>).</summary>
+    public static string ConfigurationFileToEdit(bool demo, string? configFile)
+    {
+        if (!string.IsNullOrEmpty(configFile)) return Path.GetFullPath(configFile);
+        if (demo) return "a file passed with --config (the demo reads no appsettings files)";
+        return Path.Combine(ConfigurationDirectory(), $"appsettings.{EnvironmentName()}.json");
+    }
+
+    private static string EnvironmentName() =>
+        Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? "Production";
 
     private static string DescribeStartFailure(Exception ex, ApplianceOptions options)
     {

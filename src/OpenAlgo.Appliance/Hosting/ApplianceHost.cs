@@ -56,6 +56,7 @@ internal static class ApplianceHost
         builder.Services.AddSingleton<SniRouter>();
         builder.Services.AddSingleton<EdgeRouter>();
         configureServices?.Invoke(builder.Services);
+        builder.Services.TryAddSingleton(ConfigurationOrigin.Package);
         builder.WebHost.ConfigureKestrel(kestrel => KestrelSetup.Configure(kestrel, options, registry,
             kestrel.ApplicationServices.GetRequiredService<SniRouter>(), kestrel.ApplicationServices.GetRequiredService<AcmeChallengeResponder>(), systemdSockets));
 

@@ -39,6 +39,11 @@ internal static class ConfigurationCommands
             foreach (var problem in problems) error.WriteLine("  " + problem);
             return ApplianceApp.ConfigurationError;
         }
+        // Like nginx -t: a warning goes to stderr and the configuration is still valid (exit 0).
+        foreach (var site in options.EffectiveSites)
+        {
+            if (Proxy.FlaskAppNotConfigured.Warning(site) is { } warning) error.WriteLine("warning: " + warning);
+        }
         output.WriteLine($"configuration OK ({string.Join(", ", new ConfigurationProvenance(configuration).Layers())})");
         if (options.Sites.Count > 0)
         {

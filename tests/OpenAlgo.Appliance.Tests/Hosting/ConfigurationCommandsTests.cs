@@ -75,6 +75,30 @@ public sealed class ConfigurationCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Check_warns_when_a_domain_is_served_without_the_OpenAlgo_web_app_and_still_exits_0()
+    {
+        const string keys = "\"Auth\": {\"StaticKeys\": [{\"Key\": \"k\", \"UserId\": \"u\", \"Broker\": \"b\"}]}";
+        using var check = await RunAsync("{\"Appliance\": {\"Tls\": {\"Domains\": [\"trade.example.com\"]}, " + keys + "}}", null, "check");
+        Assert.Equal(0, check.ExitCode);
+        Assert.StartsWith("configuration OK", check.Stdout);
+        Assert.Contains("warning: Appliance:Proxy:Upstream: is empty, so https://trade.example.com/ shows no OpenAlgo web app (only market data on /ws). Fix: set it to", check.Stderr);
+
+        using var set = await RunAsync("{\"Appliance\": {\"Tls\": {\"Domains\": [\"trade.example.com\"]}, \"Proxy\": {\"Upstream\": \"http://127.0.0.1:5000\"}, " + keys + "}}", null, "check");
+        Assert.Equal(0, set.ExitCode);
+        Assert.DoesNotContain("warning", set.Stderr);
+
+        // With sites, the warning names the site's key.
+        using var sites = await RunAsync(
+            "{\"Appliance\": {\"Sites\": {" +
+            "\"one\": {\"Tls\": {\"Domains\": [\"one.example.com\"]}, \"Proxy\": {\"Upstream\": \"http://127.0.0.1:5000\"}, \"Listen\": {\"Internal\": \"\"}, " + keys + "}, " +
+            "\"two\": {\"Tls\": {\"Domains\": [\"two.example.com\"]}, \"Listen\": {\"Internal\": \"\"}, \"MarketData\": {\"ZmqEndpoint\": \"tcp://127.0.0.1:5556\"}, " + keys + "}}}}",
+            null, "check");
+        Assert.True(sites.ExitCode == 0, sites.Stderr);
+        Assert.Contains("warning: Appliance:Sites:two:Proxy:Upstream: is empty, so https://two.example.com/", sites.Stderr);
+        Assert.DoesNotContain("Sites:one:Proxy", sites.Stderr);
+    }
+
+    [Fact]
     public async Task Show_config_prints_values_with_their_source_and_redacts_secrets()
     {
         var env = new Dictionary<string, string> { ["WEBSOCKET_PORT"] = "9876", ["Appliance__Limits__MaxClients"] = "77", ["API_KEY_PEPPER"] = "pepper-that-is-long-enough-0123456789" };

@@ -67,13 +67,14 @@ public sealed class NativeAotPublishTests
 
             // install/uninstall, staged under a root directory.
             string stage = Path.Combine(output, "stage");
-            var (installExit, installLog) = Processes.Run(binary, output, "install", "--domain", "trade.example.com", "--email", "ops@example.com", "--root", stage, "--no-start");
+            var (installExit, installLog) = Processes.Run(binary, output, "install", "--domain", "trade.example.com", "--email", "ops@example.com", "--accept-terms", "--root", stage, "--no-start");
             Assert.True(installExit == 0, installLog);
             Assert.True(File.Exists(Path.Combine(stage, "usr/bin/openalgo-appliance")));
             Assert.Contains("trade.example.com", File.ReadAllText(Path.Combine(stage, "etc/openalgo-appliance/appsettings.Production.json")));
             Assert.Contains("Type=notify", File.ReadAllText(Path.Combine(stage, "etc/systemd/system/openalgo-appliance.service")));
             var (checkExit, checkLog) = Processes.Run(Path.Combine(stage, "usr/bin/openalgo-appliance"), output, "check", "--config", Path.Combine(stage, "etc/openalgo-appliance/appsettings.Production.json"));
             Assert.True(checkExit == 0, checkLog);
+            Assert.DoesNotContain("warning", checkLog); // the upstream was set (no OpenAlgo under the stage: its default port)
             var (uninstallExit, uninstallLog) = Processes.Run(binary, output, "uninstall", "--root", stage, "--purge");
             Assert.True(uninstallExit == 0, uninstallLog);
             Assert.False(File.Exists(Path.Combine(stage, "etc/systemd/system/openalgo-appliance.service")));
@@ -98,8 +99,17 @@ public sealed class NativeAotPublishTests
         void Copy(DirectoryInfo from, string to)
         {
             Directory.CreateDirectory(to);
-            foreach (var file in from.GetFiles()) file.CopyTo(Path.Combine(to, file.Name));
-            foreach (var dir in from.GetDirectories().Where(d => !skip.Contains(d.Name))) Copy(dir, Path.Combine(to, dir.Name));
+            // Symbolic links stay links (the migration fixtures hold dangling ones, as /etc does).
+            foreach (var file in from.GetFiles())
+            {
+                if (file.LinkTarget is { } target) File.CreateSymbolicLink(Path.Combine(to, file.Name), target);
+                else file.CopyTo(Path.Combine(to, file.Name));
+            }
+            foreach (var dir in from.GetDirectories().Where(d => !skip.Contains(d.Name)))
+            {
+                if (dir.LinkTarget is { } target) Directory.CreateSymbolicLink(Path.Combine(to, dir.Name), target);
+                else Copy(dir, Path.Combine(to, dir.Name));
+            }
         }
         Copy(new DirectoryInfo(root), copy);
         return copy;
