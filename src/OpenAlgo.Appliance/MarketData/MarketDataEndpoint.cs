@@ -69,9 +69,12 @@ internal sealed partial class MarketDataEndpoint(
                     case WebSocketEventKind.Binary:
                         if (session.IsClosing) continue; // RFC 6455 §5.5.1: data after our close is discarded
                         await protocol.HandleAsync(session, ev.Payload, lifetime.ApplicationStopping);
+                        // A client that sends and never reads: stop reading it until its answers drain (Outbox).
+                        if (outbox.RepliesBacklogged) await outbox.WaitWhileRepliesBackloggedAsync();
                         continue;
                     case WebSocketEventKind.Ping:
                         outbox.EnqueueControl(WebSocketFrames.Build(WebSocketFrames.OpPong, ev.Payload.Span));
+                        if (outbox.RepliesBacklogged) await outbox.WaitWhileRepliesBackloggedAsync();
                         continue;
                     case WebSocketEventKind.Pong:
                         if (ev.Payload.Length == 4 && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(ev.Payload.Span) == session.PingPayload)

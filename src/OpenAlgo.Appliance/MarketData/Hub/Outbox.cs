@@ -9,11 +9,23 @@ namespace OpenAlgo.Appliance.MarketData.Hub;
 /// is copied into the pipe and sent with a single flush. Market data is bounded: past
 /// <c>bound</c> queued frames the client is "backlogged" and further ticks are conflated to the
 /// newest per symbol and mode, because a trader needs the latest price, not a late one. Replies
-/// and control frames are never conflated or dropped.
+/// and control frames are never conflated or dropped; instead, while more than
+/// <see cref="ReplyBacklogLimit"/> bytes of them wait, the connection stops reading the client's
+/// frames (<see cref="WaitWhileRepliesBackloggedAsync"/>), as Python's websockets stops in
+/// <c>send()</c> above its write limit: a client that sends Pings or messages and reads nothing
+/// cannot make the server queue answers without bound. Either backlog that makes no progress for
+/// the slow-client timeout gets the client closed (<see cref="IsStuck"/>).
 /// </summary>
 internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLatency? latency = null)
 {
     private const int MaxBatchBytes = 256 * 1024;
+
+    /// <summary>
+    /// Queued replies and control frames above which the client's frames are no longer read. 64 KiB:
+    /// websockets' write limit is 32–64 KiB; a ping flood from a client that reads nothing measured
+    /// 30 MB queued for one connection within seconds before this bound (docs/reliability.md, ping flood).
+    /// </summary>
+    public const int ReplyBacklogLimit = 64 * 1024;
 
     private readonly Lock _gate = new();
     private readonly AsyncSignal _signal = new();
@@ -27,6 +39,9 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
     private long _lastFlush = time.GetTimestamp();
     private long _conflatedTotal;
     private long _oldestUnflushed;
+    private long _replyBytes;
+    private long _repliesBackloggedSince;
+    private readonly AsyncSignal _drained = new();
 
     /// <summary>The queue's lock; exposed so tests can wedge a publisher on purpose.</summary>
     internal Lock Gate => _gate;
@@ -39,12 +54,37 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
         get { lock (_gate) return _backloggedSince != 0; }
     }
 
-    /// <summary>True when backlogged and nothing has been flushed for <paramref name="limit"/>.</summary>
+    /// <summary>Bytes of replies and control frames queued and not yet handed to the socket.</summary>
+    public long QueuedReplyBytes => Volatile.Read(ref _replyBytes);
+
+    /// <summary>True when more than <see cref="ReplyBacklogLimit"/> bytes of replies wait: stop reading the client.</summary>
+    public bool RepliesBacklogged => Volatile.Read(ref _replyBytes) > ReplyBacklogLimit;
+
+    /// <summary>
+    /// True when backlogged (market data conflating, or replies over their limit) and nothing has
+    /// been flushed for <paramref name="limit"/>.
+    /// </summary>
     public bool IsStuck(TimeSpan limit)
     {
         lock (_gate)
         {
-            return _backloggedSince != 0 && time.GetElapsedTime(Math.Max(_backloggedSince, Volatile.Read(ref _lastFlush))) > limit;
+            long since = _backloggedSince == 0 ? _repliesBackloggedSince
+                : _repliesBackloggedSince == 0 ? _backloggedSince
+                : Math.Min(_backloggedSince, _repliesBackloggedSince);
+            return since != 0 && time.GetElapsedTime(Math.Max(since, Volatile.Read(ref _lastFlush))) > limit;
+        }
+    }
+
+    /// <summary>Completes once the queued replies are back under <see cref="ReplyBacklogLimit"/> or the outbox is closed. One waiter at a time.</summary>
+    public async ValueTask WaitWhileRepliesBackloggedAsync()
+    {
+        while (true)
+        {
+            lock (_gate)
+            {
+                if (_closed || _replyBytes <= ReplyBacklogLimit) return;
+            }
+            await _drained.WaitAsync();
         }
     }
 
@@ -83,6 +123,7 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
         {
             if (_closed) return false;
             Push(new Entry(frame, IsMarketData: false, IsClose: false));
+            AddReplyBytes(frame.Length);
         }
         _signal.Set();
         return true;
@@ -95,9 +136,11 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
         {
             if (_closed) return false;
             Push(new Entry(frame, IsMarketData: false, IsClose: true));
+            AddReplyBytes(frame.Length);
             _closed = true;
         }
         _signal.Set();
+        _drained.Set();
         return true;
     }
 
@@ -112,8 +155,10 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
             Array.Clear(_ring);
             _conflated?.Clear();
             _marketDataQueued = 0;
+            _replyBytes = 0;
         }
         _signal.Set();
+        _drained.Set();
     }
 
     /// <summary>
@@ -146,6 +191,7 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
                         _head = (_head + 1) & (_ring.Length - 1);
                         _count--;
                         if (entry.IsMarketData) _marketDataQueued--;
+                        else _replyBytes -= entry.Frame.Length;
                         writer.Write(entry.Frame);
                         bytes += entry.Frame.Length;
                         if (entry.IsClose)
@@ -164,7 +210,9 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
                     {
                         _backloggedSince = 0;
                     }
+                    if (_repliesBackloggedSince != 0 && _replyBytes <= ReplyBacklogLimit) _repliesBackloggedSince = 0;
                 }
+                _drained.Set();
                 FlushResult result = await writer.FlushAsync();
                 long flushed = time.GetTimestamp();
                 Volatile.Write(ref _lastFlush, flushed);
@@ -174,6 +222,12 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
                 if (result.IsCompleted || result.IsCanceled) return false;
             }
         }
+    }
+
+    private void AddReplyBytes(int bytes)
+    {
+        _replyBytes += bytes;
+        if (_replyBytes > ReplyBacklogLimit && _repliesBackloggedSince == 0) _repliesBackloggedSince = time.GetTimestamp();
     }
 
     private void Push(Entry entry)
