@@ -63,8 +63,6 @@ internal sealed partial class MarketDataEndpoint(
         {
             while (true)
             {
-                // A client that leaves its answers unread is not read either (TCP holds it back).
-                await outbox.WhenRepliesBelowAsync(Outbox.ReplyBacklogBytes);
                 WebSocketEvent ev = await reader.ReadAsync();
                 session.LastReceivedAt = time.GetTimestamp();
                 switch (ev.Kind)
@@ -81,9 +79,12 @@ internal sealed partial class MarketDataEndpoint(
                         {
                             await protocol.HandleAsync(session, ev.Payload, lifetime.ApplicationStopping);
                         }
+                        // A client that sends and never reads: stop reading it until its answers drain (Outbox).
+                        if (outbox.RepliesBacklogged) await outbox.WaitWhileRepliesBackloggedAsync();
                         continue;
                     case WebSocketEventKind.Ping:
                         outbox.EnqueueControl(WebSocketFrames.Build(WebSocketFrames.OpPong, ev.Payload.Span));
+                        if (outbox.RepliesBacklogged) await outbox.WaitWhileRepliesBackloggedAsync();
                         continue;
                     case WebSocketEventKind.Pong:
                         if (ev.Payload.Length == 4 && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(ev.Payload.Span) == session.PingPayload)

@@ -132,17 +132,17 @@ public sealed class HostileClientTests
         {
             for (int i = 0; i < requests; i++) await raw.SendTextAsync(request);
         });
-        await Eventually.TrueAsync(() => session.Outbox.ReplyBytesQueued > Outbox.ReplyBacklogBytes, "answers pile up unread", TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(() => session.Outbox.QueuedReplyBytes > Outbox.ReplyBacklogLimit, "answers pile up unread", TimeSpan.FromSeconds(60));
 
         // From then on the server holds at most the backlog plus one answer: it stopped reading the client.
         long most = 0;
         for (int i = 0; i < 40; i++)
         {
-            most = Math.Max(most, session.Outbox.ReplyBytesQueued);
+            most = Math.Max(most, session.Outbox.QueuedReplyBytes);
             await Task.Delay(50);
         }
         Assert.False(sending.IsCompleted, "the client could send everything: nothing held it back");
-        Assert.True(most <= Outbox.ReplyBacklogBytes + 256 * 1024, $"{most} bytes of answers held for one client");
+        Assert.True(most <= Outbox.ReplyBacklogLimit + 256 * 1024, $"{most} bytes of answers held for one client");
 
         // Reading again, the client gets every answer, and its sends complete.
         for (int i = 0; i < requests; i++)

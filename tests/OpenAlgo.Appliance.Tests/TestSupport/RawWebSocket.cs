@@ -70,6 +70,21 @@ internal sealed class RawWebSocket : IDisposable
 
     public Task SendTextAsync(string text) => SendFrameAsync(0x1, Encoding.UTF8.GetBytes(text));
 
+    /// <summary>Writes bytes as they are (pre-built frames, floods).</summary>
+    public ValueTask SendRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default) => _stream.WriteAsync(bytes, cancellationToken);
+
+    /// <summary>A masked client frame, built once to be sent many times.</summary>
+    public static byte[] BuildFrame(byte first, byte[] payload)
+    {
+        if (payload.Length > 125) throw new ArgumentException("small frames only", nameof(payload));
+        var frame = new byte[6 + payload.Length];
+        frame[0] = first;
+        frame[1] = (byte)(0x80 | payload.Length);
+        RandomNumberGenerator.Fill(frame.AsSpan(2, 4));
+        for (int i = 0; i < payload.Length; i++) frame[6 + i] = (byte)(payload[i] ^ frame[2 + (i & 3)]);
+        return frame;
+    }
+
     public async Task SendFrameAsync(byte opcode, byte[] payload, bool fin = true, bool mask = true, byte rsv = 0)
     {
         var frame = new List<byte> { (byte)((fin ? 0x80 : 0) | rsv | opcode) };

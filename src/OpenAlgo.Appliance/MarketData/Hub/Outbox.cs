@@ -9,19 +9,23 @@ namespace OpenAlgo.Appliance.MarketData.Hub;
 /// is copied into the pipe and sent with a single flush. Market data is bounded: past
 /// <c>bound</c> queued frames the client is "backlogged" and further ticks are conflated to the
 /// newest per symbol and mode, because a trader needs the latest price, not a late one. Replies
-/// and control frames are never conflated or dropped.
+/// and control frames are never conflated or dropped; instead, while more than
+/// <see cref="ReplyBacklogLimit"/> bytes of them wait, the connection stops reading the client's
+/// frames (<see cref="WaitWhileRepliesBackloggedAsync"/>), as Python's websockets stops in
+/// <c>send()</c> above its write limit: a client that sends Pings or messages and reads nothing
+/// cannot make the server queue answers without bound. Either backlog that makes no progress for
+/// the slow-client timeout gets the client closed (<see cref="IsStuck"/>).
 /// </summary>
 internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLatency? latency = null)
 {
     private const int MaxBatchBytes = 256 * 1024;
 
     /// <summary>
-    /// Replies a client may leave unread before its next message waits (see
-    /// <see cref="WhenRepliesBelowAsync"/>): one batch. Replies are never dropped, so without a bound
-    /// a client that sends and never reads made the server hold every answer (a 3,000-symbol
-    /// subscribe's is 330 KB; at 100 messages a second that is 33 MB a second).
+    /// Queued replies and control frames above which the client's frames are no longer read. 64 KiB:
+    /// websockets' write limit is 32–64 KiB; a ping flood from a client that reads nothing measured
+    /// 30 MB queued for one connection within seconds before this bound (docs/reliability.md, ping flood).
     /// </summary>
-    public const int ReplyBacklogBytes = MaxBatchBytes;
+    public const int ReplyBacklogLimit = 64 * 1024;
 
     private readonly Lock _gate = new();
     private readonly AsyncSignal _signal = new();
@@ -36,9 +40,8 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
     private long _conflatedTotal;
     private long _oldestUnflushed;
     private long _replyBytes;
-    private long _replyLimit;
-    private TaskCompletionSource? _replyWaiter;
-    private bool _stopped;
+    private long _repliesBackloggedSince;
+    private readonly AsyncSignal _drained = new();
 
     /// <summary>The queue's lock; exposed so tests can wedge a publisher on purpose.</summary>
     internal Lock Gate => _gate;
@@ -51,12 +54,37 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
         get { lock (_gate) return _backloggedSince != 0; }
     }
 
-    /// <summary>True when backlogged and nothing has been flushed for <paramref name="limit"/>.</summary>
+    /// <summary>Bytes of replies and control frames queued and not yet handed to the socket.</summary>
+    public long QueuedReplyBytes => Volatile.Read(ref _replyBytes);
+
+    /// <summary>True when more than <see cref="ReplyBacklogLimit"/> bytes of replies wait: stop reading the client.</summary>
+    public bool RepliesBacklogged => Volatile.Read(ref _replyBytes) > ReplyBacklogLimit;
+
+    /// <summary>
+    /// True when backlogged (market data conflating, or replies over their limit) and nothing has
+    /// been flushed for <paramref name="limit"/>.
+    /// </summary>
     public bool IsStuck(TimeSpan limit)
     {
         lock (_gate)
         {
-            return _backloggedSince != 0 && time.GetElapsedTime(Math.Max(_backloggedSince, Volatile.Read(ref _lastFlush))) > limit;
+            long since = _backloggedSince == 0 ? _repliesBackloggedSince
+                : _repliesBackloggedSince == 0 ? _backloggedSince
+                : Math.Min(_backloggedSince, _repliesBackloggedSince);
+            return since != 0 && time.GetElapsedTime(Math.Max(since, Volatile.Read(ref _lastFlush))) > limit;
+        }
+    }
+
+    /// <summary>Completes once the queued replies are back under <see cref="ReplyBacklogLimit"/> or the outbox is closed. One waiter at a time.</summary>
+    public async ValueTask WaitWhileRepliesBackloggedAsync()
+    {
+        while (true)
+        {
+            lock (_gate)
+            {
+                if (_closed || _replyBytes <= ReplyBacklogLimit) return;
+            }
+            await _drained.WaitAsync();
         }
     }
 
@@ -95,45 +123,10 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
         {
             if (_closed) return false;
             Push(new Entry(frame, IsMarketData: false, IsClose: false));
-            _replyBytes += frame.Length;
+            AddReplyBytes(frame.Length);
         }
         _signal.Set();
         return true;
-    }
-
-    /// <summary>Bytes of replies and control frames queued and not yet written out.</summary>
-    public long ReplyBytesQueued
-    {
-        get { lock (_gate) return _replyBytes; }
-    }
-
-    /// <summary>
-    /// Completes once at most <paramref name="limit"/> bytes of replies wait to be sent (or the
-    /// outbox stops). The connection's loop awaits this before reading the client's next message,
-    /// so a client that does not read its answers is held back by TCP, as OpenAlgo's proxy holds
-    /// it (its <c>send</c> awaits the socket), instead of growing the server's memory.
-    /// </summary>
-    public Task WhenRepliesBelowAsync(long limit)
-    {
-        lock (_gate)
-        {
-            if (_replyBytes <= limit || _stopped || _closed) return Task.CompletedTask;
-            _replyLimit = limit;
-            _replyWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _replyWaiter.Task;
-        }
-    }
-
-    private void ReleaseReplyWaiter(bool always)
-    {
-        TaskCompletionSource? waiter;
-        lock (_gate)
-        {
-            waiter = _replyWaiter;
-            if (waiter is null || (!always && _replyBytes > _replyLimit)) return;
-            _replyWaiter = null;
-        }
-        waiter.TrySetResult();
     }
 
     /// <summary>Queues the close frame as the last frame; nothing is accepted after it.</summary>
@@ -143,10 +136,11 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
         {
             if (_closed) return false;
             Push(new Entry(frame, IsMarketData: false, IsClose: true));
-            _replyBytes += frame.Length;
+            AddReplyBytes(frame.Length);
             _closed = true;
         }
         _signal.Set();
+        _drained.Set();
         return true;
     }
 
@@ -164,7 +158,7 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
             _replyBytes = 0;
         }
         _signal.Set();
-        ReleaseReplyWaiter(always: true);
+        _drained.Set();
     }
 
     /// <summary>
@@ -172,19 +166,6 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
     /// outbox is completed. Returns true when a close frame went out.
     /// </summary>
     public async Task<bool> RunAsync(PipeWriter writer)
-    {
-        try
-        {
-            return await DrainAsync(writer);
-        }
-        finally
-        {
-            lock (_gate) _stopped = true;
-            ReleaseReplyWaiter(always: true);
-        }
-    }
-
-    private async Task<bool> DrainAsync(PipeWriter writer)
     {
         while (true)
         {
@@ -229,17 +210,24 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
                     {
                         _backloggedSince = 0;
                     }
+                    if (_repliesBackloggedSince != 0 && _replyBytes <= ReplyBacklogLimit) _repliesBackloggedSince = 0;
                 }
+                _drained.Set();
                 FlushResult result = await writer.FlushAsync();
                 long flushed = time.GetTimestamp();
                 Volatile.Write(ref _lastFlush, flushed);
                 // Per flush, not per frame: the oldest tick of the batch, received → written to the socket.
                 if (oldest != 0) latency?.Record(time.GetElapsedTime(oldest, flushed));
-                ReleaseReplyWaiter(always: false);
                 if (closeWritten) return true;
                 if (result.IsCompleted || result.IsCanceled) return false;
             }
         }
+    }
+
+    private void AddReplyBytes(int bytes)
+    {
+        _replyBytes += bytes;
+        if (_replyBytes > ReplyBacklogLimit && _repliesBackloggedSince == 0) _repliesBackloggedSince = time.GetTimestamp();
     }
 
     private void Push(Entry entry)
