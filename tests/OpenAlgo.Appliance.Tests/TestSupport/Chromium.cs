@@ -212,7 +212,9 @@ internal sealed class Chromium : IAsyncDisposable
 /// <summary>One tab: navigation, script evaluation, screenshots, and the network responses it saw.</summary>
 internal sealed class ChromiumPage(Chromium browser, string session, string targetId)
 {
-    private readonly ConcurrentQueue<(string Url, int Status, JsonObject Headers)> _responses = new();
+    // By request id: DevTools may deliver responseReceivedExtraInfo before requestWillBeSent (seen
+    // under a load average of 17: a 403 listed with no URL), so the URL is looked up when read.
+    private readonly ConcurrentQueue<(string RequestId, string Fallback, int Status, JsonObject Headers)> _responses = new();
     private readonly ConcurrentDictionary<string, string> _urls = new();
     private readonly ConcurrentQueue<string> _console = new();
 
@@ -220,7 +222,8 @@ internal sealed class ChromiumPage(Chromium browser, string session, string targ
     /// Every HTTP response the tab received, WebSocket handshake answers included (also the ones
     /// CORS or a refused handshake then hid from the page).
     /// </summary>
-    public IReadOnlyList<(string Url, int Status, JsonObject Headers)> Responses => [.. _responses];
+    public IReadOnlyList<(string Url, int Status, JsonObject Headers)> Responses =>
+        [.. _responses.Select(r => (_urls.GetValueOrDefault(r.RequestId, r.Fallback), r.Status, r.Headers))];
 
     /// <summary>The page's console messages and uncaught exceptions.</summary>
     public IReadOnlyList<string> Console => [.. _console];
@@ -271,7 +274,7 @@ internal sealed class ChromiumPage(Chromium browser, string session, string targ
                 _urls[parameters["requestId"]!.GetValue<string>()] = parameters["request"]!["url"]!.GetValue<string>();
                 break;
             case "Network.responseReceivedExtraInfo":
-                _responses.Enqueue((_urls.GetValueOrDefault(parameters["requestId"]!.GetValue<string>(), "?"), parameters["statusCode"]!.GetValue<int>(), parameters["headers"]?.DeepClone().AsObject() ?? []));
+                _responses.Enqueue((parameters["requestId"]!.GetValue<string>(), "?", parameters["statusCode"]!.GetValue<int>(), parameters["headers"]?.DeepClone().AsObject() ?? []));
                 break;
             case "Network.loadingFailed":
                 _console.Enqueue($"loading failed: {_urls.GetValueOrDefault(parameters["requestId"]!.GetValue<string>(), "?")} {parameters["errorText"]} {parameters["corsErrorStatus"]?.ToJsonString()}");
@@ -281,7 +284,7 @@ internal sealed class ChromiumPage(Chromium browser, string session, string targ
                 break;
             case "Network.webSocketHandshakeResponseReceived":
                 var handshake = parameters["response"]!.AsObject();
-                _responses.Enqueue((_urls.GetValueOrDefault(parameters["requestId"]!.GetValue<string>(), "ws?"), handshake["status"]!.GetValue<int>(), handshake["headers"]?.DeepClone().AsObject() ?? []));
+                _responses.Enqueue((parameters["requestId"]!.GetValue<string>(), "ws?", handshake["status"]!.GetValue<int>(), handshake["headers"]?.DeepClone().AsObject() ?? []));
                 break;
             case "Network.webSocketFrameError":
                 string url = _urls.GetValueOrDefault(parameters["requestId"]!.GetValue<string>(), "ws?");
@@ -289,7 +292,7 @@ internal sealed class ChromiumPage(Chromium browser, string session, string targ
                 _console.Enqueue($"websocket error: {url} {error}");
                 // A refused handshake raises no handshake-response event, only this message.
                 var refused = System.Text.RegularExpressions.Regex.Match(error, @"Unexpected response code: (\d{3})");
-                if (refused.Success) _responses.Enqueue((url, int.Parse(refused.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), []));
+                if (refused.Success) _responses.Enqueue((parameters["requestId"]!.GetValue<string>(), url, int.Parse(refused.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), []));
                 break;
             case "Runtime.consoleAPICalled":
                 _console.Enqueue(string.Join(' ', parameters["args"]!.AsArray().Select(a => a?["value"]?.ToString() ?? a?["description"]?.ToString() ?? "")));
