@@ -38,7 +38,8 @@ internal sealed partial class EdgeRouter(ListenerRegistry listeners, SiteRegistr
                 var connectionSite = context.Features.Get<SiteConnectionFeature>()?.Site;
                 // The connection was opened (and its certificate chosen) for one site; a request for
                 // another one on it is misdirected (RFC 9110 §15.5.20), and a client retries on a new connection.
-                if (site is null || (connectionSite is not null && connectionSite.Name != site.Name)) return Misdirected(context);
+                if (site is null) return Misdirected(context);
+                if (connectionSite is not null && connectionSite.Name != site.Name) return Misdirected(context, connectionSite);
                 return HandleSiteAsync(site, context);
             default:
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
@@ -76,13 +77,19 @@ internal sealed partial class EdgeRouter(ListenerRegistry listeners, SiteRegistr
         return site.MarketData.HandleAsync(context, "internal");
     }
 
-    private Task Misdirected(HttpContext context)
+    /// <param name="connectionSite">The site the TLS connection was opened for, when <c>Host</c> names another one.</param>
+    private Task Misdirected(HttpContext context, Site? connectionSite = null)
     {
         string host = context.Request.Host.Host;
         Log.Misdirected(logger, string.IsNullOrEmpty(host) ? "(none)" : host, context.Connection.RemoteIpAddress?.ToString() ?? "?");
         context.Response.StatusCode = StatusCodes.Status421MisdirectedRequest;
         context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync($"421 Misdirected Request: no site here serves {(string.IsNullOrEmpty(host) ? "this request" : host)}\n");
+        // Served here, but not on this connection: say so, or an operator reads "not served" and looks
+        // for a configuration error that is not there.
+        string why = connectionSite is not null
+            ? $"this TLS connection was opened for site {connectionSite.Name}; {host} is served on a connection of its own (its name in SNI)"
+            : $"no site here serves {(string.IsNullOrEmpty(host) ? "this request" : host)}";
+        return context.Response.WriteAsync($"421 Misdirected Request: {why}\n");
     }
 
     private Task RedirectToHttps(HttpContext context)
