@@ -48,22 +48,36 @@ verify.SetAction(async (parse, ct) =>
     return await new VerifyCommand(Console.Out, VerifyCommand.LogsDirectory(configFile)).RunAsync(url, parse.GetValue(apiKeyOption), parse.GetValue(symbolOption)!, ct);
 });
 
-var domainOption = new Option<string?>("--domain") { Description = "The public host name (Tls:Domains)" };
+var domainOption = new Option<string[]>("--domain") { Description = "A public host name (Tls:Domains); after --site NAME, one of that site's (repeatable)" };
 var emailOption = new Option<string?>("--email") { Description = "Contact for the certificate authority (Tls:Acme:Email)" };
 var rootOption = new Option<string>("--root") { Description = "Stage the files under this directory instead of /", DefaultValueFactory = _ => "/" };
 var noStartOption = new Option<bool>("--no-start") { Description = "Install without enabling or starting the service" };
 var acceptTermsOption = new Option<bool>("--accept-terms") { Description = "Accept the certificate authority's terms of service (Let's Encrypt: https://letsencrypt.org/repository/); asked on a terminal otherwise" };
-var upstreamOption = new Option<string?>("--upstream") { Description = "Where OpenAlgo's web app listens (Proxy:Upstream): unix:/path/to/gunicorn.sock or http://127.0.0.1:5000; found from OpenAlgo's install.sh layout when not given" };
+var upstreamOption = new Option<string[]>("--upstream") { Description = "Where OpenAlgo's web app listens (Proxy:Upstream): unix:/path/to/gunicorn.sock or http://127.0.0.1:5000; found from OpenAlgo's installers' layout when not given; after --site NAME, that site's" };
+var installSiteOption = new Option<string[]>("--site") { Description = "Start a site (Appliance:Sites:NAME, one OpenAlgo instance): the --domain and --upstream options after it are its own (repeatable)" };
 var install = new Command("install", "Install this binary as a systemd service: /usr/bin, /etc/openalgo-appliance, the units, the service user; then start it");
 install.Options.Add(domainOption);
+install.Options.Add(installSiteOption);
 install.Options.Add(emailOption);
 install.Options.Add(rootOption);
 install.Options.Add(noStartOption);
 install.Options.Add(acceptTermsOption);
 install.Options.Add(upstreamOption);
-install.SetAction(parse => new InstallCommand(Console.Out, Console.Error, Console.IsInputRedirected ? null : Console.In).Install(
-    parse.GetValue(domainOption), parse.GetValue(emailOption), parse.GetValue(rootOption)!, !parse.GetValue(noStartOption),
-    parse.GetValue(upstreamOption), parse.GetValue(acceptTermsOption)));
+install.SetAction(parse =>
+{
+    // --site groups the --domain and --upstream typed after it: their order matters, so read the tokens.
+    var typed = new List<(string Option, string Value)>();
+    string? current = null;
+    foreach (var token in parse.Tokens)
+    {
+        if (token.Type == System.CommandLine.Parsing.TokenType.Option) current = token.Value is InstallSites.SiteOption or InstallSites.DomainOption or InstallSites.UpstreamOption ? token.Value : null;
+        else if (token.Type == System.CommandLine.Parsing.TokenType.Argument && current is not null) typed.Add((current, token.Value));
+    }
+    var sites = InstallSites.From(typed, Console.Error);
+    if (sites is null) return ApplianceApp.ConfigurationError;
+    return new InstallCommand(Console.Out, Console.Error, Console.IsInputRedirected ? null : Console.In).Install(
+        sites, parse.GetValue(emailOption), parse.GetValue(rootOption)!, !parse.GetValue(noStartOption), parse.GetValue(acceptTermsOption));
+});
 
 var purgeOption = new Option<bool>("--purge") { Description = "Also remove configuration, state (certificates, keys) and logs" };
 var uninstall = new Command("uninstall", "Stop and remove the service installed by 'install'");

@@ -71,7 +71,7 @@ internal static partial class ApplianceOptionsValidator
         void Error(string key, string problem, string fix) => errors.Add($"Appliance:{p}{key}: {problem}. Fix: {fix}.");
         var o = site;
 
-        if (!site.IsImplicit && !SiteName().IsMatch(site.Name))
+        if (!site.IsImplicit && !IsUsableSiteName(site.Name))
         {
             errors.Add($"Appliance:Sites:{site.Name}: '{site.Name}' is not a usable site name. Fix: use letters, digits, '-' and '_' (up to 40, starting with a letter or digit), for example broker1 or family-zerodha.");
         }
@@ -321,6 +321,9 @@ internal static partial class ApplianceOptionsValidator
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
     private static partial Regex SiteName();
+
+    /// <summary>A name a site may have (it names state folders and log fields): what <c>check</c> accepts, for <c>install --site</c>.</summary>
+    public static bool IsUsableSiteName(string name) => SiteName().IsMatch(name);
 
     private static bool IsHex(ReadOnlySpan<char> text, int length)
     {

@@ -49,6 +49,27 @@ public sealed class FlaskAppDiscoveryTests : IDisposable
     }
 
     [Fact]
+    public void Install_multi_sh_instances_are_matched_by_the_host_of_HOST_SERVER_in_their_env()
+    {
+        // install-multi.sh: /var/python/openalgo-flask/openalgo<i>, HOST_SERVER = 'https://DOMAIN' in its .env.
+        Write("/var/python/openalgo-flask/openalgo1/.env", "FLASK_PORT='5000'\nHOST_SERVER = 'https://one.example.com'\n");
+        Write("/var/python/openalgo-flask/openalgo2/.env", "HOST_SERVER='https://Two.Example.com/'\n");
+        Write("/var/python/openalgo-flask/openalgo3/.env", "HOST_SERVER = 'http://127.0.0.1:5000'\n"); // not yet given a domain
+        Write("/var/python/openalgo-flask/openalgo-old/.env", "HOST_SERVER = 'https://one.example.com'\n"); // not an instance number
+        var one = Assert.Single(FlaskAppDiscovery.Find(_root, "one.example.com"));
+        Assert.Equal(new FlaskAppLocation("unix:/var/python/openalgo-flask/openalgo1/openalgo.sock",
+            "OpenAlgo's install-multi.sh instance 1 for one.example.com (/var/python/openalgo-flask/openalgo1, HOST_SERVER in its .env)", 1), one);
+        Assert.Equal(2, Assert.Single(FlaskAppDiscovery.Find(_root, "two.example.com")).MultiInstance);
+        Assert.Empty(FlaskAppDiscovery.Find(_root, "three.example.com"));
+    }
+
+    private void Write(string path, string text)
+    {
+        Touch(path);
+        File.WriteAllText(Path.Combine(_root, path.TrimStart('/')), text);
+    }
+
+    [Fact]
     public void Check_names_what_it_found_in_its_warning()
     {
         var site = new ApplianceOptions { Tls = { Domains = ["trade.example.com"] } }.DefaultSite();
