@@ -39,13 +39,27 @@ verify.Options.Add(symbolOption);
 verify.SetAction(async (parse, ct) =>
 {
     string? configFile = parse.GetValue(configOption);
-    string text = parse.GetValue(urlArgument) ?? VerifyCommand.DefaultUrl(configFile);
+    string? text = parse.GetValue(urlArgument);
+    string? apiKey = parse.GetValue(apiKeyOption);
+    var configuration = VerifyCommand.Configuration(configFile);
+    var sites = configuration is { Sites.Count: > 0 } ? configuration.Sites : null;
+    var command = new VerifyCommand(Console.Out, VerifyCommand.LogsDirectory(configFile), sites);
+    if (text is null && sites is not null)
+    {
+        if (apiKey is not null)
+        {
+            await Console.Error.WriteLineAsync($"verify: an API key belongs to one site, and this configuration has {sites.Count}. Fix: give that site's address with it, for example: openalgo-appliance verify {sites[0].Tls.Domains.FirstOrDefault() ?? sites[0].Name + ".example.com"} --api-key KEY");
+            return ApplianceApp.ConfigurationError;
+        }
+        return await command.RunSitesAsync(VerifyCommand.SiteUrls(configuration!), parse.GetValue(symbolOption)!, ct);
+    }
+    text ??= VerifyCommand.DefaultUrl(configuration);
     if (!VerifyTarget.TryParse(text, out var url, out string? problem))
     {
         await Console.Error.WriteLineAsync(problem);
         return ApplianceApp.ConfigurationError;
     }
-    return await new VerifyCommand(Console.Out, VerifyCommand.LogsDirectory(configFile)).RunAsync(url, parse.GetValue(apiKeyOption), parse.GetValue(symbolOption)!, ct);
+    return await command.RunAsync(url, apiKey, parse.GetValue(symbolOption)!, ct);
 });
 
 var domainOption = new Option<string[]>("--domain") { Description = "A public host name (Tls:Domains); after --site NAME, one of that site's (repeatable)" };

@@ -6,6 +6,7 @@ using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using OpenAlgo.Appliance.Configuration;
+using OpenAlgo.Appliance.Sites;
 using OpenAlgo.Appliance.Tls.Acme;
 
 namespace OpenAlgo.Appliance.Hosting;
@@ -14,10 +15,14 @@ namespace OpenAlgo.Appliance.Hosting;
 /// <c>verify [URL] [--api-key K]</c>: the checks a user did by hand after an install — TLS handshake
 /// and certificate (issuer, names, days left), the WebSocket upgrade on <c>/ws</c>, and with a key:
 /// authenticate, subscribe, first tick. One PASS/WARN/FAIL line each; exit 1 if anything failed.
+/// With sites configured (<paramref name="sites"/>) it says which site answered a name — the site
+/// whose domains the served certificate covers — and that it is the site the name belongs to; without
+/// an address it checks every site by its first name.
 /// </summary>
-internal sealed class VerifyCommand(TextWriter output, string? logsDirectory = null)
+internal sealed class VerifyCommand(TextWriter output, string? logsDirectory = null, IReadOnlyList<SiteOptions>? sites = null)
 {
     private int _failures;
+    private readonly List<string> _failedSites = [];
 
     /// <summary>Where the local service logs (for the reason an ACME issuance fails), or null when the configuration is unusable.</summary>
     public static string? LogsDirectory(string? configFile)
@@ -34,22 +39,52 @@ internal sealed class VerifyCommand(TextWriter output, string? logsDirectory = n
         }
     }
 
-    public static string DefaultUrl(string? configFile)
+    /// <summary>The configuration verify reads its defaults from, or null when it is unusable (verify then needs an address).</summary>
+    public static ApplianceOptions? Configuration(string? configFile)
     {
         try
         {
-            var options = ApplianceApp.Load(demo: false, configFile);
-            string host = options.Tls.Domains.FirstOrDefault() ?? "127.0.0.1";
-            ListenAddress.TryParse(options.Listen.Https, out var https);
-            return https.Port == 443 ? $"https://{host}/" : $"https://{host}:{https.Port}/";
+            return ApplianceApp.Load(demo: false, configFile);
         }
         catch (ConfigurationErrorsException)
         {
-            return "https://127.0.0.1/";
+            return null;
         }
     }
 
+    public static string DefaultUrl(ApplianceOptions? options) =>
+        options is null ? "https://127.0.0.1/" : SiteUrl(options, options.Tls.Domains.FirstOrDefault() ?? "127.0.0.1");
+
+    /// <summary>Every configured site and the address of its first name, in configuration order: what <c>verify</c> without an address checks.</summary>
+    public static IReadOnlyList<(string Site, Uri Url)> SiteUrls(ApplianceOptions options) =>
+        options.Sites.Where(s => s.Tls.Domains.Count > 0).Select(s => (s.Name, new Uri(SiteUrl(options, s.Tls.Domains[0])))).ToList();
+
+    private static string SiteUrl(ApplianceOptions options, string host)
+    {
+        ListenAddress.TryParse(options.Listen.Https, out var https);
+        return https.Port == 443 ? $"https://{host}/" : $"https://{host}:{https.Port}/";
+    }
+
     public async Task<int> RunAsync(Uri url, string? apiKey, string symbol, CancellationToken cancellationToken)
+    {
+        await CheckAsync(url, apiKey, symbol, cancellationToken);
+        return Done();
+    }
+
+    /// <summary>Each site in turn, under a line naming it; one verdict for all of them.</summary>
+    public async Task<int> RunSitesAsync(IReadOnlyList<(string Site, Uri Url)> targets, string symbol, CancellationToken cancellationToken)
+    {
+        foreach (var (site, url) in targets)
+        {
+            output.WriteLine($"site {site}: {url}");
+            int before = _failures;
+            await CheckAsync(url, apiKey: null, symbol, cancellationToken);
+            if (_failures > before) _failedSites.Add(site);
+        }
+        return Done();
+    }
+
+    private async Task CheckAsync(Uri url, string? apiKey, string symbol, CancellationToken cancellationToken)
     {
         string host = url.DnsSafeHost; // an IPv6 address without brackets, as sockets and SNI want it
         int port = url.IsDefaultPort ? 443 : url.Port;
@@ -80,10 +115,17 @@ internal sealed class VerifyCommand(TextWriter output, string? logsDirectory = n
                     ? $"verify the HTTPS listener it points to: openalgo-appliance verify {location}"
                     : "verify the HTTPS listener (Listen:Https; 443 unless configured, 8443 in the demo)";
                 Fail($"TLS handshake with {shown}: this port speaks plain HTTP, not TLS (it answered \"{answer.StatusLine}\"{(answer.Location is null ? "" : $", Location {answer.Location}")}). Fix: {fix}.");
-                return Done();
+                return;
+            }
+            if (UnrecognizedName(ex))
+            {
+                string named = sites is { Count: > 0 } ? $" ({string.Join("; ", sites.Select(s => $"site {s.Name}: {string.Join(", ", s.Tls.Domains)}"))})" : "";
+                Fail($"TLS handshake with {shown}: refused with the TLS alert unrecognized_name: the server has several sites and none of them has the name {(IPAddress.TryParse(host, out _) ? "(a bare address sends none)" : host)}. " +
+                    $"Fix: verify one of the sites' names{named}, or run verify without an address to check every site.");
+                return;
             }
             Fail($"TLS handshake with {shown}: {ex.Message}");
-            return Done();
+            return;
         }
 
         if (certificate is not null)
@@ -98,6 +140,7 @@ internal sealed class VerifyCommand(TextWriter output, string? logsDirectory = n
             else if (errors != SslPolicyErrors.None) Fail(summary + $": not trusted ({errors})");
             else if (days < 20) Warn(summary + ": renewal is due");
             else Pass(summary);
+            if (sites is { Count: > 0 }) ReportSite(host, certificate, names.Length > 0 ? names : certificate.Subject);
         }
 
         var wsUri = new UriBuilder(url) { Scheme = "wss", Path = "/ws", Query = "" }.Uri;
@@ -121,20 +164,21 @@ internal sealed class VerifyCommand(TextWriter output, string? logsDirectory = n
                 HttpStatusCode.Forbidden => $"WebSocket upgrade on {wsUri}: 403 for Origin {origin}, the Origin the OpenAlgo Python SDK (websocket-client) sends, so its clients are refused too. "
                     + "Fix: leave Security:CheckWsOrigin off (the default: /ws authenticates by API key), or list the origin in Security:AllowedOrigins.",
                 HttpStatusCode.NotFound => $"WebSocket upgrade on {wsUri}: 404, no market-data WebSocket here. Fix: point verify at the appliance's Listen:Https address (is another server on this port?).",
+                HttpStatusCode.MisdirectedRequest => $"WebSocket upgrade on {wsUri}: 421, no site of the server answers {url.Host} on this connection. Fix: add {url.Host} to one site's Tls:Domains (then systemctl reload openalgo-appliance), or verify a name a site has.",
                 0 => $"WebSocket upgrade on {wsUri}: {ex.Message}",
                 var status => $"WebSocket upgrade on {wsUri}: HTTP {(int)status} instead of 101 ({ex.Message})",
             });
-            return Done();
+            return;
         }
 
         if (apiKey is null)
         {
             output.WriteLine("SKIP authenticate/subscribe (pass --api-key KEY)");
-            return Done();
+            return;
         }
 
         string reply = await AskAsync(socket, $"{{\"action\": \"authenticate\", \"api_key\": \"{JsonEscape(apiKey)}\"}}", cancellationToken);
-        if (!reply.Contains("\"type\": \"auth\"") || !reply.Contains("\"status\": \"success\"")) { Fail($"authenticate: {reply}"); return Done(); }
+        if (!reply.Contains("\"type\": \"auth\"") || !reply.Contains("\"status\": \"success\"")) { Fail($"authenticate: {reply}"); return; }
         Pass($"authenticate: {reply}");
 
         string[] parts = symbol.Split(':', 2);
@@ -142,7 +186,7 @@ internal sealed class VerifyCommand(TextWriter output, string? logsDirectory = n
         string name = parts[^1];
         var started = Stopwatch.StartNew();
         reply = await AskAsync(socket, $"{{\"action\": \"subscribe\", \"symbols\": [{{\"symbol\": \"{JsonEscape(name)}\", \"exchange\": \"{JsonEscape(exchange)}\"}}], \"mode\": 1}}", cancellationToken);
-        if (!reply.Contains("\"type\": \"subscribe\"") || !reply.Contains("\"status\": \"success\"")) { Fail($"subscribe {exchange}:{name}: {reply}"); return Done(); }
+        if (!reply.Contains("\"type\": \"subscribe\"") || !reply.Contains("\"status\": \"success\"")) { Fail($"subscribe {exchange}:{name}: {reply}"); return; }
         Pass($"subscribe {exchange}:{name}");
         try
         {
@@ -154,7 +198,45 @@ internal sealed class VerifyCommand(TextWriter output, string? logsDirectory = n
             Warn($"no tick for {exchange}:{name} within 15 s (market closed, or no publisher on the bus)");
         }
         try { await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None); } catch (WebSocketException) { }
-        return Done();
+    }
+
+    /// <summary>
+    /// With sites, a name reaches the site that lists it (SNI picks the certificate, Host the site):
+    /// the site that answered is the one whose certificate came back, and it must be the name's own
+    /// site with a certificate that covers the name — another site's certificate, or one for other
+    /// names, is what a client refuses.
+    /// </summary>
+    private void ReportSite(string host, X509Certificate2 certificate, string names)
+    {
+        var owner = sites!.FirstOrDefault(s => s.Tls.Domains.Any(d => SiteRegistry.Normalize(d).Equals(SiteRegistry.Normalize(host), StringComparison.OrdinalIgnoreCase)));
+        // The site whose names the served certificate covers: every one of them, else any.
+        var served = sites!.FirstOrDefault(s => s.Tls.Domains.Count > 0 && s.Tls.Domains.All(d => certificate.MatchesHostname(d)))
+            ?? sites!.FirstOrDefault(s => s.Tls.Domains.Any(d => certificate.MatchesHostname(d)));
+        bool covers = !IPAddress.TryParse(host, out _) && certificate.MatchesHostname(host);
+        if (owner is null)
+        {
+            Fail($"{host} is no site's name in this configuration ({string.Join("; ", sites!.Select(s => $"site {s.Name}: {string.Join(", ", s.Tls.Domains)}"))}), yet a server answered it with a certificate for {names}. " +
+                "Fix: if the running service reads another configuration, reload it (systemctl reload openalgo-appliance); otherwise another server answers this address.");
+        }
+        else if (covers)
+        {
+            Pass($"site {owner.Name} answered {host}: its certificate covers the name");
+        }
+        else
+        {
+            string whose = served is null ? "no site's" : served == owner ? $"site {owner.Name}'s own, without that name" : $"site {served.Name}'s";
+            Fail($"{host} is site {owner.Name}'s name, but the certificate served for it is for {names} ({whose}): clients refuse it. " +
+                $"Fix: site {owner.Name}'s certificate must cover {host} (Appliance:Sites:{owner.Name}:Tls:CertificateFile in Files mode, else its Tls:Domains); check with: openalgo-appliance certificates.");
+        }
+    }
+
+    private static bool UnrecognizedName(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e.Message.Contains("unrecognized name", StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
     }
 
     /// <summary>
@@ -287,7 +369,8 @@ internal sealed class VerifyCommand(TextWriter output, string? logsDirectory = n
 
     private int Done()
     {
-        output.WriteLine(_failures == 0 ? "verify: OK" : $"verify: {_failures} check(s) failed");
+        output.WriteLine(_failures == 0 ? "verify: OK"
+            : $"verify: {_failures} check(s) failed" + (_failedSites.Count == 0 ? "" : $" ({(_failedSites.Count == 1 ? "site" : "sites")} {string.Join(", ", _failedSites)})"));
         return _failures == 0 ? 0 : 1;
     }
 }
