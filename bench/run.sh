@@ -27,6 +27,16 @@
 #   HTTPS_PORT=18443 INTERNAL_PORT=18765 ZMQ_PORT=15555 ADMIN_PORT=19765 (the admin listener: /metrics on, as installed)  OUT=/tmp/bench-results/<timestamp>
 #   SERVER_BINARY=<repo>/publish/openalgo-appliance  RESTART_PER_RUN=1  EXTRA_ARGS=""  CLIENT=raw|clientws
 #   SERVER_ENV="Key=Value Key2=Value2" (extra server environment)  REPUBLISH=1 (publish even if the binary exists)
+#   STACKS="appliance" — "appliance seed" runs the seed stack right after the appliance in every
+#     run (same feeder, same clients): OpenAlgo's own websocket proxy (websocket_proxy/server.py from
+#     OPENALGO_SRC, with bench/seed/stub's API-key stub and fake broker adapter, under Debian's
+#     /usr/bin/python3 — apt-get install python3-websockets python3-zmq python3-dotenv
+#     python3-sqlalchemy python3-colorama) behind nginx with install.sh's vhost (bench/seed/nginx.conf.in).
+#     Over ws the clients connect to the proxy directly (what the internal listener replaces), over
+#     wss through nginx; "stack CPU µs/msg" then adds nginx's workers to the proxy's CPU.
+#   OPENALGO_SRC=<an OpenAlgo checkout> (default: ~/.cache/openalgo-appliance-bench/openalgo, cloned
+#     from GitHub when missing; a bare git directory is exported with git archive)
+#   SEED_HTTPS_PORT=18444 SEED_WS_PORT=18766 (the seed stack's nginx and proxy)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,6 +59,12 @@ SERVER_ENV="${SERVER_ENV:-}"
 OUT="${OUT:-/tmp/bench-results/$(date +%Y%m%d-%H%M%S)}"
 STATE_DIR="${STATE_DIR:-/tmp/bench-state}"
 LOGS_DIR="${LOGS_DIR:-/tmp/bench-logs}"
+STACKS="${STACKS:-appliance}"
+OPENALGO_SRC="${OPENALGO_SRC:-$HOME/.cache/openalgo-appliance-bench/openalgo}"
+SEED_HTTPS_PORT="${SEED_HTTPS_PORT:-18444}"
+SEED_WS_PORT="${SEED_WS_PORT:-18766}"
+NGINX_PID=""
+ALSO_ARGS=()
 
 BENCH_PROJECT="$REPO/bench/OpenAlgo.Appliance.Bench"
 HARNESS_DLL="$BENCH_PROJECT/bin/Release/net10.0/openalgo-bench.dll"
@@ -134,7 +150,72 @@ stop_server() {
   SERVER_PID=""
 }
 
-trap stop_server EXIT
+# The seed stack: OpenAlgo's proxy from a checkout (never copied into this repository).
+seed_source() {
+  if [[ -f "$OPENALGO_SRC/websocket_proxy/server.py" ]]; then
+    SEED_TREE="$OPENALGO_SRC"
+  elif git --git-dir="$OPENALGO_SRC" rev-parse --verify -q HEAD >/dev/null 2>&1; then
+    SEED_TREE="$OUT/seed/openalgo"
+    mkdir -p "$SEED_TREE"
+    [[ -f "$SEED_TREE/websocket_proxy/server.py" ]] || git --git-dir="$OPENALGO_SRC" archive HEAD websocket_proxy utils services | tar -x -C "$SEED_TREE"
+  else
+    log "no OpenAlgo checkout at $OPENALGO_SRC; cloning https://github.com/marketcalls/openalgo"
+    git clone -q --depth 1 https://github.com/marketcalls/openalgo.git "$OPENALGO_SRC"
+    SEED_TREE="$OPENALGO_SRC"
+  fi
+  log "seed stack: OpenAlgo at $SEED_TREE ($(git -C "$SEED_TREE" log -1 --format=%h 2>/dev/null || git --git-dir="$OPENALGO_SRC" log -1 --format=%h 2>/dev/null || echo '?'))"
+}
+
+start_seed() {
+  local dir="$OUT/seed" log_file="$OUT/seed-stdout.log"
+  mkdir -p "$dir/tmp" "$dir/run"
+  [[ -n "${SEED_TREE:-}" ]] || seed_source
+  for p in "$SEED_HTTPS_PORT" "$SEED_WS_PORT" "$ZMQ_PORT"; do
+    if port_open "$p"; then log "port $p is already in use; refusing to start the seed stack"; return 1; fi
+  done
+  if [[ ! -f "$dir/cert.pem" ]]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj /CN=localhost \
+      -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+  fi
+  sed -e "s|@PREFIX@|$dir|g" -e "s|@PORT@|$SEED_HTTPS_PORT|g" -e "s|@CERT@|$dir/cert.pem|g" \
+      -e "s|@KEY@|$dir/key.pem|g" -e "s|@PROXY_PORT@|$SEED_WS_PORT|g" "$REPO/bench/seed/nginx.conf.in" >"$dir/nginx.conf"
+  echo "=== seed start $(date -Is)" >>"$log_file"
+  (
+    raise_fd_limit
+    cd "$dir/run"
+    exec env WEBSOCKET_HOST=127.0.0.1 WEBSOCKET_PORT="$SEED_WS_PORT" ZMQ_HOST=127.0.0.1 ZMQ_PORT="$ZMQ_PORT" \
+      STUB_API_KEY=benchkey STUB_USER=bench STUB_BROKER=fakebroker MAX_SYMBOLS_PER_WEBSOCKET=1000 \
+      /usr/bin/python3 "$REPO/bench/seed/stub/run_proxy.py" "$SEED_TREE"
+  ) </dev/null >>"$log_file" 2>&1 &
+  SERVER_PID=$!
+  (raise_fd_limit; exec nginx -p "$dir" -c "$dir/nginx.conf") </dev/null >>"$log_file" 2>&1 &
+  NGINX_PID=$!
+  local waited=0
+  while ! { port_open "$SEED_WS_PORT" && port_open "$SEED_HTTPS_PORT"; }; do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null || ! kill -0 "$NGINX_PID" 2>/dev/null; then
+      log "seed stack exited during startup; last log lines:"; tail -n 30 "$log_file" >&2 || true
+      stop_server; return 1
+    fi
+    if (( waited >= 300 )); then log "seed stack did not start within 30 s"; stop_server; return 1; fi
+    sleep 0.1; waited=$((waited + 1))
+  done
+  sleep 0.5
+  ALSO_ARGS=()
+  local w
+  for w in $(pgrep -P "$NGINX_PID" || true); do ALSO_ARGS+=(--also-pid "nginx=$w"); done
+  log "seed stack up: OpenAlgo proxy pid $SERVER_PID, nginx $NGINX_PID (workers: $(pgrep -P "$NGINX_PID" | tr '\n' ' '))"
+}
+
+stop_seed_nginx() {
+  [[ -n "$NGINX_PID" ]] || return 0
+  kill -QUIT "$NGINX_PID" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$NGINX_PID" 2>/dev/null || true
+  wait "$NGINX_PID" 2>/dev/null || true
+  NGINX_PID=""
+}
+
+trap 'stop_server; stop_seed_nginx' EXIT
 trap 'exit 130' INT TERM
 
 # 1. server binary
@@ -157,15 +238,31 @@ mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 log "results: $RESULTS; load generator fd limit $(ulimit -n)"
 
-url_for() {
-  case "$1" in
-    ws) echo "ws://127.0.0.1:$INTERNAL_PORT/" ;;
-    wss) echo "wss://127.0.0.1:$HTTPS_PORT/ws" ;;
-    *) log "unknown transport $1"; exit 2 ;;
+url_for() { # url_for <stack> <transport>
+  case "$1 $2" in
+    "appliance ws") echo "ws://127.0.0.1:$INTERNAL_PORT/" ;;
+    "appliance wss") echo "wss://127.0.0.1:$HTTPS_PORT/ws" ;;
+    "seed ws") echo "ws://127.0.0.1:$SEED_WS_PORT/" ;;
+    "seed wss") echo "wss://127.0.0.1:$SEED_HTTPS_PORT/ws" ;;
+    *) log "unknown stack/transport $1 $2"; exit 2 ;;
   esac
 }
 
+start_stack() { # start_stack <stack>
+  ALSO_ARGS=()
+  case "$1" in
+    appliance) start_server ;;
+    seed) start_seed ;;
+    *) log "unknown stack $1 (appliance or seed)"; exit 2 ;;
+  esac
+}
+
+stop_stack() { stop_server; stop_seed_nginx; }
+
 failures=0
+if [[ "$RESTART_PER_RUN" == "0" && "$STACKS" != "appliance" ]]; then
+  log "RESTART_PER_RUN=0 works with STACKS=appliance only"; exit 2
+fi
 if [[ "$RESTART_PER_RUN" == "0" ]]; then
   start_server
 fi
@@ -181,37 +278,44 @@ for scenario in $SCENARIOS; do
   esac
   for transport in $TRANSPORTS; do
     for run in $(seq 1 "$RUNS"); do
-      if [[ "$RESTART_PER_RUN" != "0" ]]; then
-        start_server || { failures=$((failures + 1)); continue; }
-      fi
-      log "== $scenario over $transport, run $run/$RUNS (server pid $SERVER_PID, time limit ${limit}s)"
-      set +e
-      # shellcheck disable=SC2086
-      timeout -k 10 "$limit" "${HARNESS[@]}" "$scenario" \
-          --url "$(url_for "$transport")" \
-          --zmq "tcp://127.0.0.1:$ZMQ_PORT" \
-          --server-pid "$SERVER_PID" \
-          --client "$CLIENT" \
-          --max-seconds $((limit - 5)) \
-          --json "$RESULTS" \
-          --label "$scenario $transport" \
-          "${args[@]}" $EXTRA_ARGS 2>&1 | tee -a "$OUT/bench.log"
-      rc=${PIPESTATUS[0]}
-      set -e
-      if (( rc != 0 )); then
-        log "run failed (exit $rc)"
-        failures=$((failures + 1))
-      fi
-      if [[ "$RESTART_PER_RUN" != "0" ]]; then
-        stop_server
-      elif ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        log "server died; restarting"
-        start_server
-      fi
+      for stack in $STACKS; do
+        if [[ "$RESTART_PER_RUN" != "0" ]]; then
+          start_stack "$stack" || { failures=$((failures + 1)); continue; }
+        fi
+        label="$scenario $transport"
+        [[ "$stack" == appliance ]] || label="$stack $label"
+        also=()
+        [[ "$stack" == seed && "$transport" == wss ]] && also=("${ALSO_ARGS[@]}")
+        log "== $label, run $run/$RUNS (server pid $SERVER_PID, time limit ${limit}s, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+        set +e
+        # shellcheck disable=SC2086
+        timeout -k 10 "$limit" "${HARNESS[@]}" "$scenario" \
+            --url "$(url_for "$stack" "$transport")" \
+            --zmq "tcp://127.0.0.1:$ZMQ_PORT" \
+            --server-pid "$SERVER_PID" \
+            "${also[@]}" \
+            --client "$CLIENT" \
+            --max-seconds $((limit - 5)) \
+            --json "$RESULTS" \
+            --label "$label" \
+            "${args[@]}" $EXTRA_ARGS 2>&1 | tee -a "$OUT/bench.log"
+        rc=${PIPESTATUS[0]}
+        set -e
+        if (( rc != 0 )); then
+          log "run failed (exit $rc)"
+          failures=$((failures + 1))
+        fi
+        if [[ "$RESTART_PER_RUN" != "0" ]]; then
+          stop_stack
+        elif ! kill -0 "$SERVER_PID" 2>/dev/null; then
+          log "server died; restarting"
+          start_server
+        fi
+      done
     done
   done
 done
-stop_server
+stop_stack
 
 echo
 if [[ -s "$RESULTS" ]]; then

@@ -19,7 +19,9 @@ common options:
   --zmq ENDPOINT            server SUB endpoint the feeder connects to  [tcp://127.0.0.1:15555]
   --server-pid PID          measure this server process (/proc/PID)
   --also-pid NAME=PID       throughput/fanout: also report CPU %, CPU µs per delivered msg and RSS of
-                            this process as NAME_* (repeatable; e.g. the origin behind a relaying server)
+                            this process as NAME_* (repeatable; e.g. the origin behind a relaying server;
+                            one NAME given several times is summed, e.g. nginx's workers), and the
+                            stack's (server + all of them) CPU µs per delivered msg
   --count-port NAME=PORT    throughput/fanout: ESTABLISHED connections accepted on local PORT at the end
                             of the window, as NAME_conns (repeatable; e.g. the origin's listener)
   --server-binary PATH      start the server with the bench environment (and stop it at the end)

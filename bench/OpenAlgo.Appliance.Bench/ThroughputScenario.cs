@@ -149,10 +149,12 @@ public static class ThroughputScenario
 
         await Common.SleepUntilAsync(feeder.WindowStart, ct).ConfigureAwait(false);
         var s0 = ProcStats.CpuSample.Take(c.ServerPid);
+        long received0 = TotalReceived();
         var also0 = c.AlsoPids.Select(p => ProcStats.CpuSeconds(p.Pid)).ToArray();
         double? machine0 = ProcStats.MachineBusySeconds();
         await Common.SleepUntilAsync(feeder.WindowEnd, ct).ConfigureAwait(false);
         var s1 = ProcStats.CpuSample.Take(c.ServerPid);
+        long received1 = TotalReceived();
         var also1 = c.AlsoPids.Select(p => ProcStats.CpuSeconds(p.Pid)).ToArray();
         double? machine1 = ProcStats.MachineBusySeconds();
         var connsAtEnd = c.CountPorts.Select(p => ProcStats.EstablishedOnLocalPort(p.Port)).ToArray();
@@ -199,6 +201,7 @@ public static class ThroughputScenario
         result.Add("expected_deliveries", expected, "expected msgs", "0", inTable: false);
         result.Add("expected_msgs_per_s", expected / window, "expected msg/s", "0");
         result.Add("delivered_msgs_per_s", delivered / window, "delivered msg/s", "0");
+        result.Add("received_msgs_per_s", (received1 - received0) / wall, "received msg/s", "0");
         result.Add("loss_pct", expected == 0 ? null : 100.0 * (expected - delivered) / expected, "loss %", "0.###");
         result.Add("latency_p50_ms", all.Percentile(50) / 1000.0, "p50 ms", "0.###");
         result.Add("latency_p99_ms", all.Percentile(99) / 1000.0, "p99 ms", "0.###");
@@ -223,15 +226,37 @@ public static class ThroughputScenario
                 result.Add("clients_cpu_us_per_msg", delivered == 0 ? null : (cpu - (f1 - f0)) * 1e6 / delivered, "clients CPU µs/msg", "0.00");
             }
         }
-        for (int i = 0; i < c.AlsoPids.Count; i++)
+        // Several --also-pid with one NAME (nginx's workers) are summed under that name.
+        double stackCpu = s0.ServerCpu is double ss0 && s1.ServerCpu is double ss1 ? ss1 - ss0 : 0;
+        foreach (var group in c.AlsoPids.Select((p, i) => (p.Name, i)).GroupBy(x => x.Name))
         {
-            string name = c.AlsoPids[i].Name;
-            if (also0[i] is double a0 && also1[i] is double a1)
+            string name = group.Key;
+            double cpu = 0, rssKb = 0;
+            bool any = false;
+            foreach (var (_, i) in group)
             {
-                result.Add($"{name}_cpu_pct", 100 * (a1 - a0) / wall, $"{name} CPU %", "0.0");
-                result.Add($"{name}_cpu_us_per_msg", delivered == 0 ? null : (a1 - a0) * 1e6 / delivered, $"{name} CPU µs/msg", "0.00");
+                if (also0[i] is double a0 && also1[i] is double a1)
+                {
+                    cpu += a1 - a0;
+                    any = true;
+                }
+                rssKb += alsoRss[i] ?? 0;
             }
-            result.Add($"{name}_rss_mb", alsoRss[i] / 1024.0, $"{name} RSS MB", "0.0", inTable: false);
+            if (any)
+            {
+                stackCpu += cpu;
+                result.Add($"{name}_cpu_pct", 100 * cpu / wall, $"{name} CPU %", "0.0");
+                result.Add($"{name}_cpu_us_per_msg", delivered == 0 ? null : cpu * 1e6 / delivered, $"{name} CPU µs/msg", "0.00");
+            }
+            result.Add($"{name}_rss_mb", rssKb / 1024.0, $"{name} RSS MB", "0.0", inTable: false);
+        }
+        if (s0.ServerCpu is not null && s1.ServerCpu is not null)
+        {
+            // The whole stack a user runs: the server plus every --also-pid process (nginx in front of OpenAlgo's proxy).
+            result.Add("stack_cpu_us_per_msg", delivered == 0 ? null : stackCpu * 1e6 / delivered, "stack CPU µs/msg", "0.00");
+            // A saturated stack (OpenAlgo's proxy at 20,000 ticks/s) delivers the window's ticks late or
+            // not at all; its CPU per delivery is then per frame that arrived during the window, whatever its bench_ts.
+            result.Add("stack_cpu_us_per_received", received1 == received0 ? null : stackCpu * 1e6 / (received1 - received0), "stack CPU µs/received", "0.00");
         }
         for (int i = 0; i < c.CountPorts.Count; i++)
         {
@@ -294,9 +319,13 @@ public static class ThroughputScenario
             result.Ok = false;
             result.Notes.Add($"feeder failed: {Common.Describe(feeder.Failure)}");
         }
-        if (expected > 0 && delivered == 0)
+        if (expected > 0 && delivered == 0 && received1 == received0)
         {
             result.Ok = false;
+        }
+        else if (expected > 0 && delivered < expected / 2)
+        {
+            result.Notes.Add($"saturated: {received1 - received0} frames arrived during the window but only {delivered} of its {expected} ticks within the drain (the server queues; compare CPU per received frame)");
         }
         AddFirstMessages(result, clients, c.Verbose);
 

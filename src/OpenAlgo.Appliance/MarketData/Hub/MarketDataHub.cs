@@ -15,6 +15,7 @@ namespace OpenAlgo.Appliance.MarketData.Hub;
 internal sealed class MarketDataHub
 {
     [ThreadStatic] private static FrameCache? t_frameCache;
+    [ThreadStatic] private static WakeBatch? t_batch;
 
     private readonly ConcurrentDictionary<long, ClientSession> _sessions = new();
     private readonly ConcurrentDictionary<SymbolKey, SymbolEntry> _symbols = new();
@@ -216,6 +217,21 @@ internal sealed class MarketDataHub
     }
 
     /// <summary>
+    /// Starts a burst on this thread: ticks published until <see cref="EndBatch"/> are queued at once
+    /// but their recipients' send loops are woken once, at the end (see <see cref="WakeBatch"/>).
+    /// Nests; only the outermost end wakes. Order updates and replies are never held back.
+    /// </summary>
+    public static void BeginBatch() => (t_batch ??= new WakeBatch()).Depth++;
+
+    /// <summary>Ends the burst begun on this thread and wakes every client that got a frame in it.</summary>
+    public static void EndBatch()
+    {
+        var batch = t_batch;
+        if (batch is null || batch.Depth == 0) return;
+        if (--batch.Depth == 0) batch.WakeAll();
+    }
+
+    /// <summary>
     /// Fans one tick out. <paramref name="data"/> is the payload already in json.dumps form.
     /// Returns the number of frames queued.
     /// </summary>
@@ -228,6 +244,7 @@ internal sealed class MarketDataHub
         // One clock read per tick (not per recipient): each outbox keeps the oldest unflushed one.
         long received = Time.GetTimestamp();
         var cache = t_frameCache ??= new FrameCache();
+        var batch = t_batch is { Depth: > 0 } open ? open : null;
         int queued = 0;
         try
         {
@@ -241,7 +258,7 @@ internal sealed class MarketDataHub
                 int index = cache.Find(tag, broker);
                 if (index < 0) index = cache.Add(tag, broker, BuildFrame(entry, tag, broker, data));
                 byte[] frame = session.DeflateMessageLimit == 0 ? cache.Frame(index) : cache.Deflated(index, session.DeflateMessageLimit);
-                if (session.Outbox.EnqueueMarketData(frame, entry, tag, received)) queued++;
+                if (session.Outbox.EnqueueMarketData(frame, entry, tag, received, batch)) queued++;
             }
         }
         finally

@@ -42,6 +42,7 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
     private long _replyBytes;
     private long _repliesBackloggedSince;
     private readonly AsyncSignal _drained = new();
+    private int _wakeDeferred;
 
     /// <summary>The queue's lock; exposed so tests can wedge a publisher on purpose.</summary>
     internal Lock Gate => _gate;
@@ -91,8 +92,10 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
     /// <summary>
     /// Queues a shared market-data frame; false when the outbox is closed. <paramref name="receivedAt"/>
     /// is when the tick reached the hub (<see cref="TimeProvider.GetTimestamp"/>), for the latency measurement.
+    /// With a <paramref name="batch"/> the send loop is not woken now but once, when the batch ends
+    /// (<see cref="WakeBatch"/>): a burst of ticks costs each client one wake-up and one flush.
     /// </summary>
-    public bool EnqueueMarketData(byte[] frame, object symbol, byte mode, long receivedAt = 0)
+    public bool EnqueueMarketData(byte[] frame, object symbol, byte mode, long receivedAt = 0, WakeBatch? batch = null)
     {
         lock (_gate)
         {
@@ -112,8 +115,18 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
                 _marketDataQueued++;
             }
         }
-        _signal.Set();
+        if (batch is null) _signal.Set();
+        else if (Interlocked.Exchange(ref _wakeDeferred, 1) == 0) batch.Add(this);
         return true;
+    }
+
+    /// <summary>Wakes the send loop for frames queued in a batch (called once per batch by <see cref="WakeBatch"/>).</summary>
+    internal void WakeDeferred()
+    {
+        // Cleared before the wake: a frame queued from now on either sees 0 and joins its own batch, or is
+        // already in the queue this wake drains.
+        Volatile.Write(ref _wakeDeferred, 0);
+        _signal.Set();
     }
 
     /// <summary>Queues a reply or control frame (never conflated); false when the outbox is closed.</summary>

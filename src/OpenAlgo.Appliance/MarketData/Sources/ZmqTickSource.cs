@@ -1,22 +1,24 @@
-using NetMQ;
-using NetMQ.Sockets;
+using System.Net.Sockets;
 using OpenAlgo.Appliance.Auth;
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.MarketData.Gateway;
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.Protocol;
+using OpenAlgo.Appliance.MarketData.Sources.Zmtp;
 
 namespace OpenAlgo.Appliance.MarketData.Sources;
 
 /// <summary>
 /// OpenAlgo's ZeroMQ bus (spec §9): a SUB socket that <b>binds</b> <c>MarketData:ZmqEndpoint</c>
 /// (publishers — broker adapters, the Flask app — connect), subscribes to every topic and reads
-/// two-frame messages on a dedicated thread. Binding happens at start so a busy port fails the
-/// start instead of producing "subscribe works, no ticks" (OpenAlgo #1470).
+/// two-frame messages on a dedicated thread (<see cref="ZmtpSubscriber"/>). Binding happens at start
+/// so a busy port fails the start instead of producing "subscribe works, no ticks" (OpenAlgo #1470).
+/// Everything one wake-up reads is published as one burst (<see cref="MarketDataHub.BeginBatch"/>):
+/// each client's send loop is woken once for it.
 /// </summary>
 internal sealed partial class ZmqTickSource(MarketDataHub hub, SiteOptions options, IApiKeyAuthenticator authenticator, ILogger<ZmqTickSource> logger) : IMarketDataSource, IDisposable
 {
-    private SubscriberSocket? _socket;
+    private ZmtpSubscriber? _socket;
     private Thread? _thread;
     private volatile bool _stopping;
     private BusMessageRouter? _router;
@@ -42,22 +44,23 @@ internal sealed partial class ZmqTickSource(MarketDataHub hub, SiteOptions optio
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var socket = new SubscriberSocket();
-        // OpenAlgo keeps libzmq's 1000; a burst at market open must not be dropped silently.
-        socket.Options.ReceiveHighWatermark = 100_000;
-        socket.Options.Linger = TimeSpan.Zero;
+        ZmtpSubscriber socket;
         try
         {
-            socket.Bind(Endpoint);
+            socket = ZmtpSubscriber.Bind(Endpoint);
         }
-        catch (Exception ex) when (ex is NetMQException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is SocketException or FormatException or IOException or UnauthorizedAccessException)
         {
-            socket.Dispose();
             throw new InvalidOperationException(
                 $"Appliance:MarketData:ZmqEndpoint: cannot bind {Endpoint} ({ex.Message}). Fix: stop whatever holds that port " +
                 "(an older OpenAlgo websocket proxy binds it too), or choose another endpoint and point publishers (ZMQ_HOST/ZMQ_PORT) at it.", ex);
         }
-        socket.SubscribeToAnyTopic();
+        socket.Connected = peer => Log.PublisherConnected(logger, peer.Remote, peer.SocketType ?? "?", socket.Publishers);
+        socket.Disconnected = (peer, problem) =>
+        {
+            if (problem is null) Log.PublisherLeft(logger, peer.Remote, socket.Publishers);
+            else Log.PublisherRefused(logger, peer.Remote, problem);
+        };
         _socket = socket;
         _router = new BusMessageRouter(hub, logger) { CacheInvalidation = OnCacheInvalidation };
         _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "zmq-bus" };
@@ -77,49 +80,36 @@ internal sealed partial class ZmqTickSource(MarketDataHub hub, SiteOptions optio
     {
         var socket = _socket!;
         var router = _router!;
-        var topic = new Msg();
-        var payload = new Msg();
-        topic.InitEmpty();
-        payload.InitEmpty();
-        byte[] topicCopy = new byte[1024];
+        ZmtpMessageHandler route = (topic, payload) =>
+        {
+            try
+            {
+                router.Route(topic, payload);
+            }
+            catch (Exception ex)
+            {
+                // One bad message must never stop the bus.
+                Log.RouteFailed(logger, ex);
+            }
+        };
         try
         {
             while (!_stopping)
             {
                 Interlocked.Increment(ref _heartbeats);
-                if (!socket.TryReceive(ref topic, TimeSpan.FromMilliseconds(300))) continue;
-                if (!topic.HasMore)
-                {
-                    continue; // single-frame message: not OpenAlgo's format
-                }
-                int topicLength = topic.Size;
-                if (topicLength > topicCopy.Length) topicCopy = new byte[topicLength];
-                topic.Slice().CopyTo(topicCopy);
-                socket.Receive(ref payload);
-                bool extra = payload.HasMore;
+                MarketDataHub.BeginBatch();
                 try
                 {
-                    router.Route(topicCopy.AsSpan(0, topicLength), payload.Slice());
+                    socket.Poll(300, route);
                 }
-                catch (Exception ex)
+                finally
                 {
-                    // One bad message must never stop the bus.
-                    Log.RouteFailed(logger, ex);
-                }
-                while (extra)
-                {
-                    socket.Receive(ref payload);
-                    extra = payload.HasMore;
+                    MarketDataHub.EndBatch();
                 }
             }
         }
-        catch (Exception ex) when (ex is TerminatingException or ObjectDisposedException)
-        {
-        }
         finally
         {
-            topic.Close();
-            payload.Close();
             socket.Dispose();
         }
     }
@@ -147,5 +137,14 @@ internal sealed partial class ZmqTickSource(MarketDataHub hub, SiteOptions optio
 
         [LoggerMessage(1202, LogLevel.Error, "Market-data bus: a message could not be routed")]
         public static partial void RouteFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(1203, LogLevel.Information, "Market-data bus: publisher {Remote} connected ({SocketType}); {Publishers} connected")]
+        public static partial void PublisherConnected(ILogger logger, string remote, string socketType, int publishers);
+
+        [LoggerMessage(1204, LogLevel.Information, "Market-data bus: publisher {Remote} disconnected; {Publishers} connected")]
+        public static partial void PublisherLeft(ILogger logger, string remote, int publishers);
+
+        [LoggerMessage(1205, LogLevel.Warning, "Market-data bus: connection from {Remote} closed: {Problem}")]
+        public static partial void PublisherRefused(ILogger logger, string remote, string problem);
     }
 }
