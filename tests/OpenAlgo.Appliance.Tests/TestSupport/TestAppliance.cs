@@ -9,7 +9,7 @@ namespace OpenAlgo.Appliance.Tests.TestSupport;
 
 /// <summary>
 /// A real appliance in-process: real Kestrel on 127.0.0.1 port 0 for all three listeners, a real
-/// NetMQ SUB bound on a free loopback port, a temporary state directory. Keys follow the spec's
+/// ZeroMQ SUB (the bus) bound on a free loopback port, a temporary state directory. Keys follow the spec's
 /// observed runs: "testkey" → testuser/fakebroker.
 /// </summary>
 internal sealed class TestAppliance : IAsyncDisposable
