@@ -12,6 +12,9 @@ internal sealed class ApplianceOptions
     public ListenSection Listen { get; set; } = new();
     public TlsSection Tls { get; set; } = new();
 
+    /// <summary>Global: Kestrel's request limits against slow and oversized requests.</summary>
+    public HttpSection Http { get; set; } = new();
+
     // The per-site sections. At the top level they are the settings every site inherits, and with no
     // Sites they are the one site named "default" (see DefaultSite).
     public MarketDataSection MarketData { get; set; } = new();
@@ -232,6 +235,9 @@ internal sealed class SecuritySection
     /// The loopback-only internal listener never checks.
     /// </summary>
     public bool CheckWsOrigin { get; set; }
+
+    /// <summary>Growing delay for failed <c>authenticate</c> calls, per client address.</summary>
+    public AuthThrottleSection AuthThrottle { get; set; } = new();
 }
 
 internal sealed class LimitsSection

@@ -59,6 +59,17 @@ internal static partial class ApplianceOptionsValidator
             }
         }
 
+        var http = o.Http;
+        PositiveSeconds(errors, "Http:RequestHeadersTimeoutSeconds", http.RequestHeadersTimeoutSeconds, allowZero: false);
+        if (double.IsNaN(http.MinRequestBodyBytesPerSecond) || http.MinRequestBodyBytesPerSecond < 0 || http.MinRequestBodyBytesPerSecond > 1e9)
+        {
+            Error("Http:MinRequestBodyBytesPerSecond", $"{http.MinRequestBodyBytesPerSecond} is out of range", "use 0 (off) or bytes per second such as 240");
+        }
+        Positive(errors, "Http:MaxRequestHeaderCount", http.MaxRequestHeaderCount);
+        if (http.MaxRequestHeadersTotalBytes < 1024) Error("Http:MaxRequestHeadersTotalBytes", $"{http.MaxRequestHeadersTotalBytes} is too small for a browser's request", "use at least 1024; the default is 32768");
+        PositiveSeconds(errors, "Http:KeepAliveTimeoutSeconds", http.KeepAliveTimeoutSeconds, allowZero: false);
+        PositiveSeconds(errors, "Http:TlsHandshakeTimeoutSeconds", http.TlsHandshakeTimeoutSeconds, allowZero: false);
+
         if (!Enum.TryParse<Serilog.Events.LogEventLevel>(o.LogLevel, ignoreCase: true, out _))
         {
             Error("LogLevel", $"'{o.LogLevel}' is not a log level", "use Verbose, Debug, Information, Warning, Error or Fatal");
@@ -190,6 +201,18 @@ internal static partial class ApplianceOptionsValidator
             {
                 Error($"Security:AllowedOrigins:{i}", $"'{origin}' is not an origin", "write scheme://host[:port] such as https://trade.example.com, or * for any (OpenAlgo's SOCKETIO_ORIGINS fills this list)");
             }
+        }
+        var throttle = o.Security.AuthThrottle;
+        if (throttle.FreeFailures < 0 || throttle.FreeFailures > 1000)
+        {
+            Error("Security:AuthThrottle:FreeFailures", $"{throttle.FreeFailures} is out of range", "use 0 to 1000 failures per address answered without delay (default 5)");
+        }
+        PositiveSeconds(errors, p + "Security:AuthThrottle:InitialDelaySeconds", throttle.InitialDelaySeconds, allowZero: false);
+        PositiveSeconds(errors, p + "Security:AuthThrottle:MaxDelaySeconds", throttle.MaxDelaySeconds, allowZero: false);
+        PositiveSeconds(errors, p + "Security:AuthThrottle:ForgetAfterSeconds", throttle.ForgetAfterSeconds, allowZero: false);
+        if (throttle.MaxDelaySeconds < throttle.InitialDelaySeconds)
+        {
+            Error("Security:AuthThrottle:MaxDelaySeconds", $"{throttle.MaxDelaySeconds} is below Security:AuthThrottle:InitialDelaySeconds ({throttle.InitialDelaySeconds})", "make the longest delay at least the first one");
         }
     }
 

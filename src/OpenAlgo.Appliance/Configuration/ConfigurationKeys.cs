@@ -67,6 +67,13 @@ internal static class ConfigurationKeys
         Global("Listen:Admin", Text<ApplianceOptions>((o, v) => o.Listen.Admin = v), o => o.Listen.Admin),
         Global("Listen:AdminAllowRemote", Flag<ApplianceOptions>((o, v) => o.Listen.AdminAllowRemote = v), o => Bool(o.Listen.AdminAllowRemote)),
 
+        Global("Http:RequestHeadersTimeoutSeconds", Number<ApplianceOptions>((o, v) => o.Http.RequestHeadersTimeoutSeconds = v), o => Number(o.Http.RequestHeadersTimeoutSeconds)),
+        Global("Http:MinRequestBodyBytesPerSecond", Number<ApplianceOptions>((o, v) => o.Http.MinRequestBodyBytesPerSecond = v), o => Number(o.Http.MinRequestBodyBytesPerSecond)),
+        Global("Http:MaxRequestHeaderCount", Whole<ApplianceOptions>((o, v) => o.Http.MaxRequestHeaderCount = v), o => Number(o.Http.MaxRequestHeaderCount)),
+        Global("Http:MaxRequestHeadersTotalBytes", Whole<ApplianceOptions>((o, v) => o.Http.MaxRequestHeadersTotalBytes = v), o => Number(o.Http.MaxRequestHeadersTotalBytes)),
+        Global("Http:KeepAliveTimeoutSeconds", Number<ApplianceOptions>((o, v) => o.Http.KeepAliveTimeoutSeconds = v), o => Number(o.Http.KeepAliveTimeoutSeconds)),
+        Global("Http:TlsHandshakeTimeoutSeconds", Number<ApplianceOptions>((o, v) => o.Http.TlsHandshakeTimeoutSeconds = v), o => Number(o.Http.TlsHandshakeTimeoutSeconds)),
+
         Site("Tls:Mode", Choice<SiteOptions, TlsMode>((s, v) => s.Tls.Mode = v, "a TLS mode"), s => s.Tls.Mode.ToString()),
         SiteList("Tls:Domains:*", s => s.Tls.Domains),
         Site("Tls:CertificateFile", Text<SiteOptions>((s, v) => s.Tls.CertificateFile = v), s => s.Tls.CertificateFile),
@@ -123,6 +130,11 @@ internal static class ConfigurationKeys
 
         SiteList("Security:AllowedOrigins:*", s => s.Security.AllowedOrigins),
         Site("Security:CheckWsOrigin", Flag<SiteOptions>((s, v) => s.Security.CheckWsOrigin = v), s => Bool(s.Security.CheckWsOrigin)),
+        Site("Security:AuthThrottle:Enabled", Flag<SiteOptions>((s, v) => s.Security.AuthThrottle.Enabled = v), s => Bool(s.Security.AuthThrottle.Enabled)),
+        Site("Security:AuthThrottle:FreeFailures", Whole<SiteOptions>((s, v) => s.Security.AuthThrottle.FreeFailures = v), s => Number(s.Security.AuthThrottle.FreeFailures)),
+        Site("Security:AuthThrottle:InitialDelaySeconds", Number<SiteOptions>((s, v) => s.Security.AuthThrottle.InitialDelaySeconds = v), s => Number(s.Security.AuthThrottle.InitialDelaySeconds)),
+        Site("Security:AuthThrottle:MaxDelaySeconds", Number<SiteOptions>((s, v) => s.Security.AuthThrottle.MaxDelaySeconds = v), s => Number(s.Security.AuthThrottle.MaxDelaySeconds)),
+        Site("Security:AuthThrottle:ForgetAfterSeconds", Number<SiteOptions>((s, v) => s.Security.AuthThrottle.ForgetAfterSeconds = v), s => Number(s.Security.AuthThrottle.ForgetAfterSeconds)),
 
         Global("StateDirectory", Text<ApplianceOptions>((o, v) => o.StateDirectory = v), o => o.StateDirectory),
         Global("LogsDirectory", Text<ApplianceOptions>((o, v) => o.LogsDirectory = v), o => o.LogsDirectory),

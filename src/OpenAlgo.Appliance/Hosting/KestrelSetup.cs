@@ -22,6 +22,7 @@ internal static class KestrelSetup
     public static void Configure(KestrelServerOptions kestrel, ApplianceOptions options, ListenerRegistry registry, SniRouter sni, AcmeChallengeResponder acme, IReadOnlyDictionary<string, ulong>? systemdSockets = null)
     {
         kestrel.AddServerHeader = false;
+        KestrelLimits.Apply(kestrel.Limits, options.Http);
         systemdSockets ??= new Dictionary<string, ulong>();
 
         // A socket systemd passed (LISTEN_FDNAMES https/http) replaces the configured address:
@@ -42,6 +43,7 @@ internal static class KestrelSetup
             listen.UseHttps(new HttpsConnectionAdapterOptions
             {
                 SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                HandshakeTimeout = TimeSpan.FromSeconds(options.Http.TlsHandshakeTimeoutSeconds),
                 // Kestrel wants a selector; OnAuthenticate below replaces it with the cached full-chain context.
                 ServerCertificateSelector = (connection, _) => SiteOf(connection).Certificates.Current.Leaf,
                 OnAuthenticate = (connection, ssl) =>

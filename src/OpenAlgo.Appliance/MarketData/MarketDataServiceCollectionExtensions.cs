@@ -34,7 +34,9 @@ internal static class MarketDataServiceCollectionExtensions
             sp.GetRequiredService<ISubscriptionGateway>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<OpenAlgoProtocol>>(),
-            options.MarketData.SupportedBrokers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+            options.MarketData.SupportedBrokers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            sp.GetRequiredService<Security.AuthThrottle>()));
+        services.AddSingleton(sp => new Security.AuthThrottle(options.Security.AuthThrottle, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Security.AuthThrottle>>()));
         services.AddSingleton(new WebSocketServerOptions(options.MarketData.PerMessageDeflate));
         services.AddSingleton(sp => new BulkMessageLane(sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<BurstMemoryTrimmer>();

@@ -37,7 +37,19 @@ internal sealed class RawWebSocket : IDisposable
         var tcp = new TcpClient();
         if (receiveBuffer > 0) tcp.ReceiveBufferSize = receiveBuffer;
         await tcp.ConnectAsync("127.0.0.1", port);
-        var ws = new RawWebSocket(tcp);
+        return await HandshakeAsync(new RawWebSocket(tcp), port, extraHeaders);
+    }
+
+    /// <summary>The opening handshake (which must succeed) on a socket already connected, e.g. from another local address.</summary>
+    public static async Task<RawWebSocket> OpenOnAsync(Socket connected, int port)
+    {
+        var ws = await HandshakeAsync(new RawWebSocket(new TcpClient { Client = connected }), port, "");
+        Assert.StartsWith("HTTP/1.1 101", ws.HandshakeResponse);
+        return ws;
+    }
+
+    private static async Task<RawWebSocket> HandshakeAsync(RawWebSocket ws, int port, string extraHeaders)
+    {
         string key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         string request = $"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extraHeaders}\r\n";
         await ws._stream.WriteAsync(Encoding.ASCII.GetBytes(request));

@@ -2,6 +2,7 @@ using OpenAlgo.Appliance.Auth;
 using OpenAlgo.Appliance.MarketData.Gateway;
 using OpenAlgo.Appliance.MarketData.Hub;
 using OpenAlgo.Appliance.MarketData.WebSockets;
+using OpenAlgo.Appliance.Security;
 
 namespace OpenAlgo.Appliance.MarketData.Protocol;
 
@@ -17,7 +18,8 @@ internal sealed partial class OpenAlgoProtocol(
     ISubscriptionGateway gateway,
     TimeProvider time,
     ILogger<OpenAlgoProtocol> logger,
-    IReadOnlyList<string> supportedBrokers)
+    IReadOnlyList<string> supportedBrokers,
+    AuthThrottle throttle)
 {
     private static readonly PyDict SupportedFeatures = new PyDict().Set("ltp", true).Set("quote", true).Set("depth", true);
 
@@ -135,14 +137,29 @@ internal sealed partial class OpenAlgoProtocol(
                 return;
             case KeyVerdictKind.Invalid:
                 hub.Counters.AuthFailed();
+                // Security:AuthThrottle: past a few failures from this address the refusal waits
+                // (the connection reads nothing meanwhile); OpenAlgo's exact envelope when it goes.
+                var hold = throttle.Failed(session.RemoteAddress);
+                if (hold > TimeSpan.Zero)
+                {
+                    Log.RefusalHeld(logger, session.Id, hold.TotalSeconds);
+                    try
+                    {
+                        await Task.Delay(hold, time, cancellationToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
                 if (verdict.Reply is { } refusal)
                 {
-                    Log.UpstreamRefused(logger, session.Id, fingerprint, verdict.Message);
+                    if (hold == TimeSpan.Zero) Log.UpstreamRefused(logger, session.Id, fingerprint, verdict.Message);
                     SendRaw(session, refusal);
                 }
                 else
                 {
-                    Log.InvalidKey(logger, session.Id, fingerprint);
+                    if (hold == TimeSpan.Zero) Log.InvalidKey(logger, session.Id, fingerprint);
                     SendError(session, ProtocolErrors.AuthenticationError, ProtocolErrors.InvalidApiKey);
                 }
                 return;
@@ -561,6 +578,9 @@ internal sealed partial class OpenAlgoProtocol(
 
         [LoggerMessage(1104, LogLevel.Warning, "Client {ClientId}: OpenAlgo's proxy refused API key {KeyFingerprint}: {Message}")]
         public static partial void UpstreamRefused(ILogger logger, long clientId, string keyFingerprint, string message);
+
+        [LoggerMessage(1106, LogLevel.Debug, "Client {ClientId} presented a key that was refused; the refusal is held {Seconds} s (Security:AuthThrottle)")]
+        public static partial void RefusalHeld(ILogger logger, long clientId, double seconds);
 
         [LoggerMessage(1105, LogLevel.Warning, "Client {ClientId} could not authenticate: {Message}")]
         public static partial void Unavailable(ILogger logger, long clientId, string message);

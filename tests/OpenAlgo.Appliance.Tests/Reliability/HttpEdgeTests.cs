@@ -1,0 +1,373 @@
+using Microsoft.AspNetCore.Hosting;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using OpenAlgo.Appliance.Tests.TestSupport;
+using Xunit.Abstractions;
+
+namespace OpenAlgo.Appliance.Tests.Reliability;
+
+/// <summary>
+/// The HTTP edge under hostile input (docs/reliability.md, "HTTP edge" and "slowloris"): malformed
+/// requests, header floods, absurd Content-Length, handshake mutations, slow headers and bodies,
+/// handshakes that never finish — each answered with a 4xx (or cut) by the configured Kestrel
+/// limits, never a 5xx, never a hang, and the appliance keeps serving a well-behaved client.
+/// </summary>
+public sealed class HttpEdgeTests(ITestOutputHelper output)
+{
+    private const string Ws = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n";
+    private const string Key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+
+    /// <summary>(name, raw request, statuses it may get). Each goes on a fresh TLS connection to the HTTPS listener.</summary>
+    public static readonly (string Name, string Request, int[] Statuses)[] Malformed =
+    [
+        ("garbage request line", "GARBAGE\r\n\r\n", [400]),
+        ("header without a colon", "GET / HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n", [400]),
+        ("10 KB request target", $"GET /{new string('a', 10_000)} HTTP/1.1\r\nHost: x\r\n\r\n", [414]),
+        ("header count flood (500)", "GET / HTTP/1.1\r\nHost: x\r\n" + string.Concat(Enumerable.Range(0, 500).Select(i => $"X-H{i}: v\r\n")) + "\r\n", [431]),
+        ("40 KB header", $"GET / HTTP/1.1\r\nHost: x\r\nX-Big: {new string('b', 40_000)}\r\n\r\n", [431]),
+        ("no Host", "GET / HTTP/1.1\r\n\r\n", [400]),
+        ("two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", [400]),
+        ("Content-Length not a number", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", [400]),
+        ("Content-Length past 2^64", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", [400]),
+        ("two Content-Lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", [400]),
+        ("Transfer-Encoding not chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", [400]),
+        ("bad chunk size", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", [400, 404]),
+        ("NUL in a header", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n", [400]),
+        ("HTTP/2.0 request line", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", [505]),
+        ("absurd Content-Length on /ws", "GET /ws HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n" + Ws + Key + "\r\n", [400, 426]),
+        ("Upgrade without Sec-WebSocket-Key", "GET /ws HTTP/1.1\r\nHost: x\r\n" + Ws + "\r\n", [400]),
+        ("Sec-WebSocket-Key of the wrong length", "GET /ws HTTP/1.1\r\nHost: x\r\n" + Ws + "Sec-WebSocket-Key: c2hvcnQ=\r\n\r\n", [400]),
+        ("Sec-WebSocket-Key not base64", "GET /ws HTTP/1.1\r\nHost: x\r\n" + Ws + "Sec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!==\r\n\r\n", [400]),
+        ("Sec-WebSocket-Version 8", "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n" + Key + "\r\n", [400]),
+        ("Upgrade on POST", "POST /ws HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n" + Ws + Key + "\r\n", [426]),
+        ("Upgrade on HTTP/1.0", "GET /ws HTTP/1.0\r\nHost: x\r\n" + Ws + Key + "\r\n", [426]),
+        ("Upgrade: h2c", "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" + Key + "\r\n", [426]),
+        ("no Connection: Upgrade", "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n" + Key + "\r\n", [426]),
+        ("unparsable extension offer", "GET /ws HTTP/1.1\r\nHost: x\r\n" + Ws + Key + "Sec-WebSocket-Extensions: permessage-deflate; =x\r\n\r\n", [400]),
+    ];
+
+    [Fact]
+    public async Task Malformed_requests_and_handshake_mutations_get_the_right_4xx_and_the_edge_keeps_serving()
+    {
+        var log = new LogCapture();
+        await using var appliance = await TestAppliance.StartAsync(services: log.Register);
+        var failures = new List<string>();
+        foreach (var (name, request, statuses) in Malformed)
+        {
+            var (status, closed) = await ExchangeAsync(() => ConnectTlsAsync(appliance.Https.Port), request);
+            output.WriteLine($"{name}: {status}{(closed ? ", closed" : "")}");
+            if (!statuses.Contains(status)) failures.Add($"{name}: got {status}, expected {string.Join("/", statuses)}");
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        await AssertServingAsync(appliance);
+        Assert.True(log.Problems.Count == 0, string.Join("\n", log.Problems.Take(5)));
+    }
+
+    [Fact]
+    public async Task Random_mutations_of_a_websocket_handshake_are_answered_or_cut_never_with_a_5xx_or_a_hang()
+    {
+        int seed = Random.Shared.Next(1_000_000);
+        var random = new Random(seed);
+        var log = new LogCapture();
+        await using var appliance = await TestAppliance.StartAsync(o => o.Http.RequestHeadersTimeoutSeconds = 3, services: log.Register);
+        var statuses = new Dictionary<int, int>();
+        var failures = new List<string>();
+        for (int i = 0; i < 300; i++)
+        {
+            bool tls = i % 2 == 0;
+            int port = tls ? appliance.Https.Port : appliance.Internal.Port;
+            string request = Mutate(random, $"GET {(tls ? "/ws" : "/")} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{Ws}{Key}Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n");
+            var (status, closed) = await ExchangeAsync(() => tls ? ConnectTlsAsync(port) : ConnectPlainAsync(port), request, Encoding.Latin1);
+            statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            // 0: the connection was cut without an answer (a head that never ends: RequestHeadersTimeout).
+            bool fine = status is 0 or 101 or 505 || status is >= 400 and < 500;
+            if (!fine) failures.Add($"seed {seed} #{i}: {status} for {request.Replace("\r\n", "⏎", StringComparison.Ordinal)}");
+            if (status == -1) failures.Add($"seed {seed} #{i}: no answer and not cut within 30 s for {request.Replace("\r\n", "⏎", StringComparison.Ordinal)}");
+        }
+        output.WriteLine($"seed {seed}: " + string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} ×{kv.Value}")));
+        Assert.True(failures.Count == 0, string.Join("\n", failures.Take(10)));
+        await AssertServingAsync(appliance);
+        Assert.True(log.Problems.Count == 0, string.Join("\n", log.Problems.Take(5)));
+    }
+
+    [Fact]
+    public async Task Slowloris_headers_and_unfinished_tls_handshakes_are_cut_at_the_configured_limits_while_clients_are_served()
+    {
+        await using var appliance = await TestAppliance.StartAsync(o =>
+        {
+            o.Http.RequestHeadersTimeoutSeconds = 2;
+            o.Http.TlsHandshakeTimeoutSeconds = 2;
+        });
+        var sockets = new List<Socket>();
+        try
+        {
+            // 30 TLS connections trickling a request head, a byte every 300 ms (it would take minutes to finish)...
+            var drips = Enumerable.Range(0, 30).Select(async _ =>
+            {
+                var tls = await ConnectTlsAsync(appliance.Https.Port);
+                byte[] head = Encoding.ASCII.GetBytes($"GET /ws HTTP/1.1\r\nHost: x\r\n{Ws}{Key}X-Pad: {new string('p', 2000)}\r\n\r\n");
+                var started = DateTime.UtcNow;
+                try
+                {
+                    foreach (byte b in head)
+                    {
+                        await tls.WriteAsync(new[] { b });
+                        await tls.FlushAsync();
+                        await Task.Delay(300);
+                        if (DateTime.UtcNow - started > TimeSpan.FromSeconds(90)) return "never cut";
+                    }
+                    return "sent it all";
+                }
+                catch (IOException)
+                {
+                    return "cut";
+                }
+                finally
+                {
+                    await tls.DisposeAsync();
+                }
+            }).ToList();
+            // ...and 30 TCP connections to the TLS port that never send a ClientHello, and 10 that stop halfway through one.
+            for (int i = 0; i < 40; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(IPAddress.Loopback, appliance.Https.Port);
+                if (i >= 30) await socket.SendAsync(new byte[] { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03 });
+                sockets.Add(socket);
+            }
+
+            // Meanwhile a real client connects, authenticates and is answered.
+            await AssertServingAsync(appliance);
+
+            Assert.All(await Task.WhenAll(drips), outcome => Assert.Equal("cut", outcome));
+            foreach (var socket in sockets)
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                var buffer = new byte[1024];
+                int n;
+                try
+                {
+                    while ((n = await socket.ReceiveAsync(buffer, cts.Token)) > 0)
+                    {
+                    }
+                }
+                catch (SocketException)
+                {
+                }
+                // Reaching here without the timeout firing means the server dropped it.
+                Assert.False(cts.IsCancellationRequested, "an unfinished TLS handshake was kept open");
+            }
+        }
+        finally
+        {
+            foreach (var socket in sockets) socket.Dispose();
+        }
+        await AssertServingAsync(appliance);
+    }
+
+    [Fact]
+    public async Task A_slow_request_body_is_cut_an_absurd_one_is_refused_at_once_and_a_normal_upload_goes_through()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var appliance = await TestAppliance.StartAsync(o => o.Proxy.Upstream = upstream.Address, source: "Simulated");
+
+        // 100 KB declared, 20 bytes a second: below Http:MinRequestBodyBytesPerSecond (240) after the 5 s grace.
+        var tls = await ConnectTlsAsync(appliance.Https.Port);
+        await tls.WriteAsync(Encoding.ASCII.GetBytes("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"));
+        await tls.FlushAsync();
+        string outcome = "never cut";
+        var started = DateTime.UtcNow;
+        try
+        {
+            while (DateTime.UtcNow - started < TimeSpan.FromSeconds(120))
+            {
+                await tls.WriteAsync(new byte[20]);
+                await tls.FlushAsync();
+                await Task.Delay(1000);
+            }
+        }
+        catch (IOException)
+        {
+            outcome = "cut";
+        }
+        await tls.DisposeAsync();
+        Assert.Equal("cut", outcome);
+        Assert.True(DateTime.UtcNow - started > TimeSpan.FromSeconds(4), "cut before the grace period");
+
+        // A declared body far past Proxy:MaxRequestBodyBytes: 413 before a byte of it is read or forwarded.
+        var (status, _) = await ExchangeAsync(() => ConnectTlsAsync(appliance.Https.Port), "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\n");
+        Assert.Equal(413, status);
+
+        using var https = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } })
+        {
+            BaseAddress = new Uri($"https://127.0.0.1:{appliance.Https.Port}"),
+        };
+        using var response = await https.PostAsync("/upload", new ByteArrayContent(new byte[500_000]));
+        Assert.Equal("500000", await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, upstream.Completed);
+    }
+
+    [Fact]
+    public async Task A_tls_handshake_flood_leaves_the_listener_serving()
+    {
+        await using var appliance = await TestAppliance.StartAsync();
+        int ok = 0, failed = 0;
+        // 400 full handshakes, 50 at a time, each closed at once.
+        for (int round = 0; round < 8; round++)
+        {
+            var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(async _ =>
+            {
+                try
+                {
+                    await using var tls = await ConnectTlsAsync(appliance.Https.Port);
+                    return true;
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or System.Security.Authentication.AuthenticationException)
+                {
+                    return false;
+                }
+            }));
+            ok += results.Count(r => r);
+            failed += results.Count(r => !r);
+        }
+        output.WriteLine($"handshakes: {ok} completed, {failed} failed");
+        Assert.Equal(400, ok);
+        await AssertServingAsync(appliance);
+    }
+
+    // ---- helpers ----
+
+    private static async Task AssertServingAsync(TestAppliance appliance)
+    {
+        await using var client = await WsTestClient.ConnectAsync(appliance.PublicUri);
+        await client.AuthenticateAsync();
+        Assert.Contains("\"type\": \"pong\"", await client.AskAsync("{\"action\": \"ping\"}"));
+    }
+
+    private static async Task<Stream> ConnectTlsAsync(int port)
+    {
+        var tcp = new TcpClient { NoDelay = true };
+        await tcp.ConnectAsync(IPAddress.Loopback, port);
+        var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, cts.Token);
+        return tls;
+    }
+
+    private static async Task<Stream> ConnectPlainAsync(int port)
+    {
+        var tcp = new TcpClient { NoDelay = true };
+        await tcp.ConnectAsync(IPAddress.Loopback, port);
+        return tcp.GetStream();
+    }
+
+    /// <summary>Sends one raw request; the answer's status (0 when cut without one, -1 when neither within 30 s) and whether the server then closed.</summary>
+    private static async Task<(int Status, bool Closed)> ExchangeAsync(Func<Task<Stream>> connect, string request, Encoding? encoding = null)
+    {
+        await using var stream = await connect();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await stream.WriteAsync((encoding ?? Encoding.UTF8).GetBytes(request), cts.Token);
+            await stream.FlushAsync(cts.Token);
+        }
+        catch (IOException)
+        {
+            // Refused while still writing (a flood of headers): the answer may still be there to read.
+        }
+        var received = new MemoryStream();
+        var buffer = new byte[8192];
+        int status = 0;
+        try
+        {
+            int n;
+            while ((n = await stream.ReadAsync(buffer, cts.Token)) > 0)
+            {
+                received.Write(buffer, 0, n);
+                string text = Encoding.Latin1.GetString(received.ToArray());
+                if (status == 0 && text.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) && text.Length >= 12) status = int.Parse(text.AsSpan(9, 3), System.Globalization.CultureInfo.InvariantCulture);
+                if (status == 101) return (101, false);
+            }
+            return (status, true);
+        }
+        catch (OperationCanceledException)
+        {
+            return (status == 0 ? -1 : status, false);
+        }
+        catch (IOException)
+        {
+            return (status, true);
+        }
+    }
+
+    /// <summary>Breaks a request head: deleted, doubled or swapped lines, stray bytes, cut short, folded headers, lowercase, spaces.</summary>
+    private static string Mutate(Random random, string request)
+    {
+        var lines = request.Split("\r\n").ToList();
+        int rounds = random.Next(1, 4);
+        for (int r = 0; r < rounds; r++)
+        {
+            int at = random.Next(Math.Max(1, lines.Count - 2));
+            switch (random.Next(10))
+            {
+                case 0: lines.RemoveAt(at); break;
+                case 1: lines.Insert(at, lines[at]); break;
+                case 2: lines[at] = lines[at].ToLowerInvariant(); break;
+                case 3: lines[at] = " " + lines[at]; break;                         // obsolete line folding
+                case 4: lines[at] = lines[at].Replace(": ", ":", StringComparison.Ordinal); break;
+                case 5:
+                    var chars = lines[at].ToCharArray();
+                    if (chars.Length > 0) chars[random.Next(chars.Length)] = (char)random.Next(0, 256);
+                    lines[at] = new string(chars);
+                    break;
+                case 6: lines[at] = lines[at] + new string('x', random.Next(1, 9000)); break;
+                case 7: lines.Insert(at, $"X-{random.Next()}: {new string('h', random.Next(0, 200))}"); break;
+                case 8: (lines[at], lines[^3]) = (lines[^3], lines[at]); break;
+                default:
+                    string joined = string.Join("\r\n", lines);
+                    return joined[..random.Next(1, joined.Length)];   // cut short: the head never ends
+            }
+        }
+        return string.Join("\r\n", lines);
+    }
+
+    /// <summary>A stand-in for the Flask app that reads whole request bodies and answers their length.</summary>
+    private sealed class EchoUpstream : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private int _completed;
+
+        private EchoUpstream(WebApplication app) => _app = app;
+
+        public string Address => $"http://127.0.0.1:{new Uri(_app.Urls.First()).Port}";
+        public int Completed => Volatile.Read(ref _completed);
+
+        public static async Task<EchoUpstream> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            builder.Logging.ClearProviders();
+            var app = builder.Build();
+            var upstream = new EchoUpstream(app);
+            app.Run(async context =>
+            {
+                long total = 0;
+                var buffer = new byte[65536];
+                int n;
+                while ((n = await context.Request.Body.ReadAsync(buffer)) > 0) total += n;
+                Interlocked.Increment(ref upstream._completed);
+                await context.Response.WriteAsync(total.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            });
+            await app.StartAsync();
+            return upstream;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
