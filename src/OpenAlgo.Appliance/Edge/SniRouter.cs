@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Connections;
+using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Sites;
 using OpenAlgo.Appliance.Tls.Acme;
 
@@ -15,13 +16,16 @@ internal sealed record SiteConnectionFeature(Site Site);
 /// sites a name no site serves, or no name at all, gets a fatal <c>unrecognized_name</c> alert,
 /// as nginx's <c>ssl_reject_handshake</c> does: never another site's certificate.
 /// </summary>
-internal sealed partial class SniRouter(SiteRegistry sites, ILogger<SniRouter> logger)
+internal sealed partial class SniRouter(SiteRegistry sites, ApplianceOptions options, ILogger<SniRouter> logger)
 {
     /// <summary>Connection item holding the name a TLS-ALPN-01 validation is for.</summary>
     public const string AcmeTlsItem = "acme-tls/1";
 
-    /// <summary>Kestrel's own handshake timeout: a peer that sends no ClientHello within it is dropped.</summary>
-    private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// <c>Http:TlsHandshakeTimeoutSeconds</c>, as Kestrel's handshake timeout (which starts after this):
+    /// a peer that sends no whole ClientHello within it is dropped (slowloris on the TLS port).
+    /// </summary>
+    private readonly TimeSpan _helloTimeout = TimeSpan.FromSeconds(options.Http.TlsHandshakeTimeoutSeconds);
     private const int MaxRecord = 16384 + 5;
 
     // TLS record: alert (21), TLS 1.2, length 2, fatal (2), unrecognized_name (112).
@@ -32,7 +36,7 @@ internal sealed partial class SniRouter(SiteRegistry sites, ILogger<SniRouter> l
         var input = connection.Transport.Input;
         string? name = null;
         bool acmeOnly = false;
-        using var timeout = new CancellationTokenSource(HelloTimeout);
+        using var timeout = new CancellationTokenSource(_helloTimeout);
         try
         {
             while (true)

@@ -13,7 +13,7 @@ namespace OpenAlgo.Appliance.Hosting;
 /// starts, a removed one stops, a site whose limits, origins or certificate files changed is
 /// updated in place, any other changed site is rebuilt alone; other sites' clients stay connected.
 /// A configuration that does not validate is refused as a whole and the running one stays. The
-/// public listeners and the state and log directories need a restart; a change there is logged.
+/// public listeners, their Http:* limits and the state and log directories need a restart; a change there is logged.
 /// </summary>
 internal sealed partial class ConfigurationReloader(
     Func<ApplianceOptions> load,
@@ -55,6 +55,7 @@ internal sealed partial class ConfigurationReloader(
 
             levelSwitch.MinimumLevel = Enum.Parse<LogEventLevel>(fresh.LogLevel, ignoreCase: true);
             if (fresh.Listen.Https != running.Listen.Https || fresh.Listen.Http != running.Listen.Http
+                || HttpLimitsChanged(fresh.Http, running.Http)
                 || fresh.StateDirectory != running.StateDirectory || fresh.LogsDirectory != running.LogsDirectory)
             {
                 Log.NeedsRestart(logger);
@@ -74,6 +75,12 @@ internal sealed partial class ConfigurationReloader(
 
     public void Dispose() => _registration?.Dispose();
 
+    /// <summary>Kestrel reads its limits when a listener binds: Http:* takes effect at the next restart.</summary>
+    private static bool HttpLimitsChanged(HttpSection a, HttpSection b) =>
+        a.RequestHeadersTimeoutSeconds != b.RequestHeadersTimeoutSeconds || a.MinRequestBodyBytesPerSecond != b.MinRequestBodyBytesPerSecond
+        || a.MaxRequestHeaderCount != b.MaxRequestHeaderCount || a.MaxRequestHeadersTotalBytes != b.MaxRequestHeadersTotalBytes
+        || a.KeepAliveTimeoutSeconds != b.KeepAliveTimeoutSeconds || a.TlsHandshakeTimeoutSeconds != b.TlsHandshakeTimeoutSeconds;
+
     private static partial class Log
     {
         [LoggerMessage(1600, LogLevel.Information, "Configuration reloaded: {Sites}")]
@@ -82,7 +89,7 @@ internal sealed partial class ConfigurationReloader(
         [LoggerMessage(1601, LogLevel.Error, "Configuration reload refused, the running configuration stays: {Errors}")]
         public static partial void Refused(ILogger logger, string errors);
 
-        [LoggerMessage(1602, LogLevel.Warning, "Listen:Https, Listen:Http, StateDirectory or LogsDirectory changed: these take effect at the next restart")]
+        [LoggerMessage(1602, LogLevel.Warning, "Listen:Https, Listen:Http, Http:*, StateDirectory or LogsDirectory changed: these take effect at the next restart")]
         public static partial void NeedsRestart(ILogger logger);
     }
 }

@@ -40,6 +40,8 @@ internal sealed class InternalListener : IAsyncDisposable
         if (systemdSocket is null && !ListenAddress.TryParse(site.Listen.Internal, out endPoint)) return null;
 
         var options = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = services };
+        // The same slowloris bounds as the public listeners (Http:*): OpenAlgo's port may be exposed too.
+        KestrelLimits.Apply(options.Limits, services.GetRequiredService<ApplianceOptions>().Http);
         var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggers);
         var server = new KestrelServer(Options.Create(options), transport, loggers);
         var listener = new InternalListener(server, registry);

@@ -157,12 +157,14 @@ internal sealed partial class Site : IAsyncDisposable
 
     /// <summary>
     /// A reload that changed only what a running site can take in place: limits (new connections
-    /// and messages use them), origins, and the content of certificate files.
+    /// and messages use them), origins, the authentication throttle (failure counts kept), and the
+    /// content of certificate files.
     /// </summary>
     public void Update(SiteOptions fresh)
     {
         Hub.Limits = HubLimits.From(fresh.Limits);
         _services.GetRequiredService<OriginPolicy>().Reload(fresh);
+        _services.GetRequiredService<AuthThrottle>().Reload(fresh.Security.AuthThrottle);
         _services.GetService<PemFileCertificateSource>()?.ReloadIfChanged();
         Options = fresh;
     }

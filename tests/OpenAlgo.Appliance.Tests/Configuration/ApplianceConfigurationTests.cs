@@ -106,6 +106,10 @@ public sealed class ApplianceConfigurationTests : IDisposable
     [InlineData("Appliance__Limits__MaxClients", "lots", "Appliance:Limits:MaxClients: 'lots' is not a whole number. Fix: write a number such as 1000, without quotes or units. (set in environment variable Appliance__Limits__MaxClients)")]
     [InlineData("Appliance__Limits__MaxSymbolsPerMessage", "0", "Appliance:Limits:MaxSymbolsPerMessage: 0 is not a positive number. Fix: use a whole number above 0.")]
     [InlineData("Appliance__Limits__MaxKeysPerObject", "8", "Appliance:Limits:MaxKeysPerObject: 8 is too low. Fix: use 16 or more")]
+    [InlineData("Appliance__Http__MaxRequestHeadersTotalBytes", "100", "Appliance:Http:MaxRequestHeadersTotalBytes: 100 is too small for a browser's request. Fix: use at least 1024")]
+    [InlineData("Appliance__Http__RequestHeadersTimeoutSeconds", "0", "Appliance:Http:RequestHeadersTimeoutSeconds: 0 is out of range")]
+    [InlineData("Appliance__Security__AuthThrottle__MaxDelaySeconds", "0.5", "Appliance:Security:AuthThrottle:MaxDelaySeconds: 0.5 is below Security:AuthThrottle:InitialDelaySeconds (1). Fix: make the longest delay at least the first one.")]
+    [InlineData("Appliance__Security__AuthThrottle__Enabled", "sometimes", "Appliance:Security:AuthThrottle:Enabled: 'sometimes' is not true or false")]
     public void Bad_values_name_the_key_and_the_fix(string variable, string value, string expected)
     {
         var env = new Hashtable { [variable] = value };

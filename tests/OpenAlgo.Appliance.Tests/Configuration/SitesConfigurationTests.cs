@@ -107,6 +107,18 @@ public sealed class SitesConfigurationTests : IDisposable
         Assert.Equal(9, o.Sites[1].Limits.MaxClients);
     }
 
+    [Fact]
+    public void The_authentication_throttle_is_per_site()
+    {
+        var env = new Hashtable { ["Appliance__Security__AuthThrottle__FreeFailures"] = "3", ["Appliance__Sites__broker2__Security__AuthThrottle__Enabled"] = "false" };
+        var o = Load(TwoSites, env);
+        Assert.Equal([3, 3], o.Sites.Select(s => s.Security.AuthThrottle.FreeFailures));
+        Assert.Equal([true, false], o.Sites.Select(s => s.Security.AuthThrottle.Enabled));
+
+        var bad = new Hashtable { ["Appliance__Sites__broker1__Security__AuthThrottle__FreeFailures"] = "-1" };
+        Assert.Contains(Refused(TwoSites, bad).Errors, e => e.StartsWith("Appliance:Sites:broker1:Security:AuthThrottle:FreeFailures: -1 is out of range.", StringComparison.Ordinal));
+    }
+
     public static TheoryData<string, string> Shared => new()
     {
         {

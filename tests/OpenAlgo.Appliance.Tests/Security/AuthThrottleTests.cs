@@ -173,6 +173,34 @@ public sealed class AuthThrottleTests
         Assert.StartsWith("{\"type\": \"auth\", \"status\": \"success\"", await client.AskAsync("{\"action\": \"authenticate\", \"api_key\": \"testkey\"}"));
     }
 
+    [Fact]
+    public async Task A_reload_changes_the_running_sites_throttle_in_place_keeping_its_counts()
+    {
+        await using var appliance = await TestAppliance.StartAsync(o => o.Security.AuthThrottle.FreeFailures = 3);
+        var throttle = appliance.Services.GetRequiredService<AuthThrottle>();
+        Assert.Equal(TimeSpan.Zero, throttle.Failed(One));
+        Assert.Equal(TimeSpan.Zero, throttle.Failed(One));
+
+        var o = appliance.Options;
+        var fresh = new ApplianceOptions
+        {
+            Listen = o.Listen, Tls = o.Tls, Http = o.Http, MarketData = o.MarketData, Auth = o.Auth, Limits = o.Limits, Proxy = o.Proxy,
+            StateDirectory = o.StateDirectory, LogsDirectory = o.LogsDirectory, LogLevel = o.LogLevel,
+            Security = new SecuritySection
+            {
+                AllowedOrigins = o.Security.AllowedOrigins,
+                CheckWsOrigin = o.Security.CheckWsOrigin,
+                AuthThrottle = new AuthThrottleSection { FreeFailures = 1, InitialDelaySeconds = 3, MaxDelaySeconds = 3 },
+            },
+        };
+        var outcome = await appliance.Root.GetRequiredService<OpenAlgo.Appliance.Sites.SiteHost>().ApplyAsync(fresh, CancellationToken.None);
+        Assert.Equal("default (Security:AuthThrottle:FreeFailures, Security:AuthThrottle:InitialDelaySeconds, Security:AuthThrottle:MaxDelaySeconds)", Assert.Single(outcome.Updated));
+        Assert.Empty(outcome.Rebuilt);
+        Assert.Same(throttle, appliance.Services.GetRequiredService<AuthThrottle>());
+        // Third failure of this address, one free now: held 3 s at once.
+        Assert.Equal(TimeSpan.FromSeconds(3), throttle.Failed(One));
+    }
+
     private static async Task<string> ReadTextAsync(RawWebSocket socket)
     {
         var frame = await socket.ReadFrameAsync(TimeSpan.FromSeconds(60));

@@ -20,8 +20,10 @@ internal static class WebSocketHandshake
     public static bool IsUpgradeRequest(HttpContext context)
     {
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        // RFC 6455 §4.1: GET and at least HTTP/1.1 (Kestrel would upgrade an HTTP/1.0 request too).
         return upgrade is { IsUpgradableRequest: true }
             && HttpMethods.IsGet(context.Request.Method)
+            && HttpProtocol.IsHttp11(context.Request.Protocol)
             && context.Request.Headers.Upgrade.ToString().Equals("websocket", StringComparison.OrdinalIgnoreCase);
     }
 
