@@ -59,6 +59,16 @@ internal static class ApplianceConfiguration
         var root = configuration.GetSection(ApplianceOptions.SectionName);
         foreach (var key in ConfigurationKeys.Of(KeyScope.Global))
         {
+            if (key.ArraySection is { } array)
+            {
+                int index = 0;
+                foreach (var element in root.GetSection(array).GetChildren())
+                {
+                    if (element.Value is { } item) Report(errors, $"{array}:{element.Key}", key.Bind(options, null!, index, item));
+                    index++;
+                }
+                continue;
+            }
             if (root[key.Pattern] is { } text) Report(errors, key.Pattern, key.Bind(options, null!, 0, text));
         }
         BindSite(root, null, options, options.DefaultSite(), errors);

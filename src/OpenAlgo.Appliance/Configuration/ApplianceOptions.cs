@@ -39,6 +39,9 @@ internal sealed class ApplianceOptions
     /// <summary>Minimum log level: Verbose, Debug, Information, Warning, Error, Fatal.</summary>
     public string LogLevel { get; set; } = "Information";
 
+    /// <summary>Global: the message trace (<c>Logging:MessageTrace:*</c>).</summary>
+    public LoggingSection Logging { get; set; } = new();
+
     /// <summary>The sites to serve: the configured ones, else the implicit <c>default</c> site.</summary>
     public IReadOnlyList<SiteOptions> EffectiveSites => Sites.Count > 0 ? Sites : [DefaultSite()];
 

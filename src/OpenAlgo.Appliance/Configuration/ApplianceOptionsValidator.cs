@@ -74,6 +74,7 @@ internal static partial class ApplianceOptionsValidator
         {
             Error("LogLevel", $"'{o.LogLevel}' is not a log level", "use Verbose, Debug, Information, Warning, Error or Fatal");
         }
+        ValidateMessageTrace(o.Logging.MessageTrace, sites, errors);
     }
 
     private static void ValidateSite(SiteOptions site, List<string> errors)

@@ -139,6 +139,12 @@ internal static class ConfigurationKeys
         Global("StateDirectory", Text<ApplianceOptions>((o, v) => o.StateDirectory = v), o => o.StateDirectory),
         Global("LogsDirectory", Text<ApplianceOptions>((o, v) => o.LogsDirectory = v), o => o.LogsDirectory),
         Global("LogLevel", Text<ApplianceOptions>((o, v) => o.LogLevel = v), o => o.LogLevel),
+        Global("Logging:MessageTrace:Enabled", Flag<ApplianceOptions>((o, v) => o.Logging.MessageTrace.Enabled = v), o => Bool(o.Logging.MessageTrace.Enabled)),
+        GlobalList("Logging:MessageTrace:Sites:*", o => o.Logging.MessageTrace.Sites),
+        GlobalList("Logging:MessageTrace:Users:*", o => o.Logging.MessageTrace.Users),
+        GlobalList("Logging:MessageTrace:Addresses:*", o => o.Logging.MessageTrace.Addresses),
+        Global("Logging:MessageTrace:TickSampleEvery", Whole<ApplianceOptions>((o, v) => o.Logging.MessageTrace.TickSampleEvery = v), o => Number(o.Logging.MessageTrace.TickSampleEvery)),
+        Global("Logging:MessageTrace:BytesPerMinute", Bytes<ApplianceOptions>((o, v) => o.Logging.MessageTrace.BytesPerMinute = v), o => Number(o.Logging.MessageTrace.BytesPerMinute)),
     ];
 
     /// <summary>The keys of one scope.</summary>
@@ -160,15 +166,17 @@ internal static class ConfigurationKeys
         new(pattern, KeyScope.Site, secret, (_, s, _, text) => bind(s, text), (_, s, _) => show(s));
 
     private static ConfigurationKey SiteList(string pattern, Func<SiteOptions, List<string>> list) =>
-        new(pattern, KeyScope.Site, false,
-            (_, s, i, text) =>
-            {
-                var items = list(s);
-                while (items.Count <= i) items.Add("");
-                items[i] = text;
-                return null;
-            },
-            (_, s, i) => i < list(s).Count ? list(s)[i] : null);
+        new(pattern, KeyScope.Site, false, (_, s, i, text) => SetItem(list(s), i, text), (_, s, i) => i < list(s).Count ? list(s)[i] : null);
+
+    private static ConfigurationKey GlobalList(string pattern, Func<ApplianceOptions, List<string>> list) =>
+        new(pattern, KeyScope.Global, false, (o, _, i, text) => SetItem(list(o), i, text), (o, _, i) => i < list(o).Count ? list(o)[i] : null);
+
+    private static string? SetItem(List<string> items, int index, string text)
+    {
+        while (items.Count <= index) items.Add("");
+        items[index] = text;
+        return null;
+    }
 
     private static ConfigurationKey SiteElement<T>(string pattern, Func<SiteOptions, List<T>> list, Action<T, string> set, Func<T, string> get, bool secret = false)
         where T : new() =>

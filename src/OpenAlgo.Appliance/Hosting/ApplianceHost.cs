@@ -4,6 +4,7 @@ using OpenAlgo.Appliance.Edge;
 using OpenAlgo.Appliance.Hosting.Systemd;
 using OpenAlgo.Appliance.Observability;
 using OpenAlgo.Appliance.Observability.Admin;
+using OpenAlgo.Appliance.Observability.Trace;
 using OpenAlgo.Appliance.Proxy;
 using OpenAlgo.Appliance.Sites;
 using OpenAlgo.Appliance.Tls;
@@ -46,6 +47,7 @@ internal static class ApplianceHost
         builder.Services.AddFlaskForwarder();
         builder.Services.AddSystemdIntegration();
         builder.Services.AddObservability(options);
+        builder.Services.AddMessageTrace(options);
         builder.Services.AddSingleton<SiteRegistry>();
         builder.Services.AddSingleton<SiteEvents>();
         builder.Services.AddSingleton(new SystemdSocketSet(systemdSockets));

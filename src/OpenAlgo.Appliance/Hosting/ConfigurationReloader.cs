@@ -9,7 +9,7 @@ namespace OpenAlgo.Appliance.Hosting;
 
 /// <summary>
 /// SIGHUP (<c>systemctl reload</c>): re-reads the configuration and applies it with
-/// RELOADING=1/MONOTONIC_USEC … READY=1 around it: the log level, and the sites — a new site
+/// RELOADING=1/MONOTONIC_USEC … READY=1 around it: the log level, the message trace, and the sites — a new site
 /// starts, a removed one stops, a site whose limits, origins or certificate files changed is
 /// updated in place, any other changed site is rebuilt alone; other sites' clients stay connected.
 /// A configuration that does not validate is refused as a whole and the running one stays. The
@@ -54,6 +54,7 @@ internal sealed partial class ConfigurationReloader(
             }
 
             levelSwitch.MinimumLevel = Enum.Parse<LogEventLevel>(fresh.LogLevel, ignoreCase: true);
+            services.GetService<Observability.Trace.MessageTrace>()?.Apply(fresh.Logging.MessageTrace);
             if (fresh.Listen.Https != running.Listen.Https || fresh.Listen.Http != running.Listen.Http
                 || HttpLimitsChanged(fresh.Http, running.Http)
                 || fresh.StateDirectory != running.StateDirectory || fresh.LogsDirectory != running.LogsDirectory)

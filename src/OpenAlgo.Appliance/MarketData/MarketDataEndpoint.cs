@@ -43,6 +43,8 @@ internal sealed partial class MarketDataEndpoint(
         var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
         session.Abort = context.Abort;
         session.CancelRead = reader.CancelPendingRead;
+        var trace = hub.Trace?.Connection(session);
+        outbox.Trace = trace;
 
         Task<bool> sending = outbox.RunAsync(writer);
         bool admitted = hub.TryRegister(session);
@@ -70,6 +72,7 @@ internal sealed partial class MarketDataEndpoint(
                     case WebSocketEventKind.Text:
                     case WebSocketEventKind.Binary:
                         if (session.IsClosing) continue; // RFC 6455 §5.5.1: data after our close is discarded
+                        trace?.Received(ev.Payload.Span, ev.Kind == WebSocketEventKind.Binary);
                         if (ev.Payload.Length >= BulkMessageLane.Threshold)
                         {
                             var payload = ev.Payload;
@@ -79,6 +82,7 @@ internal sealed partial class MarketDataEndpoint(
                         {
                             await protocol.HandleAsync(session, ev.Payload, lifetime.ApplicationStopping);
                         }
+                        trace?.Handled();
                         // A client that sends and never reads: stop reading it until its answers drain (Outbox).
                         if (outbox.RepliesBacklogged) await outbox.WaitWhileRepliesBackloggedAsync();
                         continue;
@@ -94,6 +98,7 @@ internal sealed partial class MarketDataEndpoint(
                         continue;
                     case WebSocketEventKind.Close:
                         // Echo the peer's code (RFC 6455 §5.5.1); a close without a code gets an empty reply body.
+                        trace?.Closed(ev.CloseCode, ev.CloseReason);
                         if (!session.IsClosing)
                         {
                             endReason = ev.CloseCode == 1005 ? "closed by the client (no code)" : $"closed by the client with {ev.CloseCode}{Quoted(ev.CloseReason)}";

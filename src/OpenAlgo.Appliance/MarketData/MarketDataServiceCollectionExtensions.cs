@@ -18,7 +18,12 @@ internal static class MarketDataServiceCollectionExtensions
     public static IServiceCollection AddMarketData(this IServiceCollection services, SiteOptions options)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new MarketDataHub { Limits = HubLimits.From(options.Limits), Time = sp.GetRequiredService<TimeProvider>() });
+        services.AddSingleton(sp => new MarketDataHub
+        {
+            Limits = HubLimits.From(options.Limits),
+            Time = sp.GetRequiredService<TimeProvider>(),
+            Trace = sp.GetService<Observability.Trace.SiteMessageTrace>(),
+        });
         if (options.Auth.Mode == AuthMode.OpenAlgoDatabase)
         {
             services.TryAddSingleton<IApiKeyAuthenticator>(sp => new OpenAlgoDatabaseAuthenticator(options.Auth.DatabasePath, options.Auth.ApiKeyPepper,

@@ -1,6 +1,7 @@
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.MarketData;
 using OpenAlgo.Appliance.Observability;
+using OpenAlgo.Appliance.Observability.Trace;
 using OpenAlgo.Appliance.Proxy;
 using OpenAlgo.Appliance.Tls;
 using OpenAlgo.Appliance.Tls.Acme;
@@ -34,6 +35,7 @@ internal static class SiteServiceCollectionExtensions
         services.AddSingleton(site);
         services.AddSingleton(SiteStorage.For(context.Options.StateDirectory, site));
         services.AddSingleton(root.GetRequiredService<MeterReader>());
+        services.AddSiteMessageTrace(site, root);
         services.AddSiteCertificate(site);
         services.AddMarketData(site);
         services.AddFlaskProxy(site);

@@ -165,6 +165,34 @@ public sealed class ConfigurationCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Check_names_each_bad_message_trace_key_with_its_line_and_show_config_lists_the_good_ones()
+    {
+        string bad = """
+            {"Appliance": {
+              "Sites": {"broker1": {"Tls": {"Domains": ["one.example.com"]}}},
+              "Logging": {"MessageTrace": {"Enabled": true, "Sites": ["broker1", "broker9"], "Addresses": ["10.0.0.0/8", "not-an-ip", "2001:db8::1"],
+                "TickSampleEvery": -1, "BytesPerMinute": 100}}
+            }}
+            """;
+        using var check = await RunAsync(bad, null, "check");
+        Assert.Equal(1, check.ExitCode);
+        string file = Path.Combine(_dir, "config.json");
+        Assert.Contains($"Appliance:Logging:MessageTrace:Sites:1: 'broker9' is not a site. Fix: use the name of a configured site (broker1), or leave Sites empty to trace every site. (set in {file}, line 3)", check.Stderr);
+        Assert.Contains("Appliance:Logging:MessageTrace:Addresses:1: 'not-an-ip' is not an IP address or CIDR range.", check.Stderr);
+        Assert.DoesNotContain("Addresses:0", check.Stderr);
+        Assert.DoesNotContain("Addresses:2", check.Stderr);
+        Assert.Contains("Appliance:Logging:MessageTrace:TickSampleEvery: -1 is negative.", check.Stderr);
+        Assert.Contains("Appliance:Logging:MessageTrace:BytesPerMinute: 100 is out of range.", check.Stderr);
+
+        using var show = await RunAsync("""{"Appliance": {"Logging": {"MessageTrace": {"Enabled": true, "Users": ["trader1", "trader2"]}}}}""", null, "show-config");
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains($"Appliance:Logging:MessageTrace:Enabled = true    # file {file}", show.Stdout);
+        Assert.Contains($"Appliance:Logging:MessageTrace:Users:1 = trader2    # file {file}", show.Stdout);
+        Assert.Contains("Appliance:Logging:MessageTrace:TickSampleEvery = 100    # built-in default", show.Stdout);
+        Assert.Contains("Appliance:Logging:MessageTrace:BytesPerMinute = 1048576    # built-in default", show.Stdout);
+    }
+
+    [Fact]
     public void Key_table_covers_every_option()
     {
         var expected = new List<string>();
@@ -188,8 +216,8 @@ public sealed class ConfigurationCommandsTests : IDisposable
     {
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
-            // The site list and the derived views are not keys of their own.
-            if (property.Name is nameof(ApplianceOptions.Sites) or nameof(ApplianceOptions.EffectiveSites) or nameof(SiteOptions.Name)
+            // The site list and the derived views are not keys of their own (Logging:MessageTrace:Sites is).
+            if ((prefix.Length == 0 && property.Name is nameof(ApplianceOptions.Sites)) || property.Name is nameof(ApplianceOptions.EffectiveSites) or nameof(SiteOptions.Name)
                 or nameof(SiteOptions.IsImplicit) or nameof(SiteOptions.KeyPrefix)) continue;
             string key = prefix + property.Name;
             var t = property.PropertyType;

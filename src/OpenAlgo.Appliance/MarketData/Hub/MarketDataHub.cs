@@ -12,7 +12,7 @@ namespace OpenAlgo.Appliance.MarketData.Hub;
 /// the clients that negotiated permessage-deflate — and the same frame bytes are queued to every
 /// recipient: no per-recipient JSON, compression or allocation.
 /// </summary>
-internal sealed class MarketDataHub
+internal sealed partial class MarketDataHub
 {
     [ThreadStatic] private static FrameCache? t_frameCache;
     [ThreadStatic] private static WakeBatch? t_batch;

@@ -44,6 +44,9 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
     private readonly AsyncSignal _drained = new();
     private int _wakeDeferred;
 
+    /// <summary>The message trace of this connection (replies, order updates and the close frame it queues); null: none.</summary>
+    public Observability.Trace.ConnectionTrace? Trace { get; set; }
+
     /// <summary>The queue's lock; exposed so tests can wedge a publisher on purpose.</summary>
     internal Lock Gate => _gate;
 
@@ -139,6 +142,7 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
             AddReplyBytes(frame.Length);
         }
         _signal.Set();
+        Trace?.Sent(frame);
         return true;
     }
 
@@ -154,6 +158,7 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
         }
         _signal.Set();
         _drained.Set();
+        Trace?.Sent(frame);
         return true;
     }
 

@@ -36,7 +36,7 @@ internal sealed partial class BusMessageRouter(MarketDataHub hub, ILogger logger
                     Drop("payload is not JSON", topicBytes);
                     return;
                 }
-                hub.Publish(topic.Key, topic.Mode, _payload.WrittenSpan);
+                hub.TraceTick(hub.Publish(topic.Key, topic.Mode, _payload.WrittenSpan), topic.Key, topic.Mode, _payload.WrittenSpan, "from the bus");
                 return;
             case BusTopicKind.OrderUpdate:
                 RouteOrderUpdate(payload, topicBytes);

@@ -66,7 +66,7 @@ internal sealed class SimulatedTickSource(MarketDataHub hub, SiteOptions options
                 instrument.Step(_random);
                 _buffer.ResetWrittenCount();
                 instrument.Write(_buffer, mode, time.GetUtcNow().ToUnixTimeMilliseconds(), _random);
-                hub.Publish(key, mode, _buffer.WrittenSpan);
+                hub.TraceTick(hub.Publish(key, mode, _buffer.WrittenSpan), key, mode, _buffer.WrittenSpan, "simulated");
             }
         }
     }

@@ -248,7 +248,8 @@ internal sealed partial class OpenAlgoProxySource : IMarketDataSource, ISubscrip
                 existing.Holders++;
                 return existing;
             }
-            var session = new ProxyKeySession(++_nextScope, apiKey, _uri, _hub, _time, _loggers.CreateLogger<ProxyKeySession>())
+            ProxyKeySession? created = null;
+            var session = created = new ProxyKeySession(++_nextScope, apiKey, _uri, _hub, _time, _loggers.CreateLogger<ProxyKeySession>(), () => ClientsOf(created!))
             {
                 Holders = 1,
                 KeyId = id,
@@ -261,6 +262,10 @@ internal sealed partial class OpenAlgoProxySource : IMarketDataSource, ISubscrip
             return session;
         }
     }
+
+    /// <summary>The local clients attached to <paramref name="session"/> (the message trace's filters ask; not a hot path).</summary>
+    private IEnumerable<ClientSession> ClientsOf(ProxyKeySession session) =>
+        _hub.Sessions.Where(client => _attached.TryGetValue(client.Id, out var attached) && ReferenceEquals(attached, session));
 
     private static string Digest(string apiKey) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
 

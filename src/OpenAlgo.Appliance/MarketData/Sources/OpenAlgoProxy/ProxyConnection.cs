@@ -36,15 +36,17 @@ internal sealed class ProxyConnection : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> _pushed;
     private readonly TimeProvider _time;
+    private readonly Observability.Trace.UpstreamTrace? _trace;
     private Task _receiving = Task.CompletedTask;
     private volatile string? _closeReason;
     private long _dispatches;
 
-    private ProxyConnection(ClientWebSocket socket, Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> pushed, TimeProvider time)
+    private ProxyConnection(ClientWebSocket socket, Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> pushed, TimeProvider time, Observability.Trace.UpstreamTrace? trace)
     {
         _socket = socket;
         _pushed = pushed;
         _time = time;
+        _trace = trace;
     }
 
     /// <summary>Completes when the connection has ended, for whatever reason.</summary>
@@ -58,7 +60,9 @@ internal sealed class ProxyConnection : IAsyncDisposable
     /// </summary>
     public long Dispatches => Volatile.Read(ref _dispatches);
 
-    public static async Task<ProxyConnection> ConnectAsync(Uri uri, Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> pushed, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    /// <param name="trace">The key session's message trace (requests, replies and order updates; ticks are traced after the fan-out).</param>
+    public static async Task<ProxyConnection> ConnectAsync(Uri uri, Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> pushed, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken,
+        Observability.Trace.UpstreamTrace? trace = null)
     {
         var socket = new ClientWebSocket();
         // Answer OpenAlgo's 20 s pings (automatic) and notice a dead proxy ourselves within 40 s.
@@ -75,7 +79,7 @@ internal sealed class ProxyConnection : IAsyncDisposable
             socket.Dispose();
             throw;
         }
-        var connection = new ProxyConnection(socket, pushed, time);
+        var connection = new ProxyConnection(socket, pushed, time, trace);
         connection._receiving = Task.Run(connection.ReceiveLoopAsync);
         return connection;
     }
@@ -93,6 +97,7 @@ internal sealed class ProxyConnection : IAsyncDisposable
             // The loop may have ended between the check and the enqueue: fail what it could not see.
             if (_closeReason is not null) Fail(_closeReason);
             await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            _trace?.Sent(bytes);
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
         {
@@ -171,11 +176,13 @@ internal sealed class ProxyConnection : IAsyncDisposable
             Fail("proxy sent a message that is not JSON");
             return;
         }
-        if (parsed is PyDict dict && dict.Get("type") is PyStr { Value: "market_data" or "order_update" })
+        if (parsed is PyDict dict && dict.Get("type") is PyStr { Value: "market_data" or "order_update" } type)
         {
+            if (type.Value == "order_update") _trace?.Received(message.Span, dict);
             _pushed(this, message, dict);
             return;
         }
+        _trace?.Received(message.Span, parsed as PyDict);
         if (_pending.TryDequeue(out var waiter)) waiter.TrySetResult(new ProxyReply(message.ToArray(), parsed));
     }
 

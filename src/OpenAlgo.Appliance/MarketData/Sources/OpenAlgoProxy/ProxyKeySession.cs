@@ -35,15 +35,16 @@ internal sealed partial class ProxyKeySession : IAsyncDisposable
     private volatile bool _everAccepted;
     private long _adapterRestores;
 
-    public ProxyKeySession(int scope, string apiKey, Uri uri, MarketDataHub hub, TimeProvider time, ILogger logger)
+    /// <param name="clients">The local clients attached to this session (for the message trace's filters).</param>
+    public ProxyKeySession(int scope, string apiKey, Uri uri, MarketDataHub hub, TimeProvider time, ILogger logger, Func<IEnumerable<ClientSession>>? clients = null)
     {
         Scope = scope;
         _apiKey = apiKey;
         _uri = uri;
         _logger = logger;
         Fingerprint = ApiKeyFingerprint.Of(apiKey);
-        _relay = new ProxyPushRelay(scope, hub, _book, time);
-        _link = new ProxyLink(uri, Fingerprint, time, logger, _relay.OnPushed);
+        _relay = new ProxyPushRelay(scope, hub, _book, time, Fingerprint);
+        _link = new ProxyLink(uri, Fingerprint, time, logger, _relay.OnPushed, hub.Trace?.Upstream(Fingerprint, clients ?? (static () => [])));
     }
 
     public int Scope { get; }

@@ -38,8 +38,12 @@ internal sealed partial class ProxyLink : IAsyncDisposable
     private long _seenDispatches;
     private long _seenSince;
 
-    public ProxyLink(Uri uri, string fingerprint, TimeProvider time, ILogger logger, Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> pushed)
+    private readonly Observability.Trace.UpstreamTrace? _trace;
+
+    public ProxyLink(Uri uri, string fingerprint, TimeProvider time, ILogger logger, Action<ProxyConnection, ReadOnlyMemory<byte>, PyDict?> pushed,
+        Observability.Trace.UpstreamTrace? trace = null)
     {
+        _trace = trace;
         _uri = uri;
         _fingerprint = fingerprint;
         _time = time;
@@ -112,7 +116,7 @@ internal sealed partial class ProxyLink : IAsyncDisposable
             ProxyConnection connection;
             try
             {
-                connection = await ProxyConnection.ConnectAsync(_uri, _pushed, ConnectTimeout, _time, token);
+                connection = await ProxyConnection.ConnectAsync(_uri, _pushed, ConnectTimeout, _time, token, _trace);
             }
             catch (Exception ex) when (!token.IsCancellationRequested && ex is System.Net.WebSockets.WebSocketException or IOException or OperationCanceledException or HttpRequestException)
             {

@@ -11,8 +11,11 @@ namespace OpenAlgo.Appliance.MarketData.Sources.OpenAlgoProxy;
 /// it the usual way, <see cref="ProxyTick"/>), <c>order_update</c> goes as received to the session's
 /// order-update clients. Remembers when the last tick came, for the adapter watch.
 /// </summary>
-internal sealed class ProxyPushRelay(int scope, MarketDataHub hub, SubscriptionBook book, TimeProvider time)
+internal sealed class ProxyPushRelay(int scope, MarketDataHub hub, SubscriptionBook book, TimeProvider time, string keyFingerprint = "")
 {
+    /// <summary>Where the message trace says a tick came from.</summary>
+    private readonly string _origin = $"from OpenAlgo ({keyFingerprint})";
+
     private readonly ArrayBufferWriter<byte> _data = new(1024);
     private long _lastTickAt = time.GetTimestamp();
 
@@ -28,7 +31,8 @@ internal sealed class ProxyPushRelay(int scope, MarketDataHub hub, SubscriptionB
             if (ProxyTick.TryRead(raw.Span, out string symbol, out string exchange, out int tickMode, out Range data))
             {
                 ResetSilence();
-                hub.Publish(new SymbolKey(exchange, symbol, scope), tickMode, raw.Span[data]);
+                var key = new SymbolKey(exchange, symbol, scope);
+                hub.TraceTick(hub.Publish(key, tickMode, raw.Span[data]), key, tickMode, raw.Span[data], _origin);
                 return;
             }
             try
@@ -59,6 +63,7 @@ internal sealed class ProxyPushRelay(int scope, MarketDataHub hub, SubscriptionB
         ResetSilence();
         _data.ResetWrittenCount();
         PyJsonWriter.WriteValue(_data, dataValue);
-        hub.Publish(new SymbolKey(exchangeValue.Value, symbolValue.Value, scope), (int)mode.Value, _data.WrittenSpan);
+        var slowKey = new SymbolKey(exchangeValue.Value, symbolValue.Value, scope);
+        hub.TraceTick(hub.Publish(slowKey, (int)mode.Value, _data.WrittenSpan), slowKey, (int)mode.Value, _data.WrittenSpan, _origin);
     }
 }
