@@ -80,7 +80,8 @@ public sealed class MessageTraceReloadTests : IDisposable
         Assert.EndsWith("message trace off\n", off);
 
         appliance.Terminate();
-        Assert.Equal(0, await appliance.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        int exit = await appliance.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(exit == 0, $"exit {exit}\n{appliance.Stdout}\n{appliance.Stderr}");
         MessageTraceTests.AssertNowhere(logs, key);
     }
 

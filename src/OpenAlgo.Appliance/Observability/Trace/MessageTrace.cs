@@ -220,19 +220,12 @@ internal sealed partial class MessageTrace : IHostedService, IAsyncDisposable
             _settings = null;
             _queue.Writer.TryComplete();
         }
-        await _writing.WaitAsync(cancellationToken);
+        // The last lines are worth a moment, even when the host's shutdown time is already up (a slow
+        // client's close took it): never an exception that would turn a clean stop into exit 1.
+        await Task.WhenAny(_writing, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await StopAsync(CancellationToken.None);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
 
     /// <summary>A line with its time, or (Line null) the signal to close the file.</summary>
     private readonly record struct Entry(DateTimeOffset Time, string? Line)

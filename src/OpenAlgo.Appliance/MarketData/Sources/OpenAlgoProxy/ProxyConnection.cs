@@ -96,8 +96,9 @@ internal sealed class ProxyConnection : IAsyncDisposable
             _pending.Enqueue(reply);
             // The loop may have ended between the check and the enqueue: fail what it could not see.
             if (_closeReason is not null) Fail(_closeReason);
-            await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            // Traced before it goes: the reply may be read (and traced) before SendAsync returns.
             _trace?.Sent(bytes);
+            await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
         {
