@@ -68,7 +68,9 @@ internal sealed class FlaskApp : IDisposable
         start.Environment["FLASK_APP_NAME"] = _name;
         var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        // 90 s: eventlet's import and bind take ~1 s on a quiet machine; a clean-clone run under a load
+        // average of 35 (four native-AOT compiles beside it) saw one take over 30 s.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         string? line;
         try
         {
