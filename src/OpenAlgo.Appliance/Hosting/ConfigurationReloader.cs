@@ -12,8 +12,10 @@ namespace OpenAlgo.Appliance.Hosting;
 /// RELOADING=1/MONOTONIC_USEC … READY=1 around it: the log level, the message trace, and the sites — a new site
 /// starts, a removed one stops, a site whose limits, origins or certificate files changed is
 /// updated in place, any other changed site is rebuilt alone; other sites' clients stay connected.
-/// A configuration that does not validate is refused as a whole and the running one stays. The
-/// public listeners, their Http:* limits and the state and log directories need a restart; a change there is logged.
+/// A configuration that does not validate is refused as a whole and the running one stays. Global
+/// keys a reload cannot apply (<see cref="SiteChanges.NeedRestart"/>: the public and admin listeners,
+/// their Http:* limits, the renewal period, the directories) need a restart; a change there is
+/// logged, naming them.
 /// </summary>
 internal sealed partial class ConfigurationReloader(
     Func<ApplianceOptions> load,
@@ -55,11 +57,9 @@ internal sealed partial class ConfigurationReloader(
 
             levelSwitch.MinimumLevel = Enum.Parse<LogEventLevel>(fresh.LogLevel, ignoreCase: true);
             services.GetService<Observability.Trace.MessageTrace>()?.Apply(fresh.Logging.MessageTrace);
-            if (fresh.Listen.Https != running.Listen.Https || fresh.Listen.Http != running.Listen.Http
-                || HttpLimitsChanged(fresh.Http, running.Http)
-                || fresh.StateDirectory != running.StateDirectory || fresh.LogsDirectory != running.LogsDirectory)
+            if (SiteChanges.NeedRestart(running, fresh) is { Count: > 0 } restartOnly)
             {
-                Log.NeedsRestart(logger);
+                Log.NeedsRestart(logger, string.Join(", ", restartOnly));
                 // Sites keep their state where the running process keeps it until it restarts.
                 fresh.StateDirectory = running.StateDirectory;
             }
@@ -76,12 +76,6 @@ internal sealed partial class ConfigurationReloader(
 
     public void Dispose() => _registration?.Dispose();
 
-    /// <summary>Kestrel reads its limits when a listener binds: Http:* takes effect at the next restart.</summary>
-    private static bool HttpLimitsChanged(HttpSection a, HttpSection b) =>
-        a.RequestHeadersTimeoutSeconds != b.RequestHeadersTimeoutSeconds || a.MinRequestBodyBytesPerSecond != b.MinRequestBodyBytesPerSecond
-        || a.MaxRequestHeaderCount != b.MaxRequestHeaderCount || a.MaxRequestHeadersTotalBytes != b.MaxRequestHeadersTotalBytes
-        || a.KeepAliveTimeoutSeconds != b.KeepAliveTimeoutSeconds || a.TlsHandshakeTimeoutSeconds != b.TlsHandshakeTimeoutSeconds;
-
     private static partial class Log
     {
         [LoggerMessage(1600, LogLevel.Information, "Configuration reloaded: {Sites}")]
@@ -90,7 +84,7 @@ internal sealed partial class ConfigurationReloader(
         [LoggerMessage(1601, LogLevel.Error, "Configuration reload refused, the running configuration stays: {Errors}")]
         public static partial void Refused(ILogger logger, string errors);
 
-        [LoggerMessage(1602, LogLevel.Warning, "Listen:Https, Listen:Http, Http:*, StateDirectory or LogsDirectory changed: these take effect at the next restart")]
-        public static partial void NeedsRestart(ILogger logger);
+        [LoggerMessage(1602, LogLevel.Warning, "{Keys} changed: a reload cannot apply this; it takes effect at the next restart (systemctl restart openalgo-appliance)")]
+        public static partial void NeedsRestart(ILogger logger, string keys);
     }
 }

@@ -213,16 +213,22 @@ public sealed class VerifySitesTests : IDisposable
             Assert.True(process.ExitCode == 0, await stdout + await stderr + File.ReadAllText(Path.Combine(_dir, "run.log")));
         }
 
-        string every = File.ReadAllText(Path.Combine(_dir, "verify1.log"));
-        Assert.True(File.ReadAllText(Path.Combine(_dir, "verify1.exit")).Trim() == "0", every);
+        // What command N printed; it exited 0.
+        string Succeeded(int n)
+        {
+            string output = File.ReadAllText(Path.Combine(_dir, $"verify{n}.log"));
+            Assert.True(File.ReadAllText(Path.Combine(_dir, $"verify{n}.exit")).Trim() == "0", commands[n - 1] + ":\n" + output);
+            return output;
+        }
+
+        string every = Succeeded(1);
         Assert.Contains("site one: https://one.example.com/\n", every);
         Assert.Contains("PASS site one answered one.example.com: its certificate covers the name\n", every);
         Assert.Contains("site two: https://two.example.com/\n", every);
         Assert.Contains("PASS site two answered two.example.com: its certificate covers the name\n", every);
         Assert.EndsWith("verify: OK", every.Trim());
 
-        string one = File.ReadAllText(Path.Combine(_dir, "verify2.log"));
-        Assert.True(File.ReadAllText(Path.Combine(_dir, "verify2.exit")).Trim() == "0", one);
+        string one = Succeeded(2);
         Assert.Contains("PASS TLS handshake with one.example.com:443: Tls1", one);
         Assert.Contains("PASS site one answered one.example.com: its certificate covers the name\n", one);
         Assert.Contains("PASS authenticate: {\"type\": \"auth\", \"status\": \"success\"", one);

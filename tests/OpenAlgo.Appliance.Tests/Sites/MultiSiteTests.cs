@@ -110,9 +110,17 @@ public sealed class MultiSiteTests
     }
 
     [Fact]
-    public async Task A_client_flood_on_one_site_meets_that_sites_limit_and_the_other_site_admits_as_usual()
+    public async Task A_client_flood_on_one_site_meets_that_sites_limit_and_the_other_site_admits_and_streams_as_usual()
     {
         await using var appliance = await StartTwoAsync(alpha: a => a.Limits.MaxClients = 2);
+        // Beta's subscriber, streaming before alpha's flood starts.
+        await using var betaStreaming = await WsTestClient.ConnectAsync(appliance.InternalUriOf("beta"));
+        await betaStreaming.AskAsync(TestSites.Authenticate("beta-key"));
+        await betaStreaming.AskAsync(TestSites.Subscribe("SBIN"));
+        using var betaBus = new BusPublisher(appliance.Site("beta").Options.MarketData.ZmqEndpoint);
+        await betaBus.PublishUntilReceivedAsync(betaStreaming, "NSE_SBIN_LTP", "{\"ltp\": 1}");
+        await DrainAsync(betaStreaming);
+
         var flood = new List<WsTestClient>();
         try
         {
@@ -122,16 +130,25 @@ public sealed class MultiSiteTests
                 flood.Add(client);
                 await client.AskAsync(TestSites.Authenticate("alpha-key"));
             }
-            await using var refused = await WsTestClient.ConnectAsync(appliance.InternalUriOf("alpha"));
-            Assert.Contains("LIMIT_EXCEEDED", await refused.ReceiveAsync());
+            // Twenty more at once on alpha's door, all refused by alpha's limit.
+            var refused = await Task.WhenAll(Enumerable.Range(0, 20).Select(async _ =>
+            {
+                await using var extra = await WsTestClient.ConnectAsync(appliance.InternalUriOf("alpha"));
+                return await extra.ReceiveAsync();
+            }));
+            Assert.All(refused, reply => Assert.Contains("LIMIT_EXCEEDED", reply));
+            Assert.Equal(2, appliance.Site("alpha").Hub.ClientCount);
 
+            // Beta: its streaming client got every tick, and it admits past alpha's limit.
+            betaBus.Publish("NSE_SBIN_LTP", "{\"ltp\": 42.5}");
+            Assert.Contains("\"ltp\": 42.5", await betaStreaming.ReceiveAsync());
             await using var beta1 = await WsTestClient.ConnectAsync(appliance.InternalUriOf("beta"));
             Assert.Contains("\"user_id\": \"bob\"", await beta1.AskAsync(TestSites.Authenticate("beta-key")));
             await using var beta2 = await WsTestClient.ConnectAsync(appliance.InternalUriOf("beta"));
             Assert.Contains("\"user_id\": \"bob\"", await beta2.AskAsync(TestSites.Authenticate("beta-key")));
             await using var beta3 = await WsTestClient.ConnectAsync(appliance.InternalUriOf("beta"));
             Assert.Contains("\"user_id\": \"bob\"", await beta3.AskAsync(TestSites.Authenticate("beta-key")));
-            Assert.Equal(3, appliance.Site("beta").Hub.ClientCount);
+            Assert.Equal(4, appliance.Site("beta").Hub.ClientCount);
         }
         finally
         {

@@ -54,6 +54,28 @@ public sealed class SiteChangesTests
     }
 
     [Fact]
+    public void The_renewal_period_rebuilds_no_site_and_the_global_keys_a_reload_cannot_apply_are_named()
+    {
+        var (before, acme) = Make(s => s.Tls.Mode = TlsMode.Acme);
+        var (after, acmeNow) = Make(s => s.Tls.Mode = TlsMode.Acme, o =>
+        {
+            o.Tls.Acme.RenewCheckInterval = TimeSpan.FromMinutes(20);
+            o.Listen.Admin = "127.0.0.1:9766";
+            o.StateDirectory = "/srv/state";
+            o.LogLevel = "Debug";
+            o.Tls.Acme.Email = "new@example.com";
+            o.Http.KeepAliveTimeoutSeconds = 30;
+            o.Logging.MessageTrace.Enabled = true;
+            o.Logging.MessageTrace.Users = ["alice"];
+        });
+        // The renewal period is the process's: rebuilding the site would not change it.
+        Assert.Equal(["Tls:Acme:Email"], SiteChanges.Between(before, acme, after, acmeNow));
+        // LogLevel and the message trace apply at once, the account's keys through the ACME sites: not listed.
+        Assert.Equal(["Listen:Admin", "Http:KeepAliveTimeoutSeconds", "Tls:Acme:RenewCheckInterval", "StateDirectory"], SiteChanges.NeedRestart(before, after));
+        Assert.Empty(SiteChanges.NeedRestart(before, Make().Options));
+    }
+
+    [Fact]
     public void Systemd_passes_the_default_sites_internal_listener_as_internal_and_others_as_internal_dash_name()
     {
         Assert.Equal("internal", InternalListener.SocketName("default"));

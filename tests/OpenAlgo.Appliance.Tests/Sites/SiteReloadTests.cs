@@ -44,10 +44,11 @@ public sealed class SiteReloadTests : IDisposable
         string config = Path.Combine(_dir, "sites.json");
         File.WriteAllText(config, Config(Site(alpha, "alpha-key"), Site(beta, "beta-key")));
         using var notify = new NotifySocket(@abstract: true);
+        int https = TestAppliance.FreeTcpPort();
         var env = new Dictionary<string, string>
         {
             ["NOTIFY_SOCKET"] = notify.Address,
-            ["Appliance__Listen__Https"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}",
+            ["Appliance__Listen__Https"] = $"127.0.0.1:{https}",
             ["Appliance__Listen__Http"] = "",
             ["Appliance__StateDirectory"] = Path.Combine(_dir, "state"),
             ["Appliance__LogsDirectory"] = Path.Combine(_dir, "logs"),
@@ -57,16 +58,22 @@ public sealed class SiteReloadTests : IDisposable
         Assert.Contains("site alpha: serving 0 market-data clients", ready);
         Assert.Contains("site beta: serving 0 market-data clients", ready);
 
+        // Alpha's clients on both doors: its internal listener, and /ws on the shared HTTPS listener by its name.
         await using var alphaClient = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{alpha.Internal}/"));
         await alphaClient.AskAsync(TestSites.Authenticate("alpha-key"));
         await alphaClient.AskAsync(TestSites.Subscribe("SBIN"));
+        using var dial = new HttpMessageInvoker(LoopbackNames.Handler());
+        await using var alphaPublic = await WsTestClient.ConnectAsync(new Uri($"wss://alpha.test:{https}/ws"), dial);
+        await alphaPublic.AskAsync(TestSites.Authenticate("alpha-key"));
+        await alphaPublic.AskAsync(TestSites.Subscribe("SBIN"));
         await using var betaClient = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{beta.Internal}/"));
         Assert.Contains("beta-user", await betaClient.AskAsync(TestSites.Authenticate("beta-key")));
         using var alphaBus = new BusPublisher($"tcp://127.0.0.1:{alpha.Zmq}");
         await alphaBus.PublishUntilReceivedAsync(alphaClient, "NSE_SBIN_LTP", "{\"ltp\": 1}");
+        await alphaBus.PublishUntilReceivedAsync(alphaPublic, "NSE_SBIN_LTP", "{\"ltp\": 1}");
 
-        // Beta goes, gamma comes, alpha's limit changes (in place).
-        File.WriteAllText(config, Config(Site(alpha, "alpha-key", maxClients: 50), Site(gamma, "gamma-key")));
+        // Beta goes, gamma comes; alpha's lines are the same.
+        File.WriteAllText(config, Config(Site(alpha, "alpha-key"), Site(gamma, "gamma-key")));
         Process.Start("kill", ["-HUP", appliance.Pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
         string reloaded = await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(60));
         Assert.Contains("STATUS=configuration reloaded", reloaded);
@@ -83,15 +90,23 @@ public sealed class SiteReloadTests : IDisposable
         await using var gammaClient = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{gamma.Internal}/"));
         Assert.Contains("gamma-user", await gammaClient.AskAsync(TestSites.Authenticate("gamma-key")));
 
-        // Alpha's client never noticed: same connection, still subscribed, ticks still flowing.
+        // Gamma's name reaches gamma over TLS now, beta's no longer reaches anyone.
+        await using (var gammaPublic = await WsTestClient.ConnectAsync(new Uri($"wss://gamma.test:{https}/ws"), dial))
+        {
+            Assert.Contains("gamma-user", await gammaPublic.AskAsync(TestSites.Authenticate("gamma-key")));
+        }
+        Assert.NotNull((await LoopbackNames.HandshakeAsync(https, "beta.test")).Error);
+
+        // Alpha's clients never noticed: same connections, still subscribed, ticks still flowing.
         Assert.Equal(WebSocketState.Open, alphaClient.State);
+        Assert.Equal(WebSocketState.Open, alphaPublic.State);
         await DrainAsync(alphaClient);
+        await DrainAsync(alphaPublic);
         alphaBus.Publish("NSE_SBIN_LTP", "{\"ltp\": 77}");
         Assert.Contains("\"ltp\": 77", await alphaClient.ReceiveAsync());
+        Assert.Contains("\"ltp\": 77", await alphaPublic.ReceiveAsync());
         string log = File.ReadAllText(Directory.GetFiles(Path.Combine(_dir, "logs")).Single());
-        Assert.Contains("added gamma", log);
-        Assert.Contains("removed beta", log);
-        Assert.Contains("updated in place alpha (Limits:MaxClients)", log);
+        Assert.Contains("Configuration reloaded: added gamma; removed beta\n", log.Replace("\r", ""));
 
         appliance.Terminate();
         Assert.Equal(0, await appliance.WaitForExitAsync(TimeSpan.FromSeconds(30)));
@@ -143,6 +158,22 @@ public sealed class SiteReloadTests : IDisposable
         await using var again = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{beta.Internal}/"));
         Assert.Contains("beta-user", await again.AskAsync(TestSites.Authenticate("beta-key")));
         Assert.Equal(WebSocketState.Open, alphaClient.State);
+
+        // Alpha's limit changes (in place: its client stays) and two global keys a reload cannot
+        // apply: named in the log, the running values kept.
+        string global = """ "Listen": { "AdminAllowRemote": true }, "Tls": { "Acme": { "RenewCheckInterval": "00:20:00" } }, """;
+        File.WriteAllText(config, Config(Site(alpha, "alpha-key", maxClients: 1), Site(moved, "beta-key")).Replace("{ \"Appliance\": {", "{ \"Appliance\": {" + global, StringComparison.Ordinal));
+        Process.Start("kill", ["-HUP", appliance.Pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+        Assert.Contains("STATUS=configuration reloaded", await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(60)));
+        await using (var second = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{alpha.Internal}/")))
+        {
+            Assert.Contains("LIMIT_EXCEEDED", await second.ReceiveAsync()); // alpha's one client is its new limit
+        }
+        Assert.Equal(WebSocketState.Open, alphaClient.State);
+        string log = File.ReadAllText(Directory.GetFiles(Path.Combine(_dir, "logs")).Single()).Replace("\r", "");
+        Assert.Contains("Configuration reloaded: rebuilt beta (MarketData:ZmqEndpoint)\n", log);
+        Assert.Contains("Configuration reloaded: updated in place alpha (Limits:MaxClients)\n", log);
+        Assert.Contains("Listen:AdminAllowRemote, Tls:Acme:RenewCheckInterval changed: a reload cannot apply this; it takes effect at the next restart (systemctl restart openalgo-appliance)", log);
 
         appliance.Terminate();
         Assert.Equal(0, await appliance.WaitForExitAsync(TimeSpan.FromSeconds(30)));
