@@ -112,6 +112,12 @@ internal sealed class StatusCommand(TextWriter output, TextWriter error)
             bool siteHealthy = site.GetProperty("healthy").GetBoolean();
             text.Append(inv, $"site {site.GetProperty("name").GetString()}: {(siteHealthy ? "healthy" : "UNHEALTHY")}\n");
             foreach (var problem in site.GetProperty("problems").EnumerateArray()) text.Append("  Problem:       ").Append(problem.GetString()).Append('\n');
+            // (A service older than this command may not say: then the line is left out.)
+            if (site.TryGetProperty("domains", out var domains) && site.TryGetProperty("internal", out var internalListener))
+            {
+                string names = string.Join(", ", domains.EnumerateArray().Select(d => d.GetString()));
+                text.Append(inv, $"  Serves:        {(names.Length > 0 ? names : "any name (no Tls:Domains)")}; internal listener {internalListener.GetString()}\n");
+            }
 
             if (site.GetProperty("certificate") is { ValueKind: JsonValueKind.Object } c)
             {

@@ -57,7 +57,12 @@ internal static class ObservabilityServiceCollectionExtensions
     public static IServiceCollection AddSiteTelemetry(this IServiceCollection services, SiteOptions site)
     {
         services.AddSingleton(sp => new SiteTelemetry(site.Name, sp.GetRequiredService<MarketDataHub>(), sp.GetRequiredService<CertificateHolder>(),
-            site.Tls.Mode, Probe(sp, site), sp.GetRequiredService<TimeProvider>(), sp.GetService<AcmeCertificateService>()));
+            site.Tls.Mode, Probe(sp, site), sp.GetRequiredService<TimeProvider>(), sp.GetService<AcmeCertificateService>())
+        {
+            Domains = [.. site.Tls.Domains],
+            InternalAddress = site.Listen.Internal,
+            KeyPrefix = site.KeyPrefix,
+        });
         return services;
     }
 

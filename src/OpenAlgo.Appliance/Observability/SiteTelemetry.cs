@@ -39,6 +39,12 @@ internal sealed class SiteTelemetry
     }
 
     public string Name { get; }
+
+    /// <summary>The site's <c>Tls:Domains</c>, its configured <c>Listen:Internal</c> and the prefix of its keys, as it runs (a reload that changes them rebuilds the site and its telemetry).</summary>
+    public IReadOnlyList<string> Domains { get; init; } = [];
+    public string InternalAddress { get; init; } = "";
+    public string KeyPrefix { get; init; } = "";
+
     public KeyValuePair<string, object?> Tag { get; }
     public MarketDataHub Hub { get; }
     public CertificateHolder Certificates { get; }

@@ -85,13 +85,13 @@ internal sealed class StatusReport(TelemetrySampler sampler, MeterReader reader,
     {
         yield return (ListenerKind.Https, "Listen:Https", options.Listen.Https, null);
         if (!string.IsNullOrWhiteSpace(options.Listen.Http)) yield return (ListenerKind.Http, "Listen:Http", options.Listen.Http, null);
-        // Each running site's own internal listener (a site being rebuilt by a reload has none for a moment).
+        // Each running site's own internal listener, as the site runs — also a site a reload added
+        // (the options of the start know nothing of it). A site being rebuilt has none for a moment.
         foreach (var site in meters.Sites)
         {
-            var siteOptions = options.EffectiveSites.FirstOrDefault(s => s.Name == site.Name);
-            if (siteOptions is not null && !string.IsNullOrWhiteSpace(siteOptions.Listen.Internal))
+            if (!string.IsNullOrWhiteSpace(site.InternalAddress))
             {
-                yield return (ListenerKind.Internal, $"{siteOptions.KeyPrefix}Listen:Internal", siteOptions.Listen.Internal, site.Name);
+                yield return (ListenerKind.Internal, $"{site.KeyPrefix}Listen:Internal", site.InternalAddress, site.Name);
             }
         }
         if (!string.IsNullOrWhiteSpace(options.Listen.Admin)) yield return (ListenerKind.Admin, "Listen:Admin", options.Listen.Admin, null);
@@ -115,7 +115,14 @@ internal sealed class StatusReport(TelemetrySampler sampler, MeterReader reader,
             json.WriteBoolean("healthy", healthy);
             WriteStrings(json, "problems", global);
             json.WriteStartObject("listeners");
-            foreach (var kind in Enum.GetValues<ListenerKind>()) json.WriteString(kind.ToString().ToLowerInvariant(), listeners.Describe(kind));
+            foreach (var kind in Enum.GetValues<ListenerKind>())
+            {
+                // Several sites: each has its own internal listener ("alpha 127.0.0.1:8765, beta 127.0.0.1:8767").
+                string described = kind == ListenerKind.Internal && (meters.Sites.Count > 1 || meters.Sites.Any(s => s.Name != SiteOptions.DefaultName))
+                    ? string.Join(", ", meters.Sites.Select(s => $"{s.Name} {listeners.Describe(kind, s.Name)}"))
+                    : listeners.Describe(kind);
+                json.WriteString(kind.ToString().ToLowerInvariant(), described);
+            }
             json.WriteEndObject();
 
             json.WriteStartArray("sites");
@@ -126,6 +133,8 @@ internal sealed class StatusReport(TelemetrySampler sampler, MeterReader reader,
                 var rates = sample.RatesOf(site.Name);
                 json.WriteStartObject();
                 json.WriteString("name", site.Name);
+                WriteStrings(json, "domains", site.Domains);
+                json.WriteString("internal", listeners.Describe(ListenerKind.Internal, site.Name));
                 var problems = siteProblems.GetValueOrDefault(site.Name) ?? [];
                 json.WriteBoolean("healthy", problems.Count == 0);
                 WriteStrings(json, "problems", problems);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using OpenAlgo.Appliance.Tests.TestSupport;
 
@@ -88,7 +86,7 @@ public sealed class MessageTraceReloadTests : IDisposable
     private static async Task ReloadAsync(ApplianceProcess appliance, NotifySocket notify)
     {
         notify.Clear();
-        Process.Start("kill", ["-HUP", appliance.Pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+        appliance.Hangup();
         Assert.Contains("STATUS=configuration reloaded", await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(60)));
     }
 }

@@ -77,6 +77,9 @@ internal sealed class ApplianceProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGHUP, as <c>systemctl reload</c> sends it.</summary>
+    public void Hangup() => Process.Start("kill", ["-HUP", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
     /// <summary>SIGTERM, as systemd stops a service.</summary>
     public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
 
