@@ -82,7 +82,14 @@ public sealed class MultiSiteViewsTests : IDisposable
         await alice.ReceiveAsync(); // a tick: alpha's feed runs
 
         // /metrics: every contract series for each site, each site's own values.
-        var metrics = await PrometheusScrape.ScrapeAsync(http, new Uri(adminUri, "metrics"));
+        // (The exporter keeps a rendered scrape 300 ms: scrape until it shows the client.)
+        List<MetricSample> metrics = [];
+        await Eventually.SucceedsAsync(async () =>
+        {
+            metrics = await PrometheusScrape.ScrapeAsync(http, new Uri(adminUri, "metrics"));
+            Assert.Equal(1, metrics.Single("openalgo_appliance_clients", ("site", "alpha"), ("door", "internal")).Value);
+            Assert.True(metrics.Single("openalgo_appliance_ticks_received_total", ("site", "alpha")).Value > 0);
+        }, TimeSpan.FromSeconds(30));
         foreach (var name in MetricsEndpointTests.ContractSeries)
         {
             foreach (var site in new[] { "alpha", "beta" }) Assert.True(metrics.Any(s => s.Name == name && s.Has("site", site)), $"{name}{{site=\"{site}\"}} missing");
@@ -174,14 +181,16 @@ public sealed class MultiSiteViewsTests : IDisposable
         appliance.Hangup();
         await Eventually.TrueAsync(() => StatusOf(http, adminUri).Contains($"\"name\":\"gamma\",\"domains\":[\"gamma.test\"],\"internal\":\"127.0.0.1:{gammaInternal}\",\"healthy\":true", StringComparison.Ordinal),
             "gamma in /status.json", TimeSpan.FromSeconds(60));
-        metrics = await PrometheusScrape.ScrapeAsync(http, new Uri(adminUri, "metrics"));
-        Assert.Equal(0, metrics.Single("openalgo_appliance_clients", ("site", "gamma"), ("door", "internal")).Value);
+        await Eventually.SucceedsAsync(async () =>
+        {
+            metrics = await PrometheusScrape.ScrapeAsync(http, new Uri(adminUri, "metrics"));
+            Assert.Equal(0, metrics.Single("openalgo_appliance_clients", ("site", "gamma"), ("door", "internal")).Value);
+        }, TimeSpan.FromSeconds(30));
         Assert.Equal(1, metrics.Single("openalgo_appliance_clients", ("site", "alpha"), ("door", "internal")).Value); // alpha's client stayed
         File.WriteAllText(settings, original);
         appliance.Hangup();
         await Eventually.TrueAsync(() => !StatusOf(http, adminUri).Contains("gamma", StringComparison.Ordinal), "gamma gone from /status.json", TimeSpan.FromSeconds(60));
-        metrics = await PrometheusScrape.ScrapeAsync(http, new Uri(adminUri, "metrics"));
-        Assert.DoesNotContain(metrics, s => s.Has("site", "gamma"));
+        await Eventually.SucceedsAsync(async () => Assert.DoesNotContain(await PrometheusScrape.ScrapeAsync(http, new Uri(adminUri, "metrics")), s => s.Has("site", "gamma")), TimeSpan.FromSeconds(30));
 
         appliance.Terminate();
         await alice.DisposeAsync();
