@@ -20,6 +20,8 @@ public sealed class MigrateFixtureTests
         "debian-multi-three",
         "rhel-confd",
         "debian-extra-server",
+        "debian-certbot-managed",
+        "ubuntu-nginx-org-snippets",
     };
 
     [Theory]

@@ -361,4 +361,73 @@ public sealed class MigratePlanTests
         Assert.Contains("ssl_dhparam", stdout);
         Assert.Contains("Ready: sudo openalgo-appliance migrate --apply", stdout);
     }
+    [Fact]
+    public void A_proxy_pass_that_rewrites_the_path_blocks_the_apply()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        Edit(fixture, Vhost, "add_header Strict-Transport-Security \"max-age=63072000\" always;\n",
+            "\n    location /openalgo/ {\n        proxy_pass http://unix:/var/python/openalgo/openalgo.sock:/;\n    }\n");
+        string line = AssertBlocked(fixture, "location /openalgo/");
+        Assert.Contains("sends /openalgo/… to OpenAlgo as /…; the appliance passes paths unchanged", line);
+    }
+
+    [Fact]
+    public void A_redirect_for_names_no_site_serves_blocks_the_apply_saying_so()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        File.WriteAllText(fixture.Path("/etc/nginx/sites-enabled/old-domain"), """
+            server {
+                listen 443 ssl;
+                server_name old-trade.example.com;
+                ssl_certificate /etc/letsencrypt/live/trade.example.com/fullchain.pem;
+                ssl_certificate_key /etc/letsencrypt/live/trade.example.com/privkey.pem;
+                return 301 https://trade.example.com$request_uri;
+            }
+            """);
+        string line = AssertBlocked(fixture, "server old-trade.example.com");
+        Assert.Contains("return 301 https://trade.example.com$request_uri for old-trade.example.com, which no site serves", line);
+        Assert.Contains("the appliance has no redirect from one host name to another", line);
+    }
+
+    [Fact]
+    public void A_default_server_among_several_sites_is_noted_one_site_answers_every_name_anyway()
+    {
+        using var fixture = MigrationFixture.Create("debian-multi-three");
+        string vhost = "/etc/nginx/sites-available/a1.example.com";
+        File.WriteAllText(fixture.Path(vhost), fixture.Read(vhost).Replace("    listen 443 ssl;\n", "    listen 443 ssl default_server;\n", StringComparison.Ordinal));
+        var (exit, stdout, _) = fixture.Migrate();
+        Assert.Equal(0, exit);
+        Assert.Contains("  note         /etc/nginx/sites-enabled/a1.example.com:21 listen 443 ssl default_server: nginx answered host names no server block claims (and the bare IP address) with this site; with several sites the appliance refuses them", stdout);
+        Assert.DoesNotContain("BLOCKS", stdout);
+
+        using var single = MigrationFixture.Create("debian-single-new");
+        File.WriteAllText(single.Path(Vhost), single.Read(Vhost).Replace("    listen 443 ssl;\n", "    listen 443 ssl default_server;\n", StringComparison.Ordinal));
+        Assert.DoesNotContain("default_server: nginx answered", single.Migrate().Stdout);
+    }
+
+    [Fact]
+    public void A_server_on_IPv6_only_is_told_the_appliance_takes_IPv4_as_well()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        File.WriteAllText(fixture.Path(Vhost), fixture.Read(Vhost).Replace("    listen 443 ssl;\n", "", StringComparison.Ordinal));
+        var (exit, stdout, _) = fixture.Migrate();
+        Assert.Equal(0, exit);
+        Assert.Contains("  https  [::]:443  (nginx: listen [::]:443 ssl)", stdout);
+        Assert.Contains("  https  nginx listened on IPv6 only ([::]:443, ipv6only=on by default); the appliance's [::]:443 takes IPv4 connections as well", stdout);
+
+        File.WriteAllText(fixture.Path(Vhost), fixture.Read(Vhost).Replace("    listen [::]:443 ssl;\n", "    listen [::]:443 ssl ipv6only=off;\n", StringComparison.Ordinal));
+        Assert.DoesNotContain("IPv6 only", fixture.Migrate().Stdout);
+    }
+
+    [Fact]
+    public void Http2_in_the_http_context_is_replaced_by_HTTP_1_1_and_a_Referrer_Policy_the_appliance_does_not_send_blocks()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        Edit(fixture, "/etc/nginx/nginx.conf", "ssl_prefer_server_ciphers on;\n", "\thttp2 on;\n");
+        Edit(fixture, Vhost, "add_header X-Frame-Options DENY;\n", "    add_header Referrer-Policy no-referrer;\n");
+        var (exit, stdout, _) = fixture.Migrate();
+        Assert.Equal(0, exit);
+        Assert.Contains("http2 on → HTTP/1.1 (the appliance offers only HTTP/1.1 in ALPN)", stdout);
+        Assert.Contains("add_header Referrer-Policy no-referrer: the appliance sends Referrer-Policy strict-origin-when-cross-origin, not no-referrer", stdout);
+    }
 }

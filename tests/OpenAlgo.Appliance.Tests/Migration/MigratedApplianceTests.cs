@@ -87,7 +87,6 @@ public sealed class MigratedApplianceTests
                     // The certificate certbot had for this name, imported by the migration.
                     var (leaf, error) = await LoopbackNames.HandshakeAsync(https, domain);
                     Assert.Null(error);
-                    string lineage = fixture.Path($"/etc/letsencrypt/live/{site.Domains[0]}/cert.pem");
                     using var certbot = X509Certificate2.CreateFromPem(new OpenAlgo.Appliance.Migration.SystemRoot(fixture.Root).ReadAllText($"/etc/letsencrypt/live/{site.Domains[0]}/cert.pem"));
                     Assert.Equal(certbot.Thumbprint, leaf!.Thumbprint);
 
@@ -101,25 +100,71 @@ public sealed class MigratedApplianceTests
                     Assert.Equal(HttpStatusCode.PermanentRedirect, redirect.StatusCode);
                     Assert.StartsWith($"https://{domain}", redirect.Headers.Location!.ToString());
                 }
-
-                // /ws: the site's key, relayed to the site's OpenAlgo proxy; its ticks arrive.
-                await using var ws = await WsTestClient.ConnectAsync(new Uri($"wss://{site.Domains[0]}:{https}/ws"), dial);
-                Assert.Contains($"\"user_id\": \"user{sites.IndexOf(site) + 1}\"", await ws.AskAsync($"{{\"action\": \"authenticate\", \"api_key\": \"{site.Key}\"}}"));
-                Assert.Contains("\"status\": \"success\"", await ws.AskAsync("{\"action\": \"subscribe\", \"symbols\": [{\"symbol\": \"RELIANCE\", \"exchange\": \"NSE\"}], \"mode\": 1}"));
-                using (var bus = new BusPublisher(site.Origin.ZmqEndpoint))
-                {
-                    string tick = await bus.PublishUntilReceivedAsync(ws, "NSE_RELIANCE_LTP", "{\"ltp\": 1418.4, \"ltt\": 1746171226000}");
-                    Assert.Contains("\"ltp\": 1418.4", tick);
-                }
-                // Another site's key is not this site's.
+                // A Host of another site on this site's TLS connection reaches neither app.
                 foreach (var other in sites.Where(o => o != site))
                 {
-                    await using var stranger = await WsTestClient.ConnectAsync(new Uri($"wss://{site.Domains[0]}:{https}/ws"), dial);
-                    Assert.Contains("Invalid API key", await stranger.AskAsync($"{{\"action\": \"authenticate\", \"api_key\": \"{other.Key}\"}}"));
+                    Assert.StartsWith("HTTP/1.1 421", await RawRequestAsync(https, site.Domains[0], other.Domains[0], "/echo"));
                 }
-                // The internal listener where the instance's proxy used to be: same site.
-                await using var local = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{site.Internal}/"));
-                Assert.Contains("\"status\": \"success\"", await local.AskAsync($"{{\"action\": \"authenticate\", \"api_key\": \"{site.Key}\"}}"));
+            }
+
+            // Every site's clients at once, /ws and the internal listener, all subscribed to the same
+            // symbol: each site's bus publishes its own price, and every client sees only its site's.
+            var clients = new List<(int Site, string Door, WsTestClient Client)>();
+            try
+            {
+                for (int i = 0; i < sites.Count; i++)
+                {
+                    var site = sites[i];
+                    var ws = await WsTestClient.ConnectAsync(new Uri($"wss://{site.Domains[0]}:{https}/ws"), dial);
+                    clients.Add((i, "/ws", ws));
+                    Assert.Contains($"\"user_id\": \"user{i + 1}\"", await ws.AskAsync($"{{\"action\": \"authenticate\", \"api_key\": \"{site.Key}\"}}"));
+                    var local = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{site.Internal}/"));
+                    clients.Add((i, "internal", local));
+                    Assert.Contains($"\"user_id\": \"user{i + 1}\"", await local.AskAsync($"{{\"action\": \"authenticate\", \"api_key\": \"{site.Key}\"}}"));
+                    foreach (var client in new[] { ws, local })
+                    {
+                        Assert.Contains("\"status\": \"success\"", await client.AskAsync("{\"action\": \"subscribe\", \"symbols\": [{\"symbol\": \"RELIANCE\", \"exchange\": \"NSE\"}], \"mode\": 1}"));
+                    }
+                    // Another site's key is not this site's, on either door.
+                    foreach (var other in sites.Where(o => o != site))
+                    {
+                        await using var stranger = await WsTestClient.ConnectAsync(new Uri($"wss://{site.Domains[0]}:{https}/ws"), dial);
+                        Assert.Contains("Invalid API key", await stranger.AskAsync($"{{\"action\": \"authenticate\", \"api_key\": \"{other.Key}\"}}"));
+                        await using var localStranger = await WsTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{site.Internal}/"));
+                        Assert.Contains("Invalid API key", await localStranger.AskAsync($"{{\"action\": \"authenticate\", \"api_key\": \"{other.Key}\"}}"));
+                    }
+                }
+                var buses = sites.Select(s => new BusPublisher(s.Origin.ZmqEndpoint)).ToList();
+                try
+                {
+                    for (int i = 0; i < sites.Count; i++)
+                    {
+                        string price = Price(i);
+                        string tick = await buses[i].PublishUntilReceivedAsync(clients.First(c => c.Site == i && c.Door == "/ws").Client, "NSE_RELIANCE_LTP", $"{{\"ltp\": {price}, \"ltt\": 1746171226000}}");
+                        Assert.Contains($"\"ltp\": {price}", tick);
+                        string internalTick = await clients.First(c => c.Site == i && c.Door == "internal").Client.ReceiveAsync();
+                        Assert.Contains($"\"ltp\": {price}", internalTick);
+                    }
+                    // One more tick per site after every site is warm, then everything each client got.
+                    for (int i = 0; i < sites.Count; i++) buses[i].Publish("NSE_RELIANCE_LTP", $"{{\"ltp\": {Price(i)}, \"ltt\": 1746171227000}}");
+                    foreach (var (i, door, client) in clients)
+                    {
+                        var received = await DrainAsync(client);
+                        Assert.True(received.Any(m => m.Contains("1746171227000", StringComparison.Ordinal)), $"site {sites[i].Name} {door} missed its site's last tick: {string.Join(" | ", received)}");
+                        foreach (var message in received)
+                        {
+                            Assert.True(message.Contains($"\"ltp\": {Price(i)}", StringComparison.Ordinal), $"site {sites[i].Name} {door} got another site's tick: {message}");
+                        }
+                    }
+                }
+                finally
+                {
+                    foreach (var bus in buses) bus.Dispose();
+                }
+            }
+            finally
+            {
+                foreach (var (_, _, client) in clients) await client.DisposeAsync();
             }
             appliance.Terminate();
             Assert.Equal(0, await appliance.WaitForExitAsync(TimeSpan.FromSeconds(30)));
@@ -129,5 +174,36 @@ public sealed class MigratedApplianceTests
             foreach (var flask in flasks) flask.Dispose();
             foreach (var origin in origins) await origin.DisposeAsync();
         }
+    }
+
+    /// <summary>Site i's price: distinct per site, so a tick that crossed to another site shows.</summary>
+    private static string Price(int site) => (1418.4 + site * 100).ToString("0.0#", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Everything that arrives until the client has been quiet for a second.</summary>
+    private static async Task<List<string>> DrainAsync(WsTestClient client)
+    {
+        var messages = new List<string>();
+        try
+        {
+            while (true) messages.Add(await client.ReceiveAsync(TimeSpan.FromSeconds(1)));
+        }
+        catch (TimeoutException)
+        {
+        }
+        return messages;
+    }
+
+    /// <summary>One request on a TLS connection made for <paramref name="sni"/>, with another <paramref name="host"/>: the status line and headers.</summary>
+    private static async Task<string> RawRequestAsync(int port, string sni, string host, string path)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, port);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = sni });
+        await tls.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n"));
+        var buffer = new byte[8192];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        int read = await tls.ReadAsync(buffer, timeout.Token);
+        return System.Text.Encoding.ASCII.GetString(buffer, 0, read);
     }
 }

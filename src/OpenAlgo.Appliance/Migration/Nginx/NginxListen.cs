@@ -16,6 +16,15 @@ internal sealed record NginxListen(string? Address, int Port, string? UnixPath, 
 
     public bool IsLoopback => Address is "127.0.0.1" or "[::1]" or "localhost";
 
+    /// <summary><c>listen … http2</c> (nginx before 1.25.1; later <c>http2 on;</c>).</summary>
+    public bool Http2 => Directive.Name == "listen" && Directive.Args.Skip(1).Contains("http2");
+
+    /// <summary><c>listen 443 quic</c>: HTTP/3 over UDP.</summary>
+    public bool Quic => Directive.Name == "listen" && Directive.Args.Skip(1).Contains("quic");
+
+    /// <summary><c>ipv6only=off</c>: an IPv6 wildcard that takes IPv4 too (nginx's default is on).</summary>
+    public bool DualStack => Directive.Name == "listen" && Directive.Args.Skip(1).Contains("ipv6only=off");
+
     public override string ToString() => UnixPath is not null ? "unix:" + UnixPath : (Address is null ? "*" : Address) + ":" + Port.ToString(CultureInfo.InvariantCulture);
 
     public static NginxListen Parse(NginxDirective directive)

@@ -15,7 +15,14 @@ internal static class DirectiveRules
         "ssl_protocols", "ssl_ciphers", "ssl_prefer_server_ciphers", "ssl_ecdh_curve", "ssl_session_timeout",
         "ssl_session_cache", "ssl_session_tickets", "ssl_session_ticket_key", "ssl_stapling", "ssl_stapling_verify",
         "ssl_trusted_certificate", "ssl_dhparam", "ssl_buffer_size", "ssl_early_data", "ssl_conf_command",
-        "ssl", "http2", "ssl_reject_handshake",
+        "ssl", "ssl_reject_handshake",
+    };
+
+    /// <summary>HTTP/3 (QUIC over UDP): the appliance serves HTTP/1.1 over TCP only.</summary>
+    public static readonly HashSet<string> Http3 = new(StringComparer.Ordinal)
+    {
+        "http3", "http3_hq", "http3_max_concurrent_streams", "http3_stream_buffer_size", "quic_retry", "quic_gso",
+        "quic_host_key", "quic_active_connection_id_limit",
     };
 
     /// <summary>The appliance writes its own logs (Serilog files and the journal).</summary>
@@ -77,7 +84,8 @@ internal static class DirectiveRules
                 null, // DENY is stricter and OpenAlgo frames none of its own pages
             "x-xss-protection" => null,
             "strict-transport-security" => HstsGap(value),
-            "referrer-policy" => null,
+            "referrer-policy" when value.Equals(OpenAlgo.Appliance.Proxy.SecurityHeaders.ReferrerPolicy, StringComparison.OrdinalIgnoreCase) => null,
+            "referrer-policy" => $"the appliance sends Referrer-Policy {OpenAlgo.Appliance.Proxy.SecurityHeaders.ReferrerPolicy}, not {value}",
             _ => $"the appliance does not send {directive.Args[0]}",
         };
     }
@@ -88,6 +96,12 @@ internal static class DirectiveRules
         var extras = parts.Where(p => !p.StartsWith("max-age", StringComparison.OrdinalIgnoreCase)).ToList();
         return extras.Count == 0 ? null : $"the appliance's HSTS is max-age=63072000 without {string.Join("; ", extras)}";
     }
+
+    /// <summary><c>add_header Alt-Svc 'h3=":443"'</c>: advertises HTTP/3, which goes with <c>listen … quic</c>.</summary>
+    public static bool AdvertisesHttp3(NginxDirective directive) =>
+        directive.Name == "add_header" && directive.Args.Count >= 2
+        && directive.Args[0].Equals("Alt-Svc", StringComparison.OrdinalIgnoreCase)
+        && directive.Args[1].Contains("h3", StringComparison.Ordinal);
 
     /// <summary>Parses nginx sizes (<c>50M</c>, <c>512k</c>, <c>1g</c>, <c>0</c> = unlimited) into bytes.</summary>
     public static long? Size(string text)

@@ -59,7 +59,7 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
                 others.Add(server);
                 continue;
             }
-            if (IsRedirectOnly(server)) redirects.Add(server);
+            if (RedirectOf(server) is not null) redirects.Add(server);
             else others.Add(server);
         }
 
@@ -88,6 +88,7 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
         AttachRedirects(plan, redirects, others);
         ClassifyOthers(plan, others);
         ChooseListen(plan);
+        NoteDefaultServers(plan);
         ChoosePorts(plan, allInstances);
         ReportUnservedInstances(plan, allInstances);
         PlanCertbot(plan);
@@ -195,6 +196,7 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
                         : $"a second upstream ({pass.Arg}, while location / goes to {site.Flask}): the appliance sends every path but /ws to one", true));
                     continue;
                 }
+                if (RewritesPath(plan, location, target)) continue;
                 sawSocketIo |= location.Uri == "/socket.io/";
                 site.FlaskLocations.Add(location.Text);
                 ClassifyLocation(plan, site, location, location.Uri == "/" ? "flask" : "socketio", seen);
@@ -208,6 +210,7 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
             if (target is not null && target.SameDestination(site.Flask) && location.Modifier is "" or "^~" or "=")
             {
                 // A path sent to the same gunicorn (e.g. /mcp): location / already does that.
+                if (RewritesPath(plan, location, target)) continue;
                 site.FlaskLocations.Add(location.Text);
                 ClassifyLocation(plan, site, location, "flask", seen);
                 continue;
@@ -224,6 +227,13 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
         {
             site.Lines.Add(("note", "nginx had no location /ws: the appliance adds wss://" + site.Domains[0] + "/ws for this site"));
         }
+        var http2 = server.Listens.Where(l => l.Http2).Select(l => l.Directive).Concat(seen.Http2).ToList();
+        if (http2.Count > 0)
+        {
+            site.Lines.Add(("replaced", $"{http2[0].Where} {string.Join(", ", http2.Select(d => d.Text).Distinct())} → HTTP/1.1: the appliance offers only HTTP/1.1 in ALPN (browsers and the SDK negotiate it; nginx upgraded WebSockets over HTTP/1.1 as well)"));
+        }
+        var http3 = server.Listens.Where(l => l.Quic).Select(l => l.Directive).Concat(seen.Http3).ToList();
+        if (http3.Count > 0) plan.NotMigrated.Add(Http3(http3));
         if (seen.Tls.Count > 0) site.Lines.Add(("replaced", $"{string.Join(", ", seen.Tls.Distinct())} → the appliance's own TLS policy (Mozilla intermediate: TLS 1.2/1.3, ECDHE+AEAD, session resumption)"));
         if (seen.Headers.Count > 0)
         {
@@ -238,14 +248,43 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
     private sealed class Covered
     {
         public List<string> Tls { get; } = [];
+        public List<NginxDirective> Http2 { get; } = [];
+        public List<NginxDirective> Http3 { get; } = [];
         public List<string> Logging { get; } = [];
         public List<string> Headers { get; } = [];
         public List<string> Proxy { get; } = [];
     }
 
+    /// <summary>HTTP/3 is not served; nothing a client needs is lost (they fall back to TCP), so it does not block.</summary>
+    private static Unmigrated Http3(List<NginxDirective> directives) => new(directives[0].Where,
+        "HTTP/3 (" + string.Join(", ", directives.Select(d => d.Name == "add_header" ? "add_header " + d.Args[0] : d.Text).Distinct()) + ")",
+        "the appliance serves HTTP/1.1 over TCP only; browsers that learned h3 from Alt-Svc fall back to TCP by themselves", false);
+
+    /// <summary>
+    /// <c>proxy_pass</c> with a URI replaces the location's prefix (<c>location /app/ { proxy_pass http://unix:/s.sock:/; }</c>
+    /// sends <c>/app/x</c> as <c>/x</c>): the appliance passes paths unchanged, so only the same prefix maps.
+    /// </summary>
+    private static bool RewritesPath(MigrationPlan plan, NginxLocation location, ProxyTarget target)
+    {
+        if (target.Path.Length == 0 || target.Path == location.Uri) return false;
+        plan.NotMigrated.Add(new Unmigrated(location.Where, location.Text,
+            $"proxy_pass {target.Raw} sends {location.Uri}… to OpenAlgo as {target.Path}…; the appliance passes paths unchanged", true));
+        return true;
+    }
+
     private static void ClassifyDirective(MigrationPlan plan, SitePlan site, NginxDirective directive, Covered seen, string level)
     {
         string name = directive.Name;
+        if (name == "http2")
+        {
+            if (directive.Arg == "on") seen.Http2.Add(directive);
+            return;
+        }
+        if (DirectiveRules.Http3.Contains(name) || DirectiveRules.AdvertisesHttp3(directive))
+        {
+            if (directive.Arg != "off") seen.Http3.Add(directive);
+            return;
+        }
         if (DirectiveRules.TlsPolicy.Contains(name))
         {
             if (name == "ssl_stapling" && directive.Arg == "on") site.Lines.Add(("replaced", $"{directive.Where} ssl_stapling on → no OCSP stapling (Let's Encrypt ended its OCSP service in 2025)"));
@@ -391,6 +430,12 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
         }
     }
 
+    /// <summary>
+    /// Folds each redirect-only server block into the site that serves its names. On port 80 the
+    /// appliance redirects to HTTPS itself (on the same name); on 443 it has no redirect from one name
+    /// to another, so those names serve the site. A redirect for names no site serves stays with the
+    /// other server blocks (and blocks the apply there).
+    /// </summary>
     private static void AttachRedirects(MigrationPlan plan, List<NginxServer> redirects, List<NginxServer> others)
     {
         foreach (var redirect in redirects)
@@ -403,6 +448,18 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
                 continue;
             }
             site.Redirects.Add(redirect);
+            var ret = RedirectOf(redirect)!;
+            string? host = RedirectHost(redirect, ret);
+            var moved = names.Where(n => host is not null && n != host).ToList();
+            if (redirect.ListensSsl)
+            {
+                plan.NotMigrated.Add(new Unmigrated(redirect.Where, Describe(redirect),
+                    $"{ret.Text} sent {string.Join(", ", names)} to {host ?? "itself"}; the appliance has no redirect from one host name to another: {string.Join(", ", names)} serve{(names.Count == 1 ? "s" : "")} site {site.Name} itself (on its certificate)", false));
+            }
+            else if (moved.Count > 0)
+            {
+                site.Lines.Add(("note", $"{ret.Where} {ret.Text}: nginx sent http://{string.Join(", http://", moved)} to https://{host}; the appliance redirects HTTP to HTTPS on the name asked for (http://{moved[0]}/… → https://{moved[0]}/…)"));
+            }
         }
     }
 
@@ -441,6 +498,13 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
                     : "default server for host names no site claims (" + CatchAllBehaviour(server) + "); the appliance refuses unknown host names itself (TLS alert, 421, or no redirect)", plan.NginxKeepsRunning));
                 continue;
             }
+            if (RedirectOf(server) is { } redirect)
+            {
+                var unserved = server.ExactNames.Where(n => !plan.Sites.Any(s => s.Domains.Contains(n))).ToList();
+                plan.NotMigrated.Add(new Unmigrated(server.Where, Describe(server),
+                    $"{redirect.Text} for {string.Join(", ", unserved)}, which no site serves (not on an OpenAlgo server block's certificate): the appliance has no redirect from one host name to another, so it would stop being served. Put the names on the OpenAlgo certificate (certbot --expand) or remove the block from nginx's enabled configuration, then run migrate again", true));
+                continue;
+            }
             plan.NotMigrated.Add(new Unmigrated(server.Where, Describe(server),
                 $"not an OpenAlgo site, on port {string.Join("/", server.Listens.Select(l => l.Port).Distinct())} which the appliance takes: it would stop being served. Move it to another port or machine, or remove it from nginx's enabled configuration, then run migrate again", true));
         }
@@ -460,6 +524,21 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
         }
     }
 
+    /// <summary>
+    /// nginx answers names no server block claims (and the bare IP) with the default server. One site
+    /// does the same in the appliance; with several it refuses such names, so say so where nginx did not.
+    /// </summary>
+    private static void NoteDefaultServers(MigrationPlan plan)
+    {
+        if (plan.Sites.Count < 2) return;
+        foreach (var site in plan.Sites)
+        {
+            var listen = site.Server.Listens.FirstOrDefault(l => l.DefaultServer && l.Ssl);
+            if (listen is null) continue;
+            site.Lines.Add(("note", $"{listen.Directive.Where} {listen.Directive.Text}: nginx answered host names no server block claims (and the bare IP address) with this site; with several sites the appliance refuses them (TLS alert unrecognized_name, or 421)"));
+        }
+    }
+
     private static string CatchAllBehaviour(NginxServer server)
     {
         var ret = server.ServerDirectives.FirstOrDefault(d => d.Name == "return");
@@ -472,7 +551,7 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
     private static void ChooseListen(MigrationPlan plan)
     {
         var https = plan.Sites.SelectMany(s => s.Server.Listens).Where(l => l.Ssl).ToList();
-        var http = plan.Sites.SelectMany(s => s.Redirects.SelectMany(r => r.Listens).Concat(s.Server.ListensSsl ? [] : s.Server.Listens)).Where(l => !l.Ssl && l.UnixPath is null).ToList();
+        var http = plan.Sites.SelectMany(s => s.Redirects.SelectMany(r => r.Listens).Concat(s.Server.ListensSsl ? [] : s.Server.Listens)).Where(l => !l.Ssl && !l.Quic && l.UnixPath is null).ToList();
         plan.ListenHttps = Choose(plan, https, 443, "Https");
         plan.ListenHttp = Choose(plan, http, 80, "Http");
         if (http.Count == 0 && plan.Sites.Count > 0)
@@ -496,6 +575,10 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
         if (addresses.All(a => a is null || a == "*" || a == "0.0.0.0" || a == "[::]"))
         {
             chosen = addresses.Contains("[::]") ? $"[::]:{port}" : $"0.0.0.0:{port}";
+            if (addresses.All(a => a == "[::]") && !listens.Any(l => l.DualStack))
+            {
+                plan.ListenNotes.Add($"{key.ToLowerInvariant(),-6} nginx listened on IPv6 only ([::]:{port}, ipv6only=on by default); the appliance's [::]:{port} takes IPv4 connections as well");
+            }
         }
         else if (addresses.Count == 1)
         {
@@ -662,9 +745,14 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
         foreach (var directive in nginx.HttpDirectives)
         {
             string name = directive.Name;
-            if (DirectiveRules.TlsPolicy.Contains(name) || DirectiveRules.Logging.Contains(name) || name == "gzip" && directive.Arg == "on")
+            if (DirectiveRules.TlsPolicy.Contains(name) || DirectiveRules.Logging.Contains(name) || name is "gzip" or "http2" && directive.Arg == "on")
             {
-                replaced.Add(name == "gzip" ? "gzip on" : name);
+                replaced.Add(name is "gzip" or "http2" ? name + " on" : name);
+                continue;
+            }
+            if (DirectiveRules.Http3.Contains(name) || DirectiveRules.AdvertisesHttp3(directive))
+            {
+                if (directive.Arg != "off" && plan.Sites.Count > 0) plan.NotMigrated.Add(Http3([directive]));
                 continue;
             }
             if (name is "auth_basic" or "auth_request" or "allow" or "deny" or "limit_req" or "limit_conn" or "satisfy")
@@ -695,6 +783,7 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
             if (tls.Count > 0) parts.Add($"{string.Join(", ", tls)} → the appliance's TLS policy");
             if (logs.Count > 0) parts.Add($"{string.Join(", ", logs)} → the appliance's logs");
             if (replaced.Contains("gzip on")) parts.Add("gzip on → none: responses pass as OpenAlgo sends them");
+            if (replaced.Contains("http2 on")) parts.Add("http2 on → HTTP/1.1 (the appliance offers only HTTP/1.1 in ALPN)");
             plan.Notes.Add($"nginx's http context: {string.Join("; ", parts)}");
         }
     }
@@ -709,42 +798,64 @@ internal sealed class MigrationPlanner(SystemRoot root, INginxFiles nginxFiles)
     private string? ExistingConfiguration() =>
         root.FileExists(MigrationPlan.ConfigurationFile) ? root.ReadAllText(MigrationPlan.ConfigurationFile) : null;
 
-    /// <summary>A port-80 block that only sends clients to HTTPS (install.sh's, or certbot's <c>if ($host = …)</c> form).</summary>
-    public static bool IsRedirectOnly(NginxServer server)
+    /// <summary>
+    /// The <c>return</c> of a server block that only sends clients to HTTPS: install.sh's port-80
+    /// block, certbot's <c>if ($host = …)</c> form, or a <c>www.</c> block on 443 that sends them to the
+    /// apex. Null when the block does anything else.
+    /// </summary>
+    public static NginxDirective? RedirectOf(NginxServer server)
     {
-        if (server.ListensSsl) return false;
-        bool redirects = false;
+        NginxDirective? redirect = null;
+        bool tls = server.ListensSsl;
         foreach (var directive in server.ServerDirectives)
         {
-            switch (directive.Name)
+            string name = directive.Name;
+            switch (name)
             {
-                case "listen" or "server_name" or "root" or "index" or "access_log" or "error_log" or "server_tokens":
+                case "listen" or "server_name" or "root" or "index" or "server_tokens":
                     continue;
                 case "return":
-                    if (IsHttpsRedirect(directive)) redirects = true;
-                    else if (directive.Arg is "404" or "444") continue; // certbot's fallback after its if-blocks
-                    else return false;
+                    if (IsHttpsRedirect(directive)) redirect ??= directive;
+                    else if (directive.Arg is not ("404" or "444")) return null; // certbot's fallback after its if-blocks
                     continue;
                 case "if":
-                    if (directive.Block is { Count: 1 } inner && inner[0].Name == "return" && IsHttpsRedirect(inner[0])) { redirects = true; continue; }
-                    return false;
+                    if (directive.Block is { Count: 1 } inner && inner[0].Name == "return" && IsHttpsRedirect(inner[0])) { redirect ??= inner[0]; continue; }
+                    return null;
                 case "location":
                     var block = directive.Block ?? [];
                     string uri = directive.Args.LastOrDefault() ?? "";
                     if (uri.StartsWith("/.well-known/acme-challenge", StringComparison.Ordinal)) continue;
-                    if (block.Count == 1 && block[0].Name == "return" && IsHttpsRedirect(block[0])) { redirects = true; continue; }
-                    return false;
+                    if (block.Count == 1 && block[0].Name == "return" && IsHttpsRedirect(block[0])) { redirect ??= block[0]; continue; }
+                    return null;
                 default:
-                    return false;
+                    // What only shapes the TLS handshake or the log of a redirect changes nothing a client is sent to.
+                    if (DirectiveRules.Logging.Contains(name)) continue;
+                    if (tls && (name is "ssl_certificate" or "ssl_certificate_key" or "http2" or "add_header" || DirectiveRules.TlsPolicy.Contains(name) || DirectiveRules.Http3.Contains(name))) continue;
+                    return null;
             }
         }
-        return redirects;
+        return redirect;
     }
 
     private static bool IsHttpsRedirect(NginxDirective ret) =>
         ret.Args.Count == 2 && ret.Args[0] is "301" or "302" or "307" or "308"
         && ret.Args[1].StartsWith("https://", StringComparison.Ordinal)
         && (ret.Args[1].EndsWith("$request_uri", StringComparison.Ordinal) || ret.Args[1].EndsWith("$uri", StringComparison.Ordinal));
+
+    /// <summary>The host a redirect sends to, or null for the requested one (<c>$host</c>, <c>$http_host</c>).</summary>
+    private static string? RedirectHost(NginxServer server, NginxDirective ret)
+    {
+        string target = ret.Args[1]["https://".Length..];
+        int end = target.IndexOfAny(['/', '$'], target.StartsWith('$') ? 1 : 0);
+        string host = end < 0 ? target : target[..end];
+        if (host.StartsWith('$'))
+        {
+            string variable = target.StartsWith("$server_name", StringComparison.Ordinal) ? "$server_name" : target.StartsWith("$http_host", StringComparison.Ordinal) ? "$http_host" : "$host";
+            return variable == "$server_name" ? server.ExactNames.FirstOrDefault() : null;
+        }
+        if (host.EndsWith(":443", StringComparison.Ordinal)) host = host[..^4];
+        return host.ToLowerInvariant();
+    }
 
     public static string Describe(NginxServer server) =>
         $"server {server.Label} (listen {string.Join(", ", server.Listens.Select(l => l.ToString() + (l.Ssl ? " ssl" : "") + (l.DefaultServer ? " default_server" : "")).Distinct())})";

@@ -1,0 +1,1 @@
+# OpenAlgo's Flask app (stand-in for the fixture)
