@@ -71,7 +71,7 @@ ROOT="$WORK/root"
 FAILED=0
 STEP_FAILED=0
 step() { STEP_FAILED=0; printf '\n== %s\n' "$*"; }
-check() { if eval "$2"; then echo "PASS $1"; else echo "FAIL $1"; FAILED=1; STEP_FAILED=1; fi; }
+check() { if eval "$2"; then echo "PASS $1"; LAST_FAILED=0; else echo "FAIL $1"; FAILED=1; STEP_FAILED=1; LAST_FAILED=1; fi; }
 
 # The package's Depends (dpkg -i installs nothing else), plus what the checks use.
 INCLUDE=systemd,systemd-sysv,dbus,libssl3,libsqlite3-0,libargon2-1,ca-certificates,procps,init-system-helpers,nginx,python3,python3-websockets,sudo,iproute2,curl,ufw
@@ -464,15 +464,25 @@ site_ok() { # $1 domain, $2 key: HTTPS reaches that instance's web app, verify a
     ct curl -sf "https://$1/" | grep -q "stand-in for $1" \
         && ct openalgo-appliance verify "https://$1/" --api-key "$2" 2>&1 | grep -q '^PASS first tick'
 }
+# What a check of a site saw, when it failed.
+site_why() { echo "    $1: HTTPS $(ct curl -s -o /dev/null -w '%{http_code}' "https://$1/" 2>&1); $(ct openalgo-appliance verify "https://$1/" --api-key "$2" 2>&1 | grep -E '^(FAIL|WARN)' | head -3 | tr '\n' ' ')"; }
 ct update-ca-certificates >/dev/null 2>&1
 ct ufw allow 'Nginx Full' >/dev/null   # as the installers left it
 ct systemctl enable --now openalgo1 openalgo2 nginx certbot.timer >/dev/null 2>&1
-for _ in $(seq 1 30); do site_ok a1.example.com nspawn-key-1 2>/dev/null && break; sleep 1; done
-check "before: nginx serves both instances over HTTPS and /ws" "site_ok a1.example.com nspawn-key-1 && site_ok b2.example.com nspawn-key-2"
 ENV_BEFORE=$(sha_envs)
 
 RC=0; TAIL=3 run_block "" 1 || RC=$?
 check "1. apt install ./openalgo-appliance_*_amd64.deb" "[ $RC = 0 ] && ct systemctl cat openalgo-appliance >/dev/null"
+# The purge above left the links 'systemctl enable' made (dpkg takes back only what it enabled), and
+# the install revives them: the appliance is enabled, not running, as on a server where someone
+# enabled it before configuring it. The rollback must leave it so, not restart it on the package's
+# empty configuration.
+APPLIANCE_ENABLED=$(ct systemctl is-enabled openalgo-appliance 2>/dev/null || true)
+echo "    openalgo-appliance before the migration: $APPLIANCE_ENABLED, $(ct systemctl is-active openalgo-appliance 2>/dev/null || true)"
+# verify (the package's) measures nginx as it measures the appliance.
+for _ in $(seq 1 60); do site_ok a1.example.com nspawn-key-1 2>/dev/null && site_ok b2.example.com nspawn-key-2 2>/dev/null && break; sleep 1; done
+check "before: nginx serves both instances over HTTPS and /ws" "site_ok a1.example.com nspawn-key-1 && site_ok b2.example.com nspawn-key-2"
+[ "$LAST_FAILED" = 0 ] || { site_why a1.example.com nspawn-key-1; site_why b2.example.com nspawn-key-2; }
 PLAN=$(ct sh -c 'cd /root && sudo openalgo-appliance migrate' 2>&1) || true
 printf '%s\n' "$PLAN" | grep -E '^(site |  (domains|\.env|internal|certificate) |Ready)' | sed 's/^/    /'
 check "2. dry run: a site per server block, ready, nothing changed" \
@@ -501,11 +511,12 @@ RC=0; TAIL=14 run_block "" 7 || RC=$?
 check "4. ss and systemctl status" "[ $RC = 0 ]"
 
 RC=0; TAIL=20 run_block "" 8 || RC=$?
-check "5. rollback.sh exits 0: nginx back, the appliance stopped" \
-    "[ $RC = 0 ] && ct systemctl is-active --quiet nginx && ct systemctl is-enabled --quiet nginx && ct systemctl is-enabled --quiet certbot.timer && ! ct systemctl is-active --quiet openalgo-appliance"
-for _ in $(seq 1 30); do site_ok b2.example.com nspawn-key-2 2>/dev/null && break; sleep 1; done
+check "5. rollback.sh exits 0: nginx back, the appliance stopped (and $APPLIANCE_ENABLED, as before)" \
+    "[ $RC = 0 ] && ct systemctl is-active --quiet nginx && ct systemctl is-enabled --quiet nginx && ct systemctl is-enabled --quiet certbot.timer && ! ct systemctl is-active --quiet openalgo-appliance && [ \"\$(ct systemctl is-enabled openalgo-appliance 2>/dev/null || true)\" = \"\$APPLIANCE_ENABLED\" ]"
+for _ in $(seq 1 60); do site_ok a1.example.com nspawn-key-1 2>/dev/null && site_ok b2.example.com nspawn-key-2 2>/dev/null && break; sleep 1; done
 check "5. nginx serves both sites over HTTPS and /ws again; every .env byte for byte" \
     "site_ok a1.example.com nspawn-key-1 && site_ok b2.example.com nspawn-key-2 && [ \"\$(sha_envs)\" = \"\$ENV_BEFORE\" ]"
+[ "$LAST_FAILED" = 0 ] || { site_why a1.example.com nspawn-key-1; site_why b2.example.com nspawn-key-2; }
 
 APPENDIX=$(doc_block 10)
 RC=0; TAIL=6 run_block "$APPENDIX" 11 || RC=$?

@@ -35,7 +35,8 @@ internal sealed partial class MigrateCommand(TextWriter output, TextWriter error
         {
             INginxFiles files = nginxDump is null ? new RootedNginxFiles(root) : ReadDump(nginxDump);
             var plan = new MigrationPlanner(root, files).Plan();
-            var steps = MigrationSteps.For(plan, root, file => Check(root, file), ProxyWait);
+            bool? running = root.IsLive ? CommandRunner.Succeeds(["systemctl", "is-active", "--quiet", MigrationPlan.ApplianceService]) : null;
+            var steps = MigrationSteps.For(plan, root, file => Check(root, file), ProxyWait, running);
             PlanPrinter.Print(plan, steps, output, apply);
             if (plan.Sites.Count == 0 || plan.AlreadyMigrated is not null) return 1;
             if (!apply) return 0;

@@ -141,7 +141,8 @@ public sealed class MigratePlanTests
         Assert.Equal(0, files.Exit);
         // nginx -T: the main file first, then each file in the order nginx opened it.
         var read = files.Stdout.Split('\n').First(l => l.StartsWith("  files read: ", StringComparison.Ordinal))["  files read: ".Length..].Split(", ");
-        var dump = new System.Text.StringBuilder("nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\nnginx: configuration file /etc/nginx/nginx.conf test is successful\n");
+        // As 'sudo nginx -T > FILE 2>&1' writes it on a host whose name does not resolve: sudo's warning first.
+        var dump = new System.Text.StringBuilder("sudo: unable to resolve host vm: Temporary failure in name resolution\nnginx: the configuration file /etc/nginx/nginx.conf syntax is ok\nnginx: configuration file /etc/nginx/nginx.conf test is successful\n");
         var root = new OpenAlgo.Appliance.Migration.SystemRoot(fixture.Root);
         foreach (var file in read) dump.Append("# configuration file ").Append(file).Append(":\n").Append(root.ReadAllText(file)).Append('\n');
         string dumpFile = Path.Combine(fixture.Root, "nginx-T.txt");

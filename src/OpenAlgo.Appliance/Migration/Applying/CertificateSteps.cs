@@ -41,25 +41,39 @@ internal sealed class ImportCertificateStep(SitePlan site) : MigrationStep
         string state = MigrationPlan.StateDirectory;
         string realState = context.Root.Map(state);
         var (filesBefore, directoriesBefore) = Entries(realState);
-        foreach (var file in filesBefore) context.Save(state + file);
+        foreach (var file in filesBefore.Keys) context.Save(state + file);
         SiteStore.Save(realState, site, ToPem(certificate), keyPem);
         var (filesAfter, directoriesAfter) = Entries(realState);
         foreach (var directory in directoriesAfter.Except(directoriesBefore).OrderBy(d => d.Length).ThenBy(d => d, StringComparer.Ordinal))
         {
             context.Journal.Add(new RemoveDirectory(state + directory));
         }
-        foreach (var file in filesAfter.Except(filesBefore).Order(StringComparer.Ordinal)) context.Journal.Add(new RemoveFile(state + file));
+        foreach (var file in filesAfter.Keys.Except(filesBefore.Keys).Order(StringComparer.Ordinal)) context.Journal.Add(new RemoveFile(state + file));
         context.Output.WriteLine($"  {string.Join(", ", site.Domains)}: into {SiteStore.Directory(site)} (valid until {certificate.Leaf.NotAfter.ToUniversalTime():yyyy-MM-dd})");
-        foreach (var directory in directoriesAfter.Except(directoriesBefore).Where(d => d.Count(c => c == '/') == 1).Order(StringComparer.Ordinal))
+
+        // Root wrote them; the service reads them as its own user. Every directory the store created
+        // (the second site's import creates sites/<name> under an existing sites/), and every file it
+        // wrote outside those (a shared file it created or replaced).
+        var created = directoriesAfter.Except(directoriesBefore).ToHashSet(StringComparer.Ordinal);
+        foreach (var directory in created.Where(d => !created.Contains(Parent(d))).Order(StringComparer.Ordinal))
         {
             SiteStore.HandOver(context, state + directory);
         }
+        foreach (var (file, written) in filesAfter.Where(f => !created.Contains(Parent(f.Key))).OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            if (!filesBefore.TryGetValue(file, out var before) || before != written) SiteStore.HandOver(context, state + file, recursive: false);
+        }
     }
 
-    /// <summary>Files and directories under the state directory (relative, with a leading '/'), the migration's own record left out.</summary>
-    private static (HashSet<string> Files, HashSet<string> Directories) Entries(string realState)
+    private static string Parent(string relative) => relative[..relative.LastIndexOf('/')];
+
+    /// <summary>
+    /// Files (with their last write: a file the store replaced has a new one) and directories under
+    /// the state directory (relative, with a leading '/'), the migration's own record left out.
+    /// </summary>
+    private static (Dictionary<string, DateTime> Files, HashSet<string> Directories) Entries(string realState)
     {
-        var files = new HashSet<string>(StringComparer.Ordinal);
+        var files = new Dictionary<string, DateTime>(StringComparer.Ordinal);
         var directories = new HashSet<string>(StringComparer.Ordinal);
         if (!Directory.Exists(realState)) return (files, directories);
         foreach (var entry in Directory.EnumerateFileSystemEntries(realState, "*", SearchOption.AllDirectories))
@@ -67,7 +81,7 @@ internal sealed class ImportCertificateStep(SitePlan site) : MigrationStep
             string relative = entry[realState.Length..];
             if (relative.StartsWith("/migration", StringComparison.Ordinal) || relative == "/rollback.sh") continue;
             if (Directory.Exists(entry)) directories.Add(relative);
-            else files.Add(relative);
+            else files[relative] = File.GetLastWriteTimeUtc(entry);
         }
         return (files, directories);
     }

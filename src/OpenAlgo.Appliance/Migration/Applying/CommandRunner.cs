@@ -42,6 +42,30 @@ internal class CommandRunner(TextWriter output, bool live)
         }
     }
 
+    /// <summary>Asks the machine a question (<c>systemctl is-active</c>) without printing it: true when the command exits 0.</summary>
+    public static bool Succeeds(IReadOnlyList<string> command)
+    {
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in command.Skip(1)) start.ArgumentList.Add(arg);
+        try
+        {
+            using var process = Process.Start(start)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            process.StandardOutput.ReadToEnd();
+            _ = stderr.Result;
+            if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
+            {
+                process.Kill(entireProcessTree: true);
+                return false;
+            }
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Runs and throws a <see cref="MigrationException"/> naming the command when it fails.</summary>
     public void Require(IReadOnlyList<string> command)
     {

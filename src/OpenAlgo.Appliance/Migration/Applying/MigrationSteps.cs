@@ -11,7 +11,8 @@ namespace OpenAlgo.Appliance.Migration.Applying;
 /// </summary>
 internal static class MigrationSteps
 {
-    public static List<MigrationStep> For(MigrationPlan plan, SystemRoot root, Func<string, IReadOnlyList<string>> check, TimeSpan proxyWait)
+    /// <param name="applianceRunning">Whether the appliance runs now (what the rollback puts back); a rehearsal cannot ask, and takes an enabled one as running.</param>
+    public static List<MigrationStep> For(MigrationPlan plan, SystemRoot root, Func<string, IReadOnlyList<string>> check, TimeSpan proxyWait, bool? applianceRunning = null)
     {
         var steps = new List<MigrationStep> { new PrepareStateStep() };
         // Certificates before the configuration: check wants a Files-mode site's files to exist.
@@ -29,7 +30,8 @@ internal static class MigrationSteps
         foreach (var renewal in plan.RenewalFilesToPark) steps.Add(new ParkRenewalStep(renewal));
         steps.Add(new RestartOpenAlgoStep(plan));
         steps.Add(new NginxStep(plan, SystemdUnit.IsEnabled(root, plan.NginxService)));
-        steps.Add(new StartApplianceStep(SystemdUnit.IsEnabled(root, MigrationPlan.ApplianceService)));
+        bool enabled = SystemdUnit.IsEnabled(root, MigrationPlan.ApplianceService);
+        steps.Add(new StartApplianceStep(enabled, applianceRunning ?? enabled));
         foreach (var timer in plan.CertbotTimers) steps.Add(new CertbotTimerStep(timer));
         steps.Add(new WaitForProxiesStep(plan, proxyWait));
         steps.Add(new VerifySitesStep(plan));

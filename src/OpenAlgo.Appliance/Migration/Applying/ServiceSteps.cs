@@ -119,7 +119,7 @@ internal sealed class CertbotTimerStep(string timer) : MigrationStep
 /// Enables and (re)starts the appliance (Type=notify: systemctl returns once every listener is
 /// bound). A restart, not <c>enable --now</c>: a service already running would keep its old configuration.
 /// </summary>
-internal sealed class StartApplianceStep(bool wasEnabled) : MigrationStep
+internal sealed class StartApplianceStep(bool wasEnabled, bool wasRunning) : MigrationStep
 {
     public static readonly string[] Units =
     [
@@ -132,10 +132,14 @@ internal sealed class StartApplianceStep(bool wasEnabled) : MigrationStep
 
     public override void Run(ApplyContext context)
     {
-        // Enabled before (a tarball install, an earlier trial): back to its restored configuration; else off again.
-        context.Journal.Add(wasEnabled
+        // Running before (a tarball install, an earlier trial): back on its restored configuration.
+        // Enabled but not running (it never started on the package's empty configuration): stopped
+        // again, still enabled. Else off again.
+        context.Journal.Add(wasRunning
             ? new RunCommand(["systemctl", "restart", MigrationPlan.ApplianceService], "the appliance back on its earlier configuration")
-            : new RunCommand(["systemctl", "disable", "--now", .. Units], "the appliance releases 80/443 and the internal ports"));
+            : wasEnabled
+                ? new RunCommand(["systemctl", "stop", .. Units], "the appliance releases 80/443 and the internal ports (enabled, as before)")
+                : new RunCommand(["systemctl", "disable", "--now", .. Units], "the appliance releases 80/443 and the internal ports"));
         context.Commands.Require(["systemctl", "enable", MigrationPlan.ApplianceService]);
         context.Commands.Require(["systemctl", "restart", MigrationPlan.ApplianceService]);
     }

@@ -2,8 +2,8 @@ namespace OpenAlgo.Appliance.Migration.Nginx;
 
 /// <summary>
 /// The output of <c>nginx -T</c>: every file nginx read, each after a line
-/// <c># configuration file PATH:</c>, the first being the main file. nginx's own status lines
-/// (<c>nginx: the configuration file … syntax is ok</c>) before the first file are skipped.
+/// <c># configuration file PATH:</c>, the first being the main file. Lines before the first file
+/// (<c>nginx: the configuration file … syntax is ok</c>, sudo's warnings) are skipped.
 /// Includes are resolved against the dumped files only.
 /// </summary>
 internal sealed class NginxDump : INginxFiles
@@ -43,17 +43,16 @@ internal sealed class NginxDump : INginxFiles
                 content.Clear();
                 continue;
             }
-            if (current is null)
-            {
-                if (trimmed.Length == 0 || trimmed.StartsWith("nginx: ", StringComparison.Ordinal)) continue;
-                throw new MigrationException($"{dumpFile}:{lineNumber}: expected '# configuration file PATH:' before any configuration. Fix: pass the output of 'sudo nginx -T' (not a single configuration file).");
-            }
+            // Before the first file: nginx's status lines and whatever else reached stderr with 2>&1
+            // (sudo's "unable to resolve host", nginx's [warn] lines). A file that is not a dump at
+            // all has no section and is refused below.
+            if (current is null) continue;
             content.Append(line).Append('\n');
         }
         dump.Add(current, content);
         if (dump._order.Count == 0)
         {
-            throw new MigrationException($"{dumpFile}: no '# configuration file PATH:' section. Fix: pass the output of 'sudo nginx -T' (nginx prints it only when 'nginx -t' passes).");
+            throw new MigrationException($"{dumpFile}: no '# configuration file PATH:' section. Fix: pass the output of 'sudo nginx -T' (not a single configuration file; nginx prints the sections only when 'nginx -t' passes).");
         }
         return dump;
     }
