@@ -505,8 +505,11 @@ RC2=0; TAIL=12 run_block "DOMAIN=b2.example.com KEY=nspawn-key-2" 6 || RC2=$?
 check "4. verify passes for both sites (TLS, /ws, authenticate, subscribe, first tick)" "[ $RC1 = 0 ] && [ $RC2 = 0 ]"
 check "4. each site reaches its own instance over HTTPS; a key works only on its own site" \
     "site_ok a1.example.com nspawn-key-1 && site_ok b2.example.com nspawn-key-2 && ! ct openalgo-appliance verify https://a1.example.com/ --api-key nspawn-key-2 >/dev/null 2>&1"
+# In the service's own mount namespace (as root there, so only the mounts stop it): the migration's
+# directory is empty and rollback.sh, rewritten after the service started, is still read-only;
+# and both belong to root, not to the service's user.
 check "4. the backups and rollback.sh are out of the service's reach" \
-    "ct sh -c 'pid=\$(systemctl show -p MainPID --value openalgo-appliance); [ -n \"\$(ls -A /var/lib/openalgo-appliance/migration)\" ] && [ -z \"\$(nsenter -t \$pid -m ls -A /var/lib/openalgo-appliance/migration 2>/dev/null)\" ] && ! nsenter -t \$pid -m touch /var/lib/openalgo-appliance/rollback.sh 2>/dev/null'"
+    "ct sh -c 'pid=\$(systemctl show -p MainPID --value openalgo-appliance); [ \"\$pid\" -gt 0 ] && nsenter -t \$pid -m true && [ -n \"\$(ls -A /var/lib/openalgo-appliance/migration)\" ] && [ -z \"\$(nsenter -t \$pid -m ls -A /var/lib/openalgo-appliance/migration 2>/dev/null)\" ] && ! nsenter -t \$pid -m touch /var/lib/openalgo-appliance/rollback.sh 2>/dev/null && [ -z \"\$(find /var/lib/openalgo-appliance/migration /var/lib/openalgo-appliance/rollback.sh ! -user root)\" ]'"
 RC=0; TAIL=14 run_block "" 7 || RC=$?
 check "4. ss and systemctl status" "[ $RC = 0 ]"
 
@@ -520,7 +523,8 @@ check "5. nginx serves both sites over HTTPS and /ws again; every .env byte for 
 
 APPENDIX=$(doc_block 10)
 RC=0; TAIL=6 run_block "$APPENDIX" 11 || RC=$?
-check "A.2 configuration written, check passes, both certificates imported" "[ $RC = 0 ]"
+check "A.2 configuration written, check passes, both certificates imported; the migration's record still root's" \
+    "[ $RC = 0 ] && [ -z \"\$(ct find /var/lib/openalgo-appliance/migration /var/lib/openalgo-appliance/rollback.sh ! -user root)\" ] && [ -z \"\$(ct find /var/lib/openalgo-appliance/sites ! -user openalgo-appliance)\" ]"
 RC=0; TAIL=3 run_block "$APPENDIX" 12 || RC=$?
 check "A.3 proxies' ports moved by hand" "[ $RC = 0 ]"
 RC=0; TAIL=3 run_block "$APPENDIX" 13 || RC=$?

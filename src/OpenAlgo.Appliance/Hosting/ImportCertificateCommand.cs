@@ -92,8 +92,15 @@ internal sealed class ImportCertificateCommand(TextWriter output, TextWriter err
 
         if (Environment.UserName == "root" && state == PackageStateDirectory && UserExists(ServiceUser))
         {
-            // Written by root for a service that runs as its own user: hand the state over.
-            SystemCommand.Run(error, "chown", "-R", $"{ServiceUser}:{ServiceUser}", state);
+            // Written by root for a service that runs as its own user: hand the state over — all but
+            // a migration's record (migrate's backups hold OpenAlgo's secrets; root's, as its rollback.sh).
+            SystemCommand.Run(error, "chown", $"{ServiceUser}:{ServiceUser}", state);
+            foreach (var entry in Directory.EnumerateFileSystemEntries(state).Order(StringComparer.Ordinal))
+            {
+                string name = Path.GetFileName(entry);
+                if (name == Path.GetFileName(Migration.Planning.MigrationPlan.MigrationDirectory) || name == Path.GetFileName(Migration.Planning.MigrationPlan.RollbackScript)) continue;
+                SystemCommand.Run(error, "chown", "-R", $"{ServiceUser}:{ServiceUser}", entry);
+            }
         }
         return 0;
     }

@@ -431,4 +431,37 @@ public sealed class MigratePlanTests
         Assert.Contains("http2 on → HTTP/1.1 (the appliance offers only HTTP/1.1 in ALPN)", stdout);
         Assert.Contains("add_header Referrer-Policy no-referrer: the appliance sends Referrer-Policy strict-origin-when-cross-origin, not no-referrer", stdout);
     }
+    [Fact]
+    public void Rollback_sh_is_rewritten_in_place_so_the_services_read_only_mount_keeps_holding_it()
+    {
+        using var fixture = MigrationFixture.Create("debian-single-new");
+        var root = new OpenAlgo.Appliance.Migration.SystemRoot(fixture.Root);
+        var plan = new OpenAlgo.Appliance.Migration.Planning.MigrationPlanner(root, new OpenAlgo.Appliance.Migration.Nginx.RootedNginxFiles(root)).Plan();
+        // The service starts between two steps and mounts the rollback.sh it finds; later steps rewrite it.
+        var seen = new List<string>();
+        var steps = new List<OpenAlgo.Appliance.Migration.Applying.MigrationStep> { new OpenAlgo.Appliance.Migration.Applying.PrepareStateStep(), new Inode(fixture, seen), new Inode(fixture, seen) };
+        var output = new StringWriter();
+        int exit = new OpenAlgo.Appliance.Migration.Applying.MigrationApplier(root, output, output, new OpenAlgo.Appliance.Migration.Applying.CommandRunner(output, live: false), TimeProvider.System).Apply(plan, steps);
+
+        Assert.True(exit == 0, output.ToString());
+        seen.Add(Inode.Of(fixture));
+        Assert.Equal(3, seen.Count);
+        Assert.All(seen, inode => Assert.Equal(seen[0], inode));
+        // A complete copy, written atomically, where only root can see it.
+        Assert.Equal(fixture.Read("/var/lib/openalgo-appliance/rollback.sh"), fixture.Read("/var/lib/openalgo-appliance/migration/rollback.sh"));
+    }
+
+    private sealed class Inode(MigrationFixture fixture, List<string> seen) : OpenAlgo.Appliance.Migration.Applying.MigrationStep
+    {
+        public override string Description => "note rollback.sh's inode";
+
+        public override void Run(OpenAlgo.Appliance.Migration.Applying.ApplyContext context) => seen.Add(Of(fixture));
+
+        public static string Of(MigrationFixture fixture)
+        {
+            var (exit, output) = Processes.Run("stat", null, "-c", "%i", fixture.Path("/var/lib/openalgo-appliance/rollback.sh"));
+            Assert.Equal(0, exit);
+            return output.Trim();
+        }
+    }
 }

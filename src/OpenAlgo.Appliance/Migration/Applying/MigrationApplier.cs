@@ -50,10 +50,28 @@ internal sealed class MigrationApplier(SystemRoot root, TextWriter output, TextW
         return 0;
     }
 
+    /// <summary>
+    /// The service's unit mounts rollback.sh read-only into the service's namespace (ReadOnlyPaths=),
+    /// and that mount holds the file it found at start. Replaced by a rename, the script root runs
+    /// would be a new, unprotected file in a directory the service may write: so after its first
+    /// version it is rewritten in place. A complete copy is written atomically first, in the
+    /// migration's own directory, in case the machine stops in the middle of the rewrite.
+    /// </summary>
     private void WriteRollback(ApplyContext context, string header)
     {
-        AtomicFile.WriteAllText(root.Map(MigrationPlan.RollbackScript), RollbackScript.Write(root, context.Journal, header),
-            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        const UnixFileMode executable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        string script = RollbackScript.Write(root, context.Journal, header);
+        context.CreatePrivateDirectories(MigrationPlan.MigrationDirectory);
+        AtomicFile.WriteAllText(root.Map(MigrationPlan.MigrationDirectory + "/rollback.sh"), script, executable);
+        string path = root.Map(MigrationPlan.RollbackScript);
+        if (!File.Exists(path))
+        {
+            AtomicFile.WriteAllText(path, script, executable);
+            return;
+        }
+        using var stream = new FileStream(path, FileMode.Truncate, FileAccess.Write);
+        stream.Write(System.Text.Encoding.UTF8.GetBytes(script));
+        stream.Flush(flushToDisk: true);
     }
 
     private void Mark(ApplyContext context, string name, string text)

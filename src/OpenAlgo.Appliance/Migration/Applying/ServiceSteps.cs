@@ -22,7 +22,7 @@ internal sealed class PrepareStateStep : MigrationStep
             string temporary = $"{MigrationPlan.StateDirectory}/.migration-{stamp}";
             string earlier = $"{MigrationPlan.MigrationDirectory}/earlier-{stamp}";
             Directory.Move(context.Root.Map(MigrationPlan.MigrationDirectory), context.Root.Map(temporary));
-            if (context.Root.FileExists(MigrationPlan.RollbackScript)) File.Move(context.Root.Map(MigrationPlan.RollbackScript), context.Root.Map(temporary + "/rollback.sh"));
+            if (context.Root.FileExists(MigrationPlan.RollbackScript)) File.Move(context.Root.Map(MigrationPlan.RollbackScript), context.Root.Map(temporary + "/rollback.sh"), overwrite: true);
             context.CreatePrivateDirectories(MigrationPlan.MigrationDirectory);
             Directory.Move(context.Root.Map(temporary), context.Root.Map(earlier));
             context.Output.WriteLine($"  the earlier migration's backups and rollback.sh moved to {earlier}");
