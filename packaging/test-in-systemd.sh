@@ -506,10 +506,17 @@ check "4. verify passes for both sites (TLS, /ws, authenticate, subscribe, first
 check "4. each site reaches its own instance over HTTPS; a key works only on its own site" \
     "site_ok a1.example.com nspawn-key-1 && site_ok b2.example.com nspawn-key-2 && ! ct openalgo-appliance verify https://a1.example.com/ --api-key nspawn-key-2 >/dev/null 2>&1"
 # In the service's own mount namespace (as root there, so only the mounts stop it): the migration's
-# directory is empty and rollback.sh, rewritten after the service started, is still read-only;
-# and both belong to root, not to the service's user.
-check "4. the backups and rollback.sh are out of the service's reach" \
-    "ct sh -c 'pid=\$(systemctl show -p MainPID --value openalgo-appliance); [ \"\$pid\" -gt 0 ] && nsenter -t \$pid -m true && [ -n \"\$(ls -A /var/lib/openalgo-appliance/migration)\" ] && [ -z \"\$(nsenter -t \$pid -m ls -A /var/lib/openalgo-appliance/migration 2>/dev/null)\" ] && ! nsenter -t \$pid -m touch /var/lib/openalgo-appliance/rollback.sh 2>/dev/null && [ -z \"\$(find /var/lib/openalgo-appliance/migration /var/lib/openalgo-appliance/rollback.sh ! -user root)\" ]'"
+# directory is empty and rollback.sh, rewritten after the service started, is still read-only; on
+# the machine both belong to root, not to the service's user.
+SERVICE_PID=$(svc MainPID)
+in_service() { ct nsenter -t "$SERVICE_PID" -m "$@"; }
+check "4. the backups and rollback.sh are out of the service's reach (service pid $SERVICE_PID)" \
+    "[ \"\$SERVICE_PID\" -gt 0 ] && in_service true && [ -n \"\$(ct ls -A /var/lib/openalgo-appliance/migration)\" ] && [ -z \"\$(in_service ls -A /var/lib/openalgo-appliance/migration 2>/dev/null)\" ] && ! in_service touch /var/lib/openalgo-appliance/rollback.sh 2>/dev/null"
+# The backups inside keep their files' owners (cp -a: the restore is byte for byte, owner included);
+# the directory that holds them is root's alone.
+record_is_roots() { [ "$(ct stat -c '%U %a' /var/lib/openalgo-appliance/migration /var/lib/openalgo-appliance/rollback.sh | sort -u)" = "root 700" ]; }
+check "4. the migration's directory and rollback.sh are root's alone (0700)" "record_is_roots"
+[ "$LAST_FAILED" = 0 ] || ct ls -la /var/lib/openalgo-appliance /var/lib/openalgo-appliance/migration | sed 's/^/    /'
 RC=0; TAIL=14 run_block "" 7 || RC=$?
 check "4. ss and systemctl status" "[ $RC = 0 ]"
 
@@ -523,8 +530,9 @@ check "5. nginx serves both sites over HTTPS and /ws again; every .env byte for 
 
 APPENDIX=$(doc_block 10)
 RC=0; TAIL=6 run_block "$APPENDIX" 11 || RC=$?
-check "A.2 configuration written, check passes, both certificates imported; the migration's record still root's" \
-    "[ $RC = 0 ] && [ -z \"\$(ct find /var/lib/openalgo-appliance/migration /var/lib/openalgo-appliance/rollback.sh ! -user root)\" ] && [ -z \"\$(ct find /var/lib/openalgo-appliance/sites ! -user openalgo-appliance)\" ]"
+check "A.2 configuration written, check passes, both certificates imported" "[ $RC = 0 ]"
+check "A.2 the imported files are the service's, the migration's record still root's" \
+    "record_is_roots && [ -z \"\$(ct find /var/lib/openalgo-appliance/sites ! -user openalgo-appliance)\" ]"
 RC=0; TAIL=3 run_block "$APPENDIX" 12 || RC=$?
 check "A.3 proxies' ports moved by hand" "[ $RC = 0 ]"
 RC=0; TAIL=3 run_block "$APPENDIX" 13 || RC=$?
