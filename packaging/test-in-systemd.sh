@@ -269,6 +269,24 @@ NGINX
     done
     # OpenAlgo's installers chown the instance directories to the web user.
     chown -R 33:33 "$ROOT/var/python"
+    # What a browser sees during --apply: a request every 50 ms, its status (000: nothing answered).
+    cat > "$ROOT/root/probe.py" <<'PY'
+import socket, ssl, sys, time
+context = ssl.create_default_context()
+host = sys.argv[1]
+while True:
+    started = time.time()
+    try:
+        with socket.create_connection(("127.0.0.1", 443), timeout=1) as raw, context.wrap_socket(raw, server_hostname=host) as tls:
+            tls.settimeout(2)
+            tls.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            line = tls.recv(64).split(b"\r\n")[0].decode()
+            code = line.split(" ")[1] if line.startswith("HTTP/") else "???"
+    except Exception:
+        code = "000"
+    print(f"{started:.3f} {code}", flush=True)
+    time.sleep(0.05)
+PY
 }
 stage_migration
 
@@ -493,8 +511,12 @@ RC=0; TAIL=4 run_block "" 4 || RC=$?
 check "2. rehearsal on a copy: --apply and its rollback.sh there; the machine untouched" \
     "[ $RC = 0 ] && [ \"\$(sha_envs)\" = \"\$ENV_BEFORE\" ] && ct systemctl is-active --quiet nginx && ! ct systemctl is-active --quiet openalgo-appliance && ! ct test -e /var/tmp/migrate-rehearsal"
 
-FRONTLESS_FROM=$SECONDS
+PROBE=$(ct sh -c 'python3 /root/probe.py a1.example.com > /root/probe.log 2>&1 & echo $!')
 RC=0; TAIL=40 run_block "" 5 || RC=$?
+sleep 1; ct kill "$PROBE" 2>/dev/null || true
+# The longest run of probes that got nothing (000), and of 5xx answers (gunicorn restarting).
+longest() { ct cat /root/probe.log | awk -v pattern="$1" '{ bad = ($2 ~ pattern) } bad && start == "" { start = $1 } !bad && start != "" { if ($1 - start > max) max = $1 - start; start = "" } END { printf "%.2f", max + 0 }'; }
+echo "    during migrate --apply, https://a1.example.com/ every 50 ms ($(ct sh -c "wc -l < /root/probe.log") requests): nothing answered for $(longest '^000$') s at most, 5xx for $(longest '^5') s at most"
 check "3. migrate --apply exits 0" "[ $RC = 0 ]"
 check "3. nginx stopped and disabled, certbot's timer too; the appliance active" \
     "! ct systemctl is-active --quiet nginx && ! ct systemctl is-enabled --quiet nginx && ! ct systemctl is-enabled --quiet certbot.timer && ct systemctl is-active --quiet openalgo-appliance"

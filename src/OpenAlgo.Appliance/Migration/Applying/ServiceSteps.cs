@@ -45,7 +45,7 @@ internal sealed class RestartOpenAlgoStep(MigrationPlan plan) : MigrationStep
 
     private string[] Command => ["systemctl", "restart", .. plan.ServicesToRestart];
 
-    public override string Description => $"restart {string.Join(", ", plan.ServicesToRestart)}: OpenAlgo's proxies move to their new ports (nginx still serves the web app meanwhile)";
+    public override string Description => $"restart {string.Join(", ", plan.ServicesToRestart)}: OpenAlgo's proxies move to their new ports (nginx stays in front meanwhile)";
 
     public override IEnumerable<string> Commands => [string.Join(' ', Command)];
 
