@@ -8,6 +8,7 @@
 #   SCENARIOS="throughput" TRANSPORTS="wss" RUNS=5 bench/run.sh
 #   SERVER_BINARY=/opt/openalgo/openalgo-appliance bench/run.sh
 #   EXTRA_ARGS="--mode 2" SCENARIOS="throughput fanout" bench/run.sh   # QUOTE payloads
+#   SITES=3 SCENARIOS=fanout TRANSPORTS=ws bench/run.sh  # the same load split over 3 sites (a third of the rate each)
 #
 # What it does:
 #   1. If $SERVER_BINARY (default <repo>/publish/openalgo-appliance) is missing, publishes it:
@@ -37,6 +38,9 @@
 #   OPENALGO_SRC=<an OpenAlgo checkout> (default: ~/.cache/openalgo-appliance-bench/openalgo, cloned
 #     from GitHub when missing; a bare git directory is exported with git archive)
 #   SEED_HTTPS_PORT=18444 SEED_WS_PORT=18766 (the seed stack's nginx and proxy)
+#   SITES=1: with N > 1 the appliance gets sites site1..siteN (Appliance__Sites__site<k>__…: the name
+#     site<k>.bench.test, internal listener INTERNAL_PORT+k-1, bus ZMQ_PORT+k-1, the rest inherited) and
+#     the harness --sites N (throughput/fanout only: clients, symbols and rate split evenly over the sites)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,6 +67,7 @@ STACKS="${STACKS:-appliance}"
 OPENALGO_SRC="${OPENALGO_SRC:-$HOME/.cache/openalgo-appliance-bench/openalgo}"
 SEED_HTTPS_PORT="${SEED_HTTPS_PORT:-18444}"
 SEED_WS_PORT="${SEED_WS_PORT:-18766}"
+SITES="${SITES:-1}"
 NGINX_PID=""
 ALSO_ARGS=()
 
@@ -78,10 +83,22 @@ raise_fd_limit() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Sites site1..siteN after the top-level keys (which they inherit), when SITES > 1.
+SITE_ENV=()
+SITE_PORTS=()
+if (( SITES > 1 )); then
+  for k in $(seq 1 "$SITES"); do
+    SITE_ENV+=("Appliance__Sites__site${k}__Tls__Domains__0=site${k}.bench.test"
+               "Appliance__Sites__site${k}__Listen__Internal=127.0.0.1:$((INTERNAL_PORT + k - 1))"
+               "Appliance__Sites__site${k}__MarketData__ZmqEndpoint=tcp://127.0.0.1:$((ZMQ_PORT + k - 1))")
+    SITE_PORTS+=("$((INTERNAL_PORT + k - 1))" "$((ZMQ_PORT + k - 1))")
+  done
+fi
+
 start_server() {
   mkdir -p "$STATE_DIR" "$LOGS_DIR" "$OUT"
   local log_file="$OUT/server-stdout.log"
-  for p in "$HTTPS_PORT" "$INTERNAL_PORT" "$ZMQ_PORT"; do
+  for p in "$HTTPS_PORT" "$INTERNAL_PORT" "$ZMQ_PORT" "${SITE_PORTS[@]}"; do
     if port_open "$p"; then
       log "port $p is already in use (another server running?); refusing to start"
       return 1
@@ -108,12 +125,14 @@ start_server() {
       Appliance__Limits__MaxClients=20000 \
       Appliance__StateDirectory="$STATE_DIR" \
       Appliance__LogsDirectory="$LOGS_DIR" \
+      "${SITE_ENV[@]}" \
       $SERVER_ENV \
       "$SERVER_BINARY" run
   ) </dev/null >>"$log_file" 2>&1 &
   SERVER_PID=$!
   local waited=0
-  while ! { port_open "$INTERNAL_PORT" && port_open "$HTTPS_PORT"; }; do
+  local last_internal=$((INTERNAL_PORT + SITES - 1))
+  while ! { port_open "$INTERNAL_PORT" && port_open "$last_internal" && port_open "$HTTPS_PORT"; }; do
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
       log "server exited during startup; last log lines:"
       tail -n 30 "$log_file" >&2 || true
@@ -284,6 +303,9 @@ for scenario in $SCENARIOS; do
         fi
         label="$scenario $transport"
         [[ "$stack" == appliance ]] || label="$stack $label"
+        sites=1  # the seed stack is one OpenAlgo proxy
+        [[ "$stack" == appliance ]] && sites="$SITES"
+        (( sites > 1 )) && label="$label $sites sites"
         also=()
         [[ "$stack" == seed && "$transport" == wss ]] && also=("${ALSO_ARGS[@]}")
         log "== $label, run $run/$RUNS (server pid $SERVER_PID, time limit ${limit}s, load average $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -298,6 +320,7 @@ for scenario in $SCENARIOS; do
             --max-seconds $((limit - 5)) \
             --json "$RESULTS" \
             --label "$label" \
+            --sites "$sites" \
             "${args[@]}" $EXTRA_ARGS 2>&1 | tee -a "$OUT/bench.log"
         rc=${PIPESTATUS[0]}
         set -e

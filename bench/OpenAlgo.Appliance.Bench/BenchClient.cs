@@ -73,12 +73,17 @@ public sealed class ClientFactory : IDisposable
         _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
     }
 
-    public async Task ConnectAsync(BenchClient client, Uri uri, CancellationToken ct)
+    /// <param name="dialHost">The address to connect to when it is not <paramref name="uri"/>'s host (a site's name on this machine); raw clients only.</param>
+    public async Task ConnectAsync(BenchClient client, Uri uri, string dialHost, CancellationToken ct)
     {
         if (_raw)
         {
-            client.Attach(await RawWebSocket.ConnectAsync(uri, _readBufferSize, _deflate, ct).ConfigureAwait(false));
+            client.Attach(await RawWebSocket.ConnectAsync(uri, _readBufferSize, _deflate, ct, dialHost).ConfigureAwait(false));
             return;
+        }
+        if (dialHost != uri.Host)
+        {
+            throw new UsageException("--client clientws cannot dial a site's name (--sites over wss): use --client raw");
         }
         var ws = new ClientWebSocket();
         client.Attach(ws);

@@ -59,6 +59,35 @@ public sealed class Common : IDisposable
 
     public ServerLauncher? Launcher { get; set; }
 
+    /// <summary>
+    /// --sites N: the server has N sites (<c>Appliance:Sites:site1..N</c>, <see cref="ServerLauncher.SitesEnvironment"/>),
+    /// site k (from 0) with the internal listener on <see cref="Url"/>'s port + k, the bus on
+    /// <see cref="ZmqEndpoint"/>'s port + k and the name site(k+1).bench.test on the HTTPS listener.
+    /// </summary>
+    public int Sites { get; init; } = 1;
+
+    /// <summary>Where site <paramref name="site"/>'s clients connect: its internal listener (ws), or /ws by its name (wss, dialled at <see cref="Url"/>'s address).</summary>
+    public Uri SiteUrl(int site)
+    {
+        if (Sites == 1) return Url;
+        return Url.Scheme == "wss"
+            ? new UriBuilder(Url) { Host = SiteName(site) }.Uri
+            : new UriBuilder(Url) { Port = Url.Port + site }.Uri;
+    }
+
+    /// <summary>Site <paramref name="site"/>'s bus endpoint (the server binds it, the feeder connects).</summary>
+    public string SiteZmqEndpoint(int site)
+    {
+        if (Sites == 1) return ZmqEndpoint;
+        var endpoint = new Uri(ZmqEndpoint.Replace("tcp://", "http://", StringComparison.Ordinal));
+        return $"tcp://{endpoint.Host}:{endpoint.Port + site}";
+    }
+
+    public static string SiteName(int site) => $"site{site + 1}.bench.test";
+
+    /// <summary>The address to dial for <paramref name="uri"/>: a site's name is this machine (<see cref="Url"/>'s host).</summary>
+    public string DialHost(Uri uri) => uri.Host.EndsWith(".bench.test", StringComparison.Ordinal) ? Url.Host : uri.Host;
+
     public string Transport => Url.Scheme == "wss" ? "wss" : "ws";
 
     public string SymbolName(int i) => SymbolPrefix + i.ToString(CultureInfo.InvariantCulture);
@@ -91,7 +120,7 @@ public sealed class Common : IDisposable
     /// Connects <paramref name="count"/> clients with bounded parallelism; each is authenticated, then
     /// <paramref name="afterAuth"/> runs (subscribe), then its receive loop starts. Failed clients are aborted.
     /// </summary>
-    public async Task<ConnectOutcome> ConnectAllAsync(ClientFactory factory, int count, Func<int, BenchClient> create, Func<BenchClient, CancellationToken, Task> afterAuth, CancellationToken outer, bool startReceiveLoop = true)
+    public async Task<ConnectOutcome> ConnectAllAsync(ClientFactory factory, int count, Func<int, BenchClient> create, Func<BenchClient, CancellationToken, Task> afterAuth, CancellationToken outer, bool startReceiveLoop = true, Func<int, Uri>? urlOf = null)
     {
         var ok = new BenchClient?[count];
         int failed = 0;
@@ -112,7 +141,8 @@ public sealed class Common : IDisposable
             var client = create(i);
             try
             {
-                await factory.ConnectAsync(client, Url, cts.Token).ConfigureAwait(false);
+                var url = urlOf?.Invoke(i) ?? Url;
+                await factory.ConnectAsync(client, url, DialHost(url), cts.Token).ConfigureAwait(false);
                 await client.AuthenticateAsync(ApiKey, cts.Token).ConfigureAwait(false);
                 await afterAuth(client, cts.Token).ConfigureAwait(false);
                 if (startReceiveLoop)
@@ -176,22 +206,26 @@ public sealed class Common : IDisposable
             Log($"server pid {pid} is not running");
             return false;
         }
-        if (!await ServerLauncher.WaitForPortAsync(Url.Host, Url.Port, TimeSpan.FromSeconds(60), ServerPid).ConfigureAwait(false))
+        for (int site = 0; site < Sites; site++)
         {
-            Log($"server is not accepting connections on {Url.Host}:{Url.Port}");
-            if (Launcher is not null)
+            var url = SiteUrl(site);
+            if (!await ServerLauncher.WaitForPortAsync(DialHost(url), url.Port, TimeSpan.FromSeconds(60), ServerPid).ConfigureAwait(false))
             {
-                Log("server log tail:\n" + Launcher.TailLog(30));
-            }
-            return false;
-        }
-        if (needZmq)
-        {
-            var zmq = new Uri(ZmqEndpoint.Replace("tcp://", "http://", StringComparison.Ordinal));
-            if (!await ServerLauncher.WaitForPortAsync(zmq.Host, zmq.Port, TimeSpan.FromSeconds(10), ServerPid).ConfigureAwait(false))
-            {
-                Log($"nothing listens on the ZMQ endpoint {ZmqEndpoint} (the server's SUB socket should bind it)");
+                Log($"server is not accepting connections on {DialHost(url)}:{url.Port}");
+                if (Launcher is not null)
+                {
+                    Log("server log tail:\n" + Launcher.TailLog(30));
+                }
                 return false;
+            }
+            if (needZmq)
+            {
+                var zmq = new Uri(SiteZmqEndpoint(site).Replace("tcp://", "http://", StringComparison.Ordinal));
+                if (!await ServerLauncher.WaitForPortAsync(zmq.Host, zmq.Port, TimeSpan.FromSeconds(10), ServerPid).ConfigureAwait(false))
+                {
+                    Log($"nothing listens on the ZMQ endpoint {SiteZmqEndpoint(site)} (the server's SUB socket should bind it)");
+                    return false;
+                }
             }
         }
         return true;

@@ -13,13 +13,17 @@ namespace OpenAlgo.Appliance.Bench;
 /// rate-paced in batches: every ~1 ms (--batch-ms) it sends all ticks that are due by then
 /// (Thread.Sleep between batches, no busy spin: the box has
 /// two cores and the server needs them). Each payload carries "bench_ts" (Clock ticks at send).
-/// Runs entirely on one dedicated thread (NetMQ sockets are single-threaded).
+/// Runs entirely on one dedicated thread (NetMQ sockets are single-threaded). With several
+/// endpoints (one per site, --sites) the universe is split into contiguous parts of (nearly) equal
+/// size, part k published on endpoint k by the same thread and pacing: each site gets about rate/N
+/// ticks/s, and the harness's wake-ups stay those of one feeder.
 /// </summary>
 public sealed class Feeder
 {
     private static readonly string[] ModeNames = ["", "LTP", "QUOTE", "DEPTH"];
 
-    private readonly string _endpoint;
+    private readonly string[] _endpoints;
+    private readonly int[] _siteOf;
     private readonly int _universe;
     private readonly int[] _subscribers;
     private readonly byte[][] _topics;
@@ -51,12 +55,19 @@ public sealed class Feeder
     public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Feeder(string endpoint, string exchange, string symbolPrefix, int universe, int mode, int depthLevels, int[] subscribersPerSymbol, double rate)
+        : this([endpoint], exchange, symbolPrefix, universe, mode, depthLevels, subscribersPerSymbol, rate)
+    {
+    }
+
+    /// <param name="endpoints">One per site; symbol s goes to endpoint <see cref="PartOf"/>(s).</param>
+    public Feeder(string[] endpoints, string exchange, string symbolPrefix, int universe, int mode, int depthLevels, int[] subscribersPerSymbol, double rate)
     {
         if (mode is < 1 or > 3)
         {
             throw new UsageException("--mode must be 1 (LTP), 2 (QUOTE) or 3 (DEPTH)");
         }
-        _endpoint = endpoint;
+        _endpoints = endpoints;
+        _siteOf = Enumerable.Range(0, universe).Select(i => PartOf(i, universe, endpoints.Length)).ToArray();
         _universe = universe;
         _subscribers = subscribersPerSymbol;
         RequestedRate = rate;
@@ -137,44 +148,61 @@ public sealed class Feeder
         n += w;
     }
 
-    private void Send(PublisherSocket pub, int sym, long benchTs, long unixMs)
+    private void Send(PublisherSocket[] pubs, int sym, long benchTs, long unixMs)
     {
         int len = BuildPayload(sym, benchTs, unixMs);
-        pub.SendMoreFrame(_topics[sym]).SendFrame(_payload, len);
+        pubs[_siteOf[sym]].SendMoreFrame(_topics[sym]).SendFrame(_payload, len);
     }
+
+    /// <summary>Where part <paramref name="part"/> of <paramref name="total"/> items split into <paramref name="parts"/> contiguous parts starts: ⌈part·total/parts⌉.</summary>
+    public static int PartStart(int part, int total, int parts) => (int)(((long)part * total + parts - 1) / parts);
+
+    /// <summary>The part item <paramref name="index"/> falls in (the inverse of <see cref="PartStart"/>).</summary>
+    public static int PartOf(int index, int total, int parts) => (int)((long)index * parts / total);
 
     /// <summary>
     /// Thread body: connect, probe until <paramref name="totalReceived"/> moves (ZMQ slow joiner),
     /// then set the window [now+warmup, now+warmup+duration) and send paced ticks until its end.
     /// </summary>
     public void Run(double warmupSeconds, double durationSeconds, int batchMilliseconds, Func<long> totalReceived, TimeSpan probeTimeout, CancellationToken ct)
+        => Run(warmupSeconds, durationSeconds, batchMilliseconds, _ => totalReceived(), probeTimeout, ct);
+
+    /// <param name="receivedOnSite">Frames received so far by site k's clients: probing goes on until every site delivered one.</param>
+    public void Run(double warmupSeconds, double durationSeconds, int batchMilliseconds, Func<int, long> receivedOnSite, TimeSpan probeTimeout, CancellationToken ct)
     {
         ThreadId = ProcStats.CurrentThreadId();
+        var pubs = new PublisherSocket[_endpoints.Length];
         try
         {
-            using var pub = new PublisherSocket();
-            pub.Options.SendHighWatermark = 10_000_000;
-            pub.Options.Linger = TimeSpan.FromMilliseconds(500);
-            pub.Connect(_endpoint);
-
-            int[] probeSymbols = Enumerable.Range(0, _universe).Where(i => _subscribers[i] > 0).ToArray();
-            if (probeSymbols.Length == 0)
+            for (int i = 0; i < pubs.Length; i++)
             {
-                throw new InvalidOperationException("no symbol has a subscriber");
+                pubs[i] = new PublisherSocket();
+                pubs[i].Options.SendHighWatermark = 10_000_000;
+                pubs[i].Options.Linger = TimeSpan.FromMilliseconds(500);
+                pubs[i].Connect(_endpoints[i]);
             }
+
             long probeDeadline = Clock.Now + Clock.FromSeconds(probeTimeout.TotalSeconds);
-            long before = totalReceived();
-            int k = 0;
-            while (totalReceived() == before)
+            for (int site = 0; site < pubs.Length; site++)
             {
-                if (Clock.Now > probeDeadline || ct.IsCancellationRequested)
+                int[] probeSymbols = Enumerable.Range(0, _universe).Where(i => _siteOf[i] == site && _subscribers[i] > 0).ToArray();
+                if (probeSymbols.Length == 0)
                 {
-                    Probed.TrySetResult(false);
-                    return;
+                    throw new InvalidOperationException(pubs.Length == 1 ? "no symbol has a subscriber" : $"no symbol of site {site + 1} has a subscriber");
                 }
-                Send(pub, probeSymbols[k++ % probeSymbols.Length], Clock.Now, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-                ProbesSent++;
-                Thread.Sleep(20);
+                long before = receivedOnSite(site);
+                int k = 0;
+                while (receivedOnSite(site) == before)
+                {
+                    if (Clock.Now > probeDeadline || ct.IsCancellationRequested)
+                    {
+                        Probed.TrySetResult(false);
+                        return;
+                    }
+                    Send(pubs, probeSymbols[k++ % probeSymbols.Length], Clock.Now, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                    ProbesSent++;
+                    Thread.Sleep(20);
+                }
             }
 
             long start = Clock.Now;
@@ -215,7 +243,7 @@ public sealed class Feeder
                     {
                         break;
                     }
-                    Send(pub, sym, ts, unixMs);
+                    Send(pubs, sym, ts, unixMs);
                     if (ts >= WindowStart)
                     {
                         SentInWindow++;
@@ -237,6 +265,10 @@ public sealed class Feeder
         }
         finally
         {
+            foreach (var pub in pubs)
+            {
+                pub?.Dispose();
+            }
             Finished.TrySetResult();
         }
     }

@@ -124,6 +124,29 @@ public static partial class ProcStats
     /// <summary>A "Key:   123 kB" line of /proc/PID/status, in kB (or a plain count, e.g. Threads).</summary>
     public static long? StatusValue(int pid, string key) => StatusValueFrom($"/proc/{pid}/status", key);
 
+    /// <summary>
+    /// Context switches of every thread of <paramref name="pid"/> (voluntary + involuntary, summed over
+    /// /proc/PID/task/*/status: the process's own status counts its main thread only), or null. Threads
+    /// that ended in between are not counted, so sample over a window in which the server keeps its threads.
+    /// </summary>
+    public static long? ContextSwitches(int pid)
+    {
+        try
+        {
+            long total = 0;
+            foreach (string task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                total += (StatusValueFrom(Path.Combine(task, "status"), "voluntary_ctxt_switches") ?? 0)
+                    + (StatusValueFrom(Path.Combine(task, "status"), "nonvoluntary_ctxt_switches") ?? 0);
+            }
+            return total;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     public static long? SelfStatusValue(string key) => StatusValueFrom("/proc/self/status", key);
 
     private static long? StatusValueFrom(string path, string key)

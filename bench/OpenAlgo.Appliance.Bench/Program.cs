@@ -28,6 +28,10 @@ common options:
   --server-env KEY=VALUE    extra environment for --server-binary (repeatable)
   --https-listen ADDR       [127.0.0.1:18443]     --internal-listen ADDR   [127.0.0.1:18765]
   --server-log FILE         server stdout/stderr for --server-binary  [/tmp/bench-logs/server-stdout.log]
+  --sites K                 throughput/fanout: the server has K sites (Appliance:Sites:site1..K; --server-binary
+                            configures them): site k's internal listener is --url's port + k-1 (ws) or /ws by
+                            the name site<k>.bench.test (wss, dialled at --url's address), its bus --zmq's
+                            port + k-1; clients, symbols and rate are split evenly over the sites  [1]
   --client raw|clientws     raw: WebSocket.CreateFromStream over a read-buffered socket (one recv per
                             burst; default); clientws: System.Net.WebSockets.ClientWebSocket  [raw]
   --deflate                 offer permessage-deflate (RFC 7692) like a browser; reports wire bytes per msg
@@ -72,7 +76,7 @@ var valueOptions = new HashSet<string>(StringComparer.Ordinal)
     "https-listen", "internal-listen", "server-log", "connect-concurrency", "connect-timeout", "max-seconds",
     "json", "label", "clients", "symbols", "universe", "rate", "duration", "warmup", "drain", "mode", "depth",
     "subscribe-batch", "recv-buffer", "read-buffer", "client", "batch-ms", "probe-timeout", "settle", "hold", "state-dir", "logs-dir",
-    "phase", "hostile-symbols", "hostile-keys",
+    "phase", "hostile-symbols", "hostile-keys", "sites",
 };
 var flagOptions = new HashSet<string>(StringComparer.Ordinal) { "verbose", "help", "deflate" };
 
@@ -148,12 +152,18 @@ try
         Deflate = a.Flag("deflate"),
         ServerPid = a.IntOrNull("server-pid"),
         AlsoPids = Common.NamedInts(a.All("also-pid"), "also-pid"),
+        Sites = a.Int("sites", 1) is var n and >= 1 and <= 64 ? n : throw new UsageException("--sites must be 1 to 64"),
         CountPorts = Common.NamedInts(a.All("count-port"), "count-port"),
     };
 }
 catch (Exception e) when (e is UsageException or UriFormatException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+if (common.Sites > 1 && scenario is not ("throughput" or "fanout"))
+{
+    Console.Error.WriteLine("error: --sites is for the throughput and fanout scenarios");
     return 2;
 }
 if (common.Url.Scheme is not ("ws" or "wss"))
@@ -192,7 +202,14 @@ try
         {
             throw new UsageException("use either --server-pid or --server-binary");
         }
-        foreach (string endpoint in new[] { a.String("https-listen", "127.0.0.1:18443"), a.String("internal-listen", "127.0.0.1:18765"), common.ZmqEndpoint.Replace("tcp://", "", StringComparison.Ordinal) })
+        var internalListen = new Uri("tcp://" + a.String("internal-listen", "127.0.0.1:18765"));
+        var ports = new List<string> { a.String("https-listen", "127.0.0.1:18443") };
+        for (int site = 0; site < common.Sites; site++)
+        {
+            ports.Add($"{internalListen.Host}:{internalListen.Port + site}");
+            ports.Add(common.SiteZmqEndpoint(site).Replace("tcp://", "", StringComparison.Ordinal));
+        }
+        foreach (string endpoint in ports)
         {
             var ep = new Uri("tcp://" + endpoint);
             if (await ServerLauncher.WaitForPortAsync(ep.Host, ep.Port, TimeSpan.Zero, null))
@@ -207,6 +224,13 @@ try
             common.ZmqEndpoint,
             a.String("state-dir", "/tmp/bench-state"),
             a.String("logs-dir", "/tmp/bench-logs"));
+        if (common.Sites > 1)
+        {
+            foreach (var (key, value) in ServerLauncher.SitesEnvironment(common.Sites, internalListen.Host, internalListen.Port, common.SiteZmqEndpoint))
+            {
+                env[key] = value;
+            }
+        }
         common.Launcher = ServerLauncher.Start(binary, env, a.All("server-env"), a.String("server-log", "/tmp/bench-logs/server-stdout.log"));
         Common.Log($"started server pid {common.Launcher.Pid} ({binary}); log {common.Launcher.LogFile}");
     }

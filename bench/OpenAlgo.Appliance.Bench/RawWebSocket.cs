@@ -20,14 +20,15 @@ public static class RawWebSocket
     private const string Guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     /// <param name="deflate">Offer permessage-deflate as browsers do (<c>permessage-deflate; client_max_window_bits</c>).</param>
-    public static async Task<WebSocket> ConnectAsync(Uri uri, int readBufferSize, bool deflate, CancellationToken ct)
+    /// <param name="dialHost">Where to connect when it is not <paramref name="uri"/>'s host: the name still goes in SNI and Host.</param>
+    public static async Task<WebSocket> ConnectAsync(Uri uri, int readBufferSize, bool deflate, CancellationToken ct, string? dialHost = null)
     {
         bool tls = uri.Scheme == "wss";
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         Stream? stream = null;
         try
         {
-            await socket.ConnectAsync(uri.Host, uri.Port, ct).ConfigureAwait(false);
+            await socket.ConnectAsync(dialHost ?? uri.Host, uri.Port, ct).ConfigureAwait(false);
             stream = new CountingStream(new NetworkStream(socket, ownsSocket: true));
             if (tls)
             {

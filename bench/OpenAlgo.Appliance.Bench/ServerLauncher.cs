@@ -43,6 +43,24 @@ public sealed class ServerLauncher : IDisposable
         ["Appliance__LogsDirectory"] = logsDir,
     };
 
+    /// <summary>
+    /// <c>--sites K</c>: sites site1..siteK, each with its name (site&lt;k&gt;.bench.test), its internal
+    /// listener (<paramref name="internalPort"/> + k − 1) and its bus; everything else (source, keys,
+    /// limits, TLS mode) inherited from the top-level keys of <see cref="BenchEnvironment"/>.
+    /// </summary>
+    public static Dictionary<string, string> SitesEnvironment(int sites, string internalHost, int internalPort, Func<int, string> zmqEndpoint)
+    {
+        var env = new Dictionary<string, string>();
+        for (int site = 0; site < sites; site++)
+        {
+            string prefix = $"Appliance__Sites__site{site + 1}__";
+            env[prefix + "Tls__Domains__0"] = Common.SiteName(site);
+            env[prefix + "Listen__Internal"] = $"{internalHost}:{internalPort + site}";
+            env[prefix + "MarketData__ZmqEndpoint"] = zmqEndpoint(site);
+        }
+        return env;
+    }
+
     public static ServerLauncher Start(string binary, IReadOnlyDictionary<string, string> env, IEnumerable<string> extraEnv, string logFile)
     {
         if (!File.Exists(binary))

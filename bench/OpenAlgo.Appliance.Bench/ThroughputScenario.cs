@@ -20,6 +20,11 @@ public sealed record ThroughputOptions(
 /// N clients each subscribed to S symbols of a universe U; the feeder publishes R ticks/s round-robin
 /// over U. Client i gets symbols (i*S + j) mod U, j &lt; S, so every symbol has ~N*S/U subscribers.
 /// Deliveries and latencies are counted for ticks whose bench_ts falls in the measured window.
+/// With --sites K the same load is split into K sites: site k has the clients
+/// [ceil(k·N/K), ceil((k+1)·N/K)) and the symbols [ceil(k·U/K), ceil((k+1)·U/K)), each client's
+/// symbols taken in its site's part as above — so every symbol still has ~N*S/U subscribers, every
+/// site gets ~R/K ticks/s on its own bus, and the totals (clients, ticks/s, deliveries/s) are those
+/// of one site.
 /// </summary>
 public static class ThroughputScenario
 {
@@ -31,6 +36,12 @@ public static class ThroughputScenario
         {
             throw new UsageException("need 1 <= --symbols <= --universe, --clients >= 1, --rate > 0, --duration > 0");
         }
+        int sites = c.Sites;
+        if (o.SymbolsPerClient > o.Universe / sites || o.Clients < sites)
+        {
+            throw new UsageException($"--sites {sites} needs --symbols <= universe/{sites} and at least {sites} clients");
+        }
+        int SiteOf(int client) => Feeder.PartOf(client, o.Clients, sites);
 
         if (!await c.EnsureServerAsync(needZmq: true).ConfigureAwait(false))
         {
@@ -39,7 +50,8 @@ public static class ThroughputScenario
             return result;
         }
 
-        Common.Log($"{label}: connecting {o.Clients} clients to {c.Url} ...");
+        Common.Log(sites == 1 ? $"{label}: connecting {o.Clients} clients to {c.Url} ..."
+            : $"{label}: connecting {o.Clients} clients to {sites} sites ({string.Join(", ", Enumerable.Range(0, sites).Select(c.SiteUrl))}) ...");
         int shards = Math.Min(o.Clients, 32);
         var histograms = Enumerable.Range(0, shards).Select(_ => new LatencyHistogram()).ToArray();
         using var factory = new ClientFactory(c.RawClient, o.ReadBufferBytes, c.Deflate);
@@ -49,14 +61,19 @@ public static class ThroughputScenario
             i => new BenchClient(i, o.ReceiveBufferBytes, histograms[i % shards]),
             async (client, token) =>
             {
-                var symbols = Enumerable.Range(0, o.SymbolsPerClient).Select(j => (int)(((long)client.Index * o.SymbolsPerClient + j) % o.Universe)).ToArray();
+                int site = SiteOf(client.Index);
+                long local = client.Index - Feeder.PartStart(site, o.Clients, sites);
+                int first = Feeder.PartStart(site, o.Universe, sites), count = Feeder.PartStart(site + 1, o.Universe, sites) - first;
+                var symbols = Enumerable.Range(0, o.SymbolsPerClient).Select(j => first + (int)((local * o.SymbolsPerClient + j) % count)).ToArray();
                 await client.SubscribeAsync(symbols.Select(c.SymbolName).ToList(), c.Exchange, o.Mode, o.Depth, o.SubscribeBatch, token).ConfigureAwait(false);
                 client.Symbols = symbols;
             },
-            ct).ConfigureAwait(false);
+            ct,
+            urlOf: i => c.SiteUrl(SiteOf(i))).ConfigureAwait(false);
         var clients = connect.Clients;
         Common.Log($"{clients.Count} clients connected+authenticated+subscribed in {connect.Seconds:0.0}s, {connect.Failed} failed");
         result.Add("clients", clients.Count, "clients", "0");
+        result.Add("sites", sites, "sites", "0", inTable: false);
         result.Add("clients_failed", connect.Failed, "failed", "0", inTable: connect.Failed > 0);
         result.Add("symbols_per_client", o.SymbolsPerClient, "syms/client", "0", inTable: false);
         result.Add("universe", o.Universe, "universe", "0", inTable: false);
@@ -100,15 +117,29 @@ public static class ThroughputScenario
             return n;
         }
 
-        var feeder = new Feeder(c.ZmqEndpoint, c.Exchange, c.SymbolPrefix, o.Universe, o.Mode, o.Depth, subscribers, o.Rate);
+        long ReceivedOnSite(int site)
+        {
+            long n = 0;
+            foreach (var cl in clients)
+            {
+                if (SiteOf(cl.Index) == site)
+                {
+                    n += Volatile.Read(ref cl.Received);
+                }
+            }
+            return n;
+        }
+
+        var endpoints = Enumerable.Range(0, sites).Select(c.SiteZmqEndpoint).ToArray();
+        var feeder = new Feeder(endpoints, c.Exchange, c.SymbolPrefix, o.Universe, o.Mode, o.Depth, subscribers, o.Rate);
         using var feederCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var feederThread = new Thread(() => feeder.Run(o.WarmupSeconds, o.DurationSeconds, o.BatchMilliseconds, TotalReceived, o.ProbeTimeout, feederCts.Token))
+        var feederThread = new Thread(() => feeder.Run(o.WarmupSeconds, o.DurationSeconds, o.BatchMilliseconds, ReceivedOnSite, o.ProbeTimeout, feederCts.Token))
         {
             Name = "bench-feeder",
             IsBackground = true,
         };
         feederThread.Start();
-        Common.Log($"feeder: PUB connecting to {c.ZmqEndpoint}; probing until a first tick reaches a client (payload {feeder.PayloadBytes} B)");
+        Common.Log($"feeder: PUB connecting to {string.Join(", ", endpoints)}; probing until a first tick reaches a client{(sites == 1 ? "" : " of every site")} (payload {feeder.PayloadBytes} B)");
 
         bool probed = await feeder.Probed.Task.WaitAsync(o.ProbeTimeout + TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
         if (!probed)
@@ -150,11 +181,13 @@ public static class ThroughputScenario
         await Common.SleepUntilAsync(feeder.WindowStart, ct).ConfigureAwait(false);
         var s0 = ProcStats.CpuSample.Take(c.ServerPid);
         long received0 = TotalReceived();
+        long? switches0 = c.ServerPid is int p0 ? ProcStats.ContextSwitches(p0) : null;
         var also0 = c.AlsoPids.Select(p => ProcStats.CpuSeconds(p.Pid)).ToArray();
         double? machine0 = ProcStats.MachineBusySeconds();
         await Common.SleepUntilAsync(feeder.WindowEnd, ct).ConfigureAwait(false);
         var s1 = ProcStats.CpuSample.Take(c.ServerPid);
         long received1 = TotalReceived();
+        long? switches1 = c.ServerPid is int p1 ? ProcStats.ContextSwitches(p1) : null;
         var also1 = c.AlsoPids.Select(p => ProcStats.CpuSeconds(p.Pid)).ToArray();
         double? machine1 = ProcStats.MachineBusySeconds();
         var connsAtEnd = c.CountPorts.Select(p => ProcStats.EstablishedOnLocalPort(p.Port)).ToArray();
@@ -213,6 +246,12 @@ public static class ThroughputScenario
             double cpu = sc1 - sc0;
             result.Add("server_cpu_pct", 100 * cpu / wall, "server CPU %", "0.0");
             result.Add("server_cpu_us_per_msg", delivered == 0 ? null : cpu * 1e6 / delivered, "server CPU µs/msg", "0.00");
+        }
+        if (switches1 - switches0 is long switches)
+        {
+            // How often the server's threads went to sleep or were preempted: its wake-ups, the fixed cost per batch.
+            result.Add("server_switches_per_s", switches / wall, "server ctx switches/s", "0", inTable: false);
+            result.Add("server_switches_per_tick", feeder.SentInWindow == 0 ? null : (double)switches / feeder.SentInWindow, "server ctx switches/tick", "0.00", inTable: false);
         }
         if (s0.SelfCpu is double c0 && s1.SelfCpu is double c1)
         {
