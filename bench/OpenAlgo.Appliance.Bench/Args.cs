@@ -74,6 +74,18 @@ public sealed class Args
             : throw new UsageException($"--{name}: '{s}' is not an integer");
     }
 
+    public long Long(string name, long fallback)
+    {
+        string? s = String(name);
+        if (s is null)
+        {
+            return fallback;
+        }
+        return long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v)
+            ? v
+            : throw new UsageException($"--{name}: '{s}' is not an integer");
+    }
+
     public int? IntOrNull(string name) => String(name) is null ? null : Int(name, 0);
 
     public double Double(string name, double fallback)

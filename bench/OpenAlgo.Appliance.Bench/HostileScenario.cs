@@ -18,35 +18,43 @@ public sealed record HostileOptions(
     TimeSpan ProbeTimeout);
 
 /// <summary>
-/// Latency histograms per phase of the measured window, chosen by a tick's bench_ts.
-/// Phase i covers [Start + i·Length, Start + (i+1)·Length).
+/// Latency histograms per phase of the measured window, chosen by a tick's bench_ts. Phase i covers
+/// [start of i, start of i+1): equal lengths (<see cref="Set"/>) or marked as they happen (<see cref="Mark"/>).
 /// </summary>
-public sealed class PhaseClock(int phases)
+public sealed class PhaseClock
 {
-    private long _start = long.MaxValue;
-    private long _length = 1;
+    private readonly long[] _bounds;
 
-    public LatencyHistogram[] Histograms { get; } = Enumerable.Range(0, phases).Select(_ => new LatencyHistogram()).ToArray();
+    public PhaseClock(int phases)
+    {
+        Histograms = Enumerable.Range(0, phases).Select(_ => new LatencyHistogram()).ToArray();
+        _bounds = Enumerable.Repeat(long.MaxValue, phases + 1).ToArray();
+    }
+
+    public LatencyHistogram[] Histograms { get; }
 
     public void Set(long start, long length)
     {
-        Volatile.Write(ref _length, length);
-        Volatile.Write(ref _start, start);
+        for (int i = _bounds.Length - 1; i >= 0; i--)
+        {
+            Volatile.Write(ref _bounds[i], start + i * length);
+        }
     }
 
-    public long StartOf(int phase) => Volatile.Read(ref _start) + phase * Volatile.Read(ref _length);
+    /// <summary>Phase <paramref name="phase"/> (or the end, at <c>phases</c>) starts at <paramref name="at"/>.</summary>
+    public void Mark(int phase, long at) => Volatile.Write(ref _bounds[phase], at);
+
+    public long StartOf(int phase) => Volatile.Read(ref _bounds[phase]);
 
     public void Record(long ts, long microseconds)
     {
-        long start = Volatile.Read(ref _start);
-        if (ts < start)
+        for (int i = 0; i < Histograms.Length; i++)
         {
-            return;
-        }
-        long i = (ts - start) / Volatile.Read(ref _length);
-        if (i < Histograms.Length)
-        {
-            Histograms[i].Record(microseconds);
+            if (ts >= Volatile.Read(ref _bounds[i]) && ts < Volatile.Read(ref _bounds[i + 1]))
+            {
+                Histograms[i].Record(microseconds);
+                return;
+            }
         }
     }
 }

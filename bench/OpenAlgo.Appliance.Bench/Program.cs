@@ -8,6 +8,9 @@ scenarios:
   fanout       throughput with fan-out defaults: 1000 clients x 20 symbols (of 1000), 1000 ticks/s
   idle         C authenticated idle connections; server RSS with 0 and C clients
   hostile      one quiet client's tick latency while K clients send huge subscribes and objects
+  fuzz         generated hostile frames and HTTP requests at /ws (TLS) and the internal listener while
+               one quiet client gets ticks: failures, the server's log, the quiet client's latency
+               (the fuzzer runs as a child process, "fuzz-load", with the same options)
   summarize    FILE.jsonl...  median-of-runs markdown tables from --json output
   selftest     checks the histogram and the bench_ts scanner (no network)
 
@@ -55,6 +58,13 @@ hostile options:
   --phase SEC [15] length of each phase: baseline, subscribes, objects, after   --warmup SEC [3]
   --hostile-symbols N [10000] symbols per hostile subscribe/unsubscribe   --hostile-keys N [40000] keys per hostile object
 
+fuzz options:
+  --frames N [1000000] frames to send   --workers W [8] fuzzing connections at a time   --seed S [1]
+  --symbols Q [50] quiet client's symbols   --rate R [500] ticks/s   --phase SEC [60] quiet and after phases
+  --fuzz-seconds SEC [3600] longest fuzz phase   --invalid-key-share X [0.002] wrong keys among authenticates
+  --http-concurrency N [16] mutated HTTP requests at a time during the fuzz phase (0: none)
+  (targets: --https-listen's /ws over TLS and --internal-listen)
+
 idle options:
   --clients C [10000]  --symbols S [0] (subscribe S symbols each, no ticks sent)  --universe U [1000]
   --settle SEC [3]     --hold SEC [10]     --recv-buffer BYTES [4096]    --read-buffer BYTES [4096]
@@ -77,6 +87,7 @@ var valueOptions = new HashSet<string>(StringComparer.Ordinal)
     "json", "label", "clients", "symbols", "universe", "rate", "duration", "warmup", "drain", "mode", "depth",
     "subscribe-batch", "recv-buffer", "read-buffer", "client", "batch-ms", "probe-timeout", "settle", "hold", "state-dir", "logs-dir",
     "phase", "hostile-symbols", "hostile-keys", "sites",
+    "frames", "workers", "seed", "fuzz-seconds", "invalid-key-share", "http-concurrency",
 };
 var flagOptions = new HashSet<string>(StringComparer.Ordinal) { "verbose", "help", "deflate" };
 
@@ -117,7 +128,12 @@ if (scenario == "selftest")
 {
     return SelfTest.Run();
 }
-if (scenario is not ("throughput" or "fanout" or "idle" or "hostile"))
+if (scenario == "fuzz-load")
+{
+    // fuzz's own child process: the fuzzer alone (see FuzzLoad).
+    return await FuzzLoad.RunAsync(a.String("api-key", "benchkey"), FuzzOptionsFrom(a), CancellationToken.None);
+}
+if (scenario is not ("throughput" or "fanout" or "idle" or "hostile" or "fuzz"))
 {
     Console.Error.WriteLine($"error: unknown scenario '{scenario}'\n\n{Usage}");
     return 2;
@@ -265,6 +281,10 @@ try
             ProbeTimeout: TimeSpan.FromSeconds(a.Double("probe-timeout", 15)));
         result = await HostileScenario.RunAsync(common, o, cts.Token);
     }
+    else if (scenario == "fuzz")
+    {
+        result = await FuzzScenario.RunAsync(common, FuzzOptionsFrom(a), cts.Token);
+    }
     else
     {
         bool fan = scenario == "fanout";
@@ -315,3 +335,18 @@ finally
     NetMQ.NetMQConfig.Cleanup(block: false);
     Console.Error.Flush();
 }
+
+static FuzzOptions FuzzOptionsFrom(Args a) => new(
+    Frames: a.Long("frames", 1_000_000),
+    Workers: a.Int("workers", 8),
+    Seed: a.Int("seed", 1),
+    QuietSymbols: a.Int("symbols", 50),
+    Rate: a.Double("rate", 500),
+    PhaseSeconds: a.Double("phase", 60),
+    MaxFuzzSeconds: a.Double("fuzz-seconds", 3600),
+    InvalidKeyShare: a.Double("invalid-key-share", 0.002),
+    HttpConcurrency: a.Int("http-concurrency", 16),
+    HttpsListen: a.String("https-listen", "127.0.0.1:18443"),
+    InternalListen: a.String("internal-listen", "127.0.0.1:18765"),
+    BatchMilliseconds: Math.Max(1, a.Int("batch-ms", 1)),
+    ProbeTimeout: TimeSpan.FromSeconds(a.Double("probe-timeout", 15)));

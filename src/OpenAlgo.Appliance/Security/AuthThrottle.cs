@@ -124,10 +124,10 @@ internal sealed partial class AuthThrottle(AuthThrottleSection settings, TimePro
 
     private static partial class Log
     {
-        [LoggerMessage(1700, LogLevel.Warning, "Address {Address}: {Failures} failed authentications; its refusals are now held {Seconds} s (Security:AuthThrottle; valid keys are not delayed)")]
+        [LoggerMessage(2700, LogLevel.Warning, "Address {Address}: {Failures} failed authentications; its refusals are now held {Seconds} s (Security:AuthThrottle; valid keys are not delayed)")]
         public static partial void Throttling(ILogger logger, string address, int failures, double seconds);
 
-        [LoggerMessage(1701, LogLevel.Warning, "Failed authentications from {Count} addresses on record: the throttle table starts over")]
+        [LoggerMessage(2701, LogLevel.Warning, "Failed authentications from {Count} addresses on record: the throttle table starts over")]
         public static partial void TooManyAddresses(ILogger logger, int count);
     }
 }

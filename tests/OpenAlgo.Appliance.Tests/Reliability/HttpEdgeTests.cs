@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
+using OpenAlgo.Appliance.Fuzzing;
 using OpenAlgo.Appliance.Tests.TestSupport;
 using Xunit.Abstractions;
 
@@ -56,7 +57,7 @@ public sealed class HttpEdgeTests(ITestOutputHelper output)
         var failures = new List<string>();
         foreach (var (name, request, statuses) in Malformed)
         {
-            var (status, closed) = await ExchangeAsync(() => ConnectTlsAsync(appliance.Https.Port), request);
+            var (status, closed) = await HttpEdge.ExchangeAsync(() => ConnectTlsAsync(appliance.Https.Port), request);
             output.WriteLine($"{name}: {status}{(closed ? ", closed" : "")}");
             if (!statuses.Contains(status)) failures.Add($"{name}: got {status}, expected {string.Join("/", statuses)}");
         }
@@ -77,10 +78,10 @@ public sealed class HttpEdgeTests(ITestOutputHelper output)
             "GET /ws HTTP/1.1\r\nHost: x\r\n" + string.Concat(Enumerable.Range(0, headers).Select(i => $"X-H{i}: v\r\n")) + $"X-Pad: {new string('p', padding)}\r\n\r\n";
         foreach (var connect in new Func<Task<Stream>>[] { () => ConnectTlsAsync(appliance.Https.Port), () => ConnectPlainAsync(appliance.Internal.Port) })
         {
-            Assert.Equal(426, (await ExchangeAsync(connect, With(10, 10))).Status);   // under both: not an upgrade, answered
-            Assert.Equal(431, (await ExchangeAsync(connect, With(25, 10))).Status);   // 27 headers > 20 (Kestrel's default 100 would pass)
-            Assert.Equal(426, (await ExchangeAsync(connect, With(2, 3000))).Status);
-            Assert.Equal(431, (await ExchangeAsync(connect, With(2, 5000))).Status);  // > 4 KiB (the default 32 KiB would pass)
+            Assert.Equal(426, (await HttpEdge.ExchangeAsync(connect, With(10, 10))).Status);   // under both: not an upgrade, answered
+            Assert.Equal(431, (await HttpEdge.ExchangeAsync(connect, With(25, 10))).Status);   // 27 headers > 20 (Kestrel's default 100 would pass)
+            Assert.Equal(426, (await HttpEdge.ExchangeAsync(connect, With(2, 3000))).Status);
+            Assert.Equal(431, (await HttpEdge.ExchangeAsync(connect, With(2, 5000))).Status);  // > 4 KiB (the default 32 KiB would pass)
         }
     }
 
@@ -95,7 +96,7 @@ public sealed class HttpEdgeTests(ITestOutputHelper output)
         {
             bool tls = i % 2 == 0;
             int port = tls ? appliance.Https.Port : appliance.Internal.Port;
-            return (Tls: tls, Port: port, Text: Mutate(random, $"GET {(tls ? "/ws" : "/")} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{Ws}{Key}Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"));
+            return (Tls: tls, Port: port, Text: HttpEdge.Mutate(random, $"GET {(tls ? "/ws" : "/")} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{Ws}{Key}Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"));
         }).ToList();
         // 12 at a time: a head cut short waits for Http:RequestHeadersTimeoutSeconds (3 s here) before it is cut.
         using var gate = new SemaphoreSlim(12);
@@ -104,7 +105,7 @@ public sealed class HttpEdgeTests(ITestOutputHelper output)
             await gate.WaitAsync();
             try
             {
-                return (await ExchangeAsync(() => r.Tls ? ConnectTlsAsync(r.Port) : ConnectPlainAsync(r.Port), r.Text, Encoding.Latin1)).Status;
+                return (await HttpEdge.ExchangeAsync(() => r.Tls ? ConnectTlsAsync(r.Port) : ConnectPlainAsync(r.Port), r.Text, Encoding.Latin1)).Status;
             }
             finally
             {
@@ -244,7 +245,7 @@ public sealed class HttpEdgeTests(ITestOutputHelper output)
         Assert.True(DateTime.UtcNow - started > TimeSpan.FromSeconds(4), "cut before the grace period");
 
         // A declared body far past Proxy:MaxRequestBodyBytes: 413 before a byte of it is read or forwarded.
-        var (status, _) = await ExchangeAsync(() => ConnectTlsAsync(appliance.Https.Port), "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\n");
+        var (status, _) = await HttpEdge.ExchangeAsync(() => ConnectTlsAsync(appliance.Https.Port), "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\n");
         Assert.Equal(413, status);
 
         using var https = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } })
@@ -308,92 +309,6 @@ public sealed class HttpEdgeTests(ITestOutputHelper output)
         var tcp = new TcpClient { NoDelay = true };
         await tcp.ConnectAsync(IPAddress.Loopback, port);
         return tcp.GetStream();
-    }
-
-    /// <summary>Sends one raw request; the answer's status (0 when cut without one, -1 when neither within 30 s) and whether the server then closed.</summary>
-    private static async Task<(int Status, bool Closed)> ExchangeAsync(Func<Task<Stream>> connect, string request, Encoding? encoding = null)
-    {
-        await using var stream = await connect();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await stream.WriteAsync((encoding ?? Encoding.UTF8).GetBytes(request), cts.Token);
-            await stream.FlushAsync(cts.Token);
-        }
-        catch (IOException)
-        {
-            // Refused while still writing (a flood of headers): the answer may still be there to read.
-        }
-        var received = new MemoryStream();
-        var buffer = new byte[8192];
-        int status = 0;
-        try
-        {
-            int n;
-            while ((n = await stream.ReadAsync(buffer, cts.Token)) > 0)
-            {
-                received.Write(buffer, 0, n);
-                string text = Encoding.Latin1.GetString(received.ToArray());
-                if (status == 0 && text.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) && text.Length >= 12) status = int.Parse(text.AsSpan(9, 3), System.Globalization.CultureInfo.InvariantCulture);
-                if (status == 101) return (101, false);
-                // A whole answer on a connection kept alive: done (waiting for a close would take Http:KeepAliveTimeoutSeconds).
-                int headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-                if (status != 0 && headEnd > 0 && !text[..headEnd].Contains("\r\nConnection: close", StringComparison.OrdinalIgnoreCase)
-                    && text.Length - headEnd - 4 >= ContentLength(text[..headEnd]))
-                {
-                    return (status, false);
-                }
-            }
-            return (status, true);
-        }
-        catch (OperationCanceledException)
-        {
-            return (status == 0 ? -1 : status, false);
-        }
-        catch (IOException)
-        {
-            return (status, true);
-        }
-    }
-
-    private static int ContentLength(string head)
-    {
-        foreach (string line in head.Split("\r\n"))
-        {
-            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) return int.Parse(line.AsSpan(15).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        }
-        return 0;
-    }
-
-    /// <summary>Breaks a request head: deleted, doubled or swapped lines, stray bytes, cut short, folded headers, lowercase, spaces.</summary>
-    private static string Mutate(Random random, string request)
-    {
-        var lines = request.Split("\r\n").ToList();
-        int rounds = random.Next(1, 4);
-        for (int r = 0; r < rounds; r++)
-        {
-            int at = random.Next(Math.Max(1, lines.Count - 2));
-            switch (random.Next(10))
-            {
-                case 0: lines.RemoveAt(at); break;
-                case 1: lines.Insert(at, lines[at]); break;
-                case 2: lines[at] = lines[at].ToLowerInvariant(); break;
-                case 3: lines[at] = " " + lines[at]; break;                         // obsolete line folding
-                case 4: lines[at] = lines[at].Replace(": ", ":", StringComparison.Ordinal); break;
-                case 5:
-                    var chars = lines[at].ToCharArray();
-                    if (chars.Length > 0) chars[random.Next(chars.Length)] = (char)random.Next(0, 256);
-                    lines[at] = new string(chars);
-                    break;
-                case 6: lines[at] = lines[at] + new string('x', random.Next(1, 9000)); break;
-                case 7: lines.Insert(at, $"X-{random.Next()}: {new string('h', random.Next(0, 200))}"); break;
-                case 8: (lines[at], lines[^3]) = (lines[^3], lines[at]); break;
-                default:
-                    string joined = string.Join("\r\n", lines);
-                    return joined[..random.Next(1, joined.Length)];   // cut short: the head never ends
-            }
-        }
-        return string.Join("\r\n", lines);
     }
 
     /// <summary>A stand-in for the Flask app that reads whole request bodies and answers their length.</summary>

@@ -21,6 +21,11 @@ internal sealed class PebbleServer : IDisposable
     public required string TrustedRootsFile { get; init; }
     public required int ListenPort { get; init; }
 
+    /// <summary>Pebble's own HTTPS certificate and key (signed by <see cref="TrustedRootsFile"/>), for a stand-in in front of it.</summary>
+    public string HttpsCertificateFile => Path.Combine(_dir, "cert.pem");
+
+    public string HttpsKeyFile => Path.Combine(_dir, "key.pem");
+
     /// <summary>pebble-challtestsrv's management API: the DNS answers Pebble's validation uses.</summary>
     public int DnsManagementPort { get; init; }
 

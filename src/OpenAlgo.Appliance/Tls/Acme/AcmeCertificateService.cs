@@ -40,6 +40,9 @@ internal sealed partial class AcmeCertificateService(
     /// </summary>
     private static readonly TimeSpan MinimumWait = TimeSpan.FromSeconds(1);
 
+    /// <summary>The longest Retry-After honoured (the backoff's own longest wait).</summary>
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromDays(1);
+
     private AcmeStore? _store;
     private ServerCertificate? _issued;
     private int _failures;
@@ -147,6 +150,12 @@ internal sealed partial class AcmeCertificateService(
                     {
                         wait = TimeSpan.FromMinutes(1) < wait ? TimeSpan.FromMinutes(1) : wait;
                     }
+                    // A CA that says when to come back (429 rateLimited, 503) is not asked sooner: asking
+                    // earlier only meets the same refusal and counts against the account (at most a day).
+                    if (ex is AcmeException { RetryAfter: { } asked } && asked > wait)
+                    {
+                        wait = asked < MaxRetryAfter ? asked : MaxRetryAfter;
+                    }
                     Log.Failed(logger, failures, ex.Message, wait);
                     holder.ReportProblem($"certificate: ACME attempt {failures} failed ({ex.Message}); retrying in {wait}; serving {(current is null ? "a temporary self-signed certificate" : "the previous certificate")}");
                 }
@@ -221,9 +230,10 @@ internal sealed partial class AcmeCertificateService(
                 }
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or InvalidDataException or TaskCanceledException)
+        catch (Exception ex) when (ex is AcmeException or HttpRequestException or System.Text.Json.JsonException or InvalidDataException or TaskCanceledException)
         {
-            // ARI is advice; the 2/3-lifetime backstop still applies.
+            // ARI is advice; the 2/3-lifetime backstop still applies. (An error document — a CA
+            // answering 500 or 429 — escaped here once and ended the renewal loop for good.)
         }
     }
 
