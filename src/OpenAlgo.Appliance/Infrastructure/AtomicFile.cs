@@ -48,7 +48,8 @@ internal static class AtomicFile
         }
     }
 
-    private static void SyncDirectory(string directory)
+    /// <summary>Makes renames in <paramref name="directory"/> durable (best effort).</summary>
+    public static void SyncDirectory(string directory)
     {
         // fsync on the directory makes the rename itself durable.
         try

@@ -45,6 +45,9 @@ internal sealed partial class AcmeCertificateService(
 
     private AcmeStore? _store;
     private ServerCertificate? _issued;
+
+    /// <summary>An issued certificate served from memory because the state directory refused it (full, read-only): saved at the next look.</summary>
+    private (string Chain, string Key)? _unsaved;
     private int _failures;
     private RenewalWindow? _window;
     private DateTimeOffset? _nextCheck;
@@ -121,6 +124,7 @@ internal sealed partial class AcmeCertificateService(
         while (!stoppingToken.IsCancellationRequested)
         {
             SetNextCheck(null);
+            if (_unsaved is { } unsaved) TrySave(unsaved.Chain, unsaved.Key);
             var current = Issued;
             if (current is not null) await RefreshRenewalInfoAsync(current, stoppingToken);
             TimeSpan wait;
@@ -284,10 +288,33 @@ internal sealed partial class AcmeCertificateService(
         string? replaces = current is not null && WindowFor(current) is not null && !store.IsImported ? AriCertificateId.Of(current.Leaf) : null;
         var (chain, keyPem) = await issuer.IssueAsync(Names, types, replaces, ct);
         var issued = ServerCertificate.FromPem(chain, keyPem);
-        store.SaveCertificate(chain, keyPem);
-        Volatile.Write(ref _issued, issued);
+        // Served first: a state directory that refuses the files (full, read-only) must not cost a
+        // valid certificate, nor a new order per retry (the CA's duplicate-certificate limit).
         holder.Set(issued);
         Log.Issued(logger, issued.ToString(), issued.Intermediates.Count);
+        TrySave(chain, keyPem);
+        Volatile.Write(ref _issued, issued);
+    }
+
+    /// <summary>Saves an issued pair; on failure keeps it for the next look and says so (the previous pair stays on disk).</summary>
+    private void TrySave(string chain, string keyPem)
+    {
+        try
+        {
+            _store!.SaveCertificate(chain, keyPem);
+            if (_unsaved is not null) Log.SavedLate(logger, _store.Directory);
+            _unsaved = null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            bool first = _unsaved is null;
+            _unsaved = (chain, keyPem);
+            if (first)
+            {
+                Log.NotSaved(logger, _store!.Directory, ex.Message);
+                holder.ReportProblem($"certificate: issued and served, but {_store.Directory} refused it ({ex.Message}); saving again every look; until then a restart serves the previous certificate");
+            }
+        }
     }
 
     private static HttpClient CreateHttpClient(string trustedRootsFile)
@@ -344,6 +371,12 @@ internal sealed partial class AcmeCertificateService(
 
         [LoggerMessage(1715, LogLevel.Error, "ACME: attempt {Failures} failed: {Reason}; next attempt in {Wait}")]
         public static partial void Failed(ILogger logger, int failures, string reason, TimeSpan wait);
+
+        [LoggerMessage(1718, LogLevel.Error, "ACME: the new certificate is served but could not be saved in {Directory} ({Reason}); the previous one stays on disk; trying again at every look")]
+        public static partial void NotSaved(ILogger logger, string directory, string reason);
+
+        [LoggerMessage(1719, LogLevel.Information, "ACME: the new certificate is now saved in {Directory}")]
+        public static partial void SavedLate(ILogger logger, string directory);
 
         [LoggerMessage(1716, LogLevel.Information, "ACME: the CA suggests renewing between {Start:u} and {End:u}; renewal chosen at {Chosen:u}")]
         public static partial void WindowChosen(ILogger logger, DateTimeOffset start, DateTimeOffset end, DateTimeOffset chosen);

@@ -89,19 +89,79 @@ internal sealed class AcmeStore
     /// <summary>The stored certificate; throws on a corrupt file so the caller can say so and re-issue.</summary>
     public ServerCertificate? LoadCertificate()
     {
-        if (!File.Exists(ChainPath) || !File.Exists(CertificateKeyPath)) return null;
-        string keyPem = Encoding.UTF8.GetString(_certificateKeys.Unprotect(File.ReadAllText(CertificateKeyPath)));
-        return ServerCertificate.FromPem(File.ReadAllText(ChainPath), keyPem);
+        string chainPath = ChainPath, keyPath = CertificateKeyPath;
+        try
+        {
+            RecoverPendingCertificate();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A read-only state directory with a committed replacement: read it where it is.
+            if (File.Exists(PendingChainPath))
+            {
+                chainPath = PendingChainPath;
+                if (File.Exists(PendingKeyPath)) keyPath = PendingKeyPath;
+            }
+        }
+        if (!File.Exists(chainPath) || !File.Exists(keyPath)) return null;
+        string keyPem = Encoding.UTF8.GetString(_certificateKeys.Unprotect(File.ReadAllText(keyPath)));
+        return ServerCertificate.FromPem(File.ReadAllText(chainPath), keyPem);
     }
 
+    /// <summary>
+    /// Replaces the stored pair so that a crash (kill -9, power cut) or a full or read-only disk at
+    /// any point leaves the old pair or the new one, never a new key with the old chain: the new key
+    /// goes to <c>certificate.key.protected.next</c>, then the new chain to <c>certificate.pem.next</c>
+    /// — the commit point: a chain there means the key beside it is whole — then both are renamed
+    /// into place. <see cref="LoadCertificate"/> finishes a committed replacement and drops an
+    /// uncommitted one. A failed write throws with the old pair intact and nothing left behind.
+    /// </summary>
     public void SaveCertificate(string chainPem, string keyPem, bool imported = false)
     {
-        // Key first: a crash between the writes leaves a new key with the old chain, which fails to
-        // load as a pair and is re-issued — never a mismatched pair served.
-        AtomicFile.WriteAllText(CertificateKeyPath, _certificateKeys.Protect(Encoding.UTF8.GetBytes(keyPem)));
-        AtomicFile.WriteAllText(ChainPath, chainPem, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        RecoverPendingCertificate();
+        try
+        {
+            AtomicFile.WriteAllText(PendingKeyPath, _certificateKeys.Protect(Encoding.UTF8.GetBytes(keyPem)));
+            AtomicFile.WriteAllText(PendingChainPath, chainPem, ChainMode);
+        }
+        catch
+        {
+            DeleteQuietly(PendingKeyPath);
+            throw;
+        }
+        RecoverPendingCertificate();
         if (imported) AtomicFile.WriteAllText(ImportedMarkerPath, "imported with openalgo-appliance import-certificate\n");
         else File.Delete(ImportedMarkerPath);
+    }
+
+    private const UnixFileMode ChainMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+    private string PendingKeyPath => CertificateKeyPath + ".next";
+    private string PendingChainPath => ChainPath + ".next";
+
+    /// <summary>Rolls a committed replacement forward (a pending chain: the key was written before it), or an uncommitted one back.</summary>
+    private void RecoverPendingCertificate()
+    {
+        if (File.Exists(PendingChainPath))
+        {
+            if (File.Exists(PendingKeyPath)) File.Move(PendingKeyPath, CertificateKeyPath, overwrite: true);
+            File.Move(PendingChainPath, ChainPath, overwrite: true);
+            AtomicFile.SyncDirectory(_directory);
+        }
+        else
+        {
+            DeleteQuietly(PendingKeyPath);
+        }
+    }
+
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>The ARI window and chosen renewal moment last saved, or null (none, or unreadable: ask the CA again).</summary>
@@ -122,18 +182,42 @@ internal sealed class AcmeStore
     public void SaveRenewalWindow(RenewalWindow window) =>
         AtomicFile.WriteAllText(RenewalWindowPath, System.Text.Json.JsonSerializer.Serialize(window, AcmeJsonContext.Default.RenewalWindow) + "\n");
 
-    /// <summary>An exclusive lock file: a second instance on the same state never orders at the same time.</summary>
-    public FileStream? TryLock()
+    /// <summary>
+    /// An exclusive lock file: a second instance on the same state never orders at the same time.
+    /// Null when another holds it. On a read-only state directory the existing file is locked
+    /// read-only (flock needs no write access), and with none there is nothing stored to race on:
+    /// the order goes ahead — its certificate is served from memory, not lost to the directory.
+    /// </summary>
+    public IDisposable? TryLock()
     {
+        string path = Path.Combine(_directory, ".lock");
         try
         {
-            return new FileStream(Path.Combine(_directory, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException || (ex is IOException && ex.HResult == ReadOnlyFileSystem))
+        {
+            try
+            {
+                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None);
+            }
+            catch (FileNotFoundException)
+            {
+                return new MemoryStream(0);
+            }
+            catch (IOException)
+            {
+                return null;
+            }
         }
         catch (IOException)
         {
             return null;
         }
     }
+
+    /// <summary>EROFS, as .NET reports it in <see cref="Exception.HResult"/> on Unix.</summary>
+    private const int ReadOnlyFileSystem = 30;
 
     /// <summary>A DataProtection key ring in one directory, made when first needed.</summary>
     private sealed class KeyRing(string directory)
