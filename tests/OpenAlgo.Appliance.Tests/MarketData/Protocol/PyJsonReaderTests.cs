@@ -46,6 +46,45 @@ public sealed class PyJsonReaderTests
         Assert.Throws<PyJsonException>(() => PyJsonReader.Parse(Encoding.UTF8.GetBytes(input)));
     }
 
+    /// <summary>
+    /// The rewrite copies literals json.dumps would write unchanged (plain strings, floats already in
+    /// repr form) instead of decoding and formatting them: thousands of random literals — digits from
+    /// 1 to 18, trailing zeros, values around 1e-4 and 1e16, escapes, non-ASCII, DEL — must still come
+    /// out exactly as CPython's json.dumps(json.loads(x)).
+    /// </summary>
+    [Fact]
+    public void Copied_literals_match_cpython_on_random_floats_and_strings()
+    {
+        var random = new Random(15);
+        var literals = new List<string>();
+        for (int i = 0; i < 4000; i++)
+        {
+            string whole = random.Next(4) switch
+            {
+                0 => "0",
+                1 => random.Next(1, 10).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                _ => random.Next(1, 10) + new string(Enumerable.Range(0, random.Next(0, 17)).Select(_ => (char)('0' + random.Next(10))).ToArray()),
+            };
+            string fraction = random.Next(5) switch
+            {
+                0 => "0",
+                1 => new string('0', random.Next(1, 7)) + random.Next(1, 1000),
+                2 => new string(Enumerable.Range(0, random.Next(1, 12)).Select(_ => (char)('0' + random.Next(10))).ToArray()) + "0",
+                _ => new string(Enumerable.Range(0, random.Next(1, 12)).Select(_ => (char)('0' + random.Next(10))).ToArray()),
+            };
+            string number = (random.Next(6) == 0 ? "-" : "") + whole + "." + fraction + (random.Next(10) == 0 ? "e" + random.Next(-20, 20) : "");
+            literals.Add(number);
+        }
+        // As they appear between the quotes of a JSON document: escapes stay escapes.
+        string[] strings = ["plain", "", "with space", "tab\\tin", "quote \\\" in", "back\\\\slash", "caf\\u00e9", "caf\u00e9", "del \u007f", "\\u0001", "~!@#$%^&*()_+{}|:<>?`-=[];',./", "\\ud83d\\ude00"];
+        literals.AddRange(strings.Select(t => "\"" + t + "\""));
+        string document = "[" + string.Join(", ", literals) + "]";
+        string expected = Python.Run("import sys,json\nprint(json.dumps(json.loads(sys.stdin.read())))", document).TrimEnd('\n');
+        Assert.Equal(expected, Rewrite(document));
+        // The copy is taken for most of them (else this test would not exercise it).
+        Assert.True(literals.Count(l => l[0] != '"' && PyJsonReader.IsFloatRepr(Encoding.ASCII.GetBytes(l))) > 1000);
+    }
+
     [Fact]
     public void Matches_cpython_byte_for_byte_on_a_corpus()
     {
