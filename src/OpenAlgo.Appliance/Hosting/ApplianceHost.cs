@@ -59,6 +59,7 @@ internal static class ApplianceHost
         builder.Services.AddSingleton<EdgeRouter>();
         configureServices?.Invoke(builder.Services);
         builder.Services.TryAddSingleton(ConfigurationOrigin.Package);
+        builder.WebHost.UseSockets(SocketTransport.Configure);
         builder.WebHost.ConfigureKestrel(kestrel => KestrelSetup.Configure(kestrel, options, registry,
             kestrel.ApplicationServices.GetRequiredService<SniRouter>(), kestrel.ApplicationServices.GetRequiredService<AcmeChallengeResponder>(), systemdSockets));
 

@@ -42,7 +42,9 @@ internal sealed class InternalListener : IAsyncDisposable
         var options = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = services };
         // The same slowloris bounds as the public listeners (Http:*): OpenAlgo's port may be exposed too.
         KestrelLimits.Apply(options.Limits, services.GetRequiredService<ApplianceOptions>().Http);
-        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggers);
+        var transportOptions = new SocketTransportOptions();
+        SocketTransport.Configure(transportOptions);
+        var transport = new SocketTransportFactory(Options.Create(transportOptions), loggers);
         var server = new KestrelServer(Options.Create(options), transport, loggers);
         var listener = new InternalListener(server, registry);
         void Configure(ListenOptions listen)
