@@ -47,6 +47,15 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
     /// <summary>The message trace of this connection (replies, order updates and the close frame it queues); null: none.</summary>
     public Observability.Trace.ConnectionTrace? Trace { get; set; }
 
+    // The pipe writer's owner (RunAsync's loop or an inline writer, see TryWriteInline): 1 while held.
+    private int _owner;
+    private PipeWriter? _writer;
+    private Task<FlushResult>? _handover;
+    private long _handoverOldest;
+    private bool _handoverClose;
+    private bool _closeSent;
+    private bool _ended;
+
     /// <summary>The queue's lock; exposed so tests can wedge a publisher on purpose.</summary>
     internal Lock Gate => _gate;
 
@@ -123,14 +132,23 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
         return true;
     }
 
-    /// <summary>Wakes the send loop for frames queued in a batch (called once per batch by <see cref="WakeBatch"/>).</summary>
+    /// <summary>
+    /// Writes a batch's frames to the socket on the publishing thread when the writer is free and the
+    /// socket keeps up, else wakes the send loop (called once per batch by <see cref="WakeBatch"/>).
+    /// </summary>
     internal void WakeDeferred()
     {
-        // Cleared before the wake: a frame queued from now on either sees 0 and joins its own batch, or is
-        // already in the queue this wake drains.
+        // Cleared before the write: a frame queued from now on either sees 0 and joins its own batch, or is
+        // already in the queue this write drains.
         Volatile.Write(ref _wakeDeferred, 0);
-        _signal.Set();
+        if (!TryWriteInline()) _signal.Set();
     }
+
+    /// <summary>
+    /// Whether a burst's publishing thread may write and flush for this client itself (see
+    /// <see cref="WakeDeferred"/>); off, every flush happens on the send loop.
+    /// </summary>
+    public bool InlineWrites { get; init; } = true;
 
     /// <summary>Queues a reply or control frame (never conflated); false when the outbox is closed.</summary>
     public bool EnqueueControl(byte[] frame)
@@ -181,65 +199,158 @@ internal sealed class Outbox(int bound, TimeProvider time, Observability.TickLat
 
     /// <summary>
     /// Drains the queue into <paramref name="writer"/> until the close frame has been written or the
-    /// outbox is completed. Returns true when a close frame went out.
+    /// outbox is completed. Returns true when a close frame went out. The writer has one owner at a
+    /// time: this loop, or a publishing thread that writes a burst's frames itself
+    /// (<see cref="WakeDeferred"/>); a flush that thread could not finish is handed over to this loop.
     /// </summary>
     public async Task<bool> RunAsync(PipeWriter writer)
     {
+        Volatile.Write(ref _writer, writer);
         while (true)
         {
             await _signal.WaitAsync();
+            if (Volatile.Read(ref _handover) is { } handover)
+            {
+                // An inline writer started this flush and still owns the writer: its ownership is ours now.
+                _handover = null;
+                FlushResult result = await handover;
+                if (AfterFlush(result, _handoverOldest, _handoverClose) is { } done) return done;
+            }
+            else if (Interlocked.CompareExchange(ref _owner, 1, 0) != 0)
+            {
+                continue; // an inline writer is at work; it drains everything and signals when it lets go
+            }
             while (true)
             {
-                bool closeWritten = false;
-                long oldest;
-                lock (_gate)
+                if (Volatile.Read(ref _closeSent)) return true;
+                if (Volatile.Read(ref _ended)) return false;
+                if (!TakeBatch(writer, out long oldest, out bool closeWritten))
                 {
-                    oldest = _oldestUnflushed;
-                    _oldestUnflushed = 0;
-                    if (_count == 0 && (_conflated is null || _conflated.Count == 0))
-                    {
-                        if (_closed) return false;
-                        break;
-                    }
-                    int bytes = 0;
-                    while (_count > 0 && bytes < MaxBatchBytes)
-                    {
-                        var entry = _ring[_head];
-                        _ring[_head] = default;
-                        _head = (_head + 1) & (_ring.Length - 1);
-                        _count--;
-                        if (entry.IsMarketData) _marketDataQueued--;
-                        else _replyBytes -= entry.Frame.Length;
-                        writer.Write(entry.Frame);
-                        bytes += entry.Frame.Length;
-                        if (entry.IsClose)
-                        {
-                            closeWritten = true;
-                            _count = 0;
-                            break;
-                        }
-                    }
-                    if (!closeWritten && _count == 0 && _conflated is { Count: > 0 })
-                    {
-                        foreach (var frame in _conflated.Values) writer.Write(frame);
-                        _conflated.Clear();
-                    }
-                    if (_backloggedSince != 0 && _marketDataQueued < bound && (_conflated is null || _conflated.Count == 0))
-                    {
-                        _backloggedSince = 0;
-                    }
-                    if (_repliesBackloggedSince != 0 && _replyBytes <= ReplyBacklogLimit) _repliesBackloggedSince = 0;
+                    if (IsClosedAndEmpty()) return false; // keeps ownership: nothing writes after the end
+                    Volatile.Write(ref _owner, 0);
+                    // A frame queued between the check and the release signalled an owner that was busy: look again.
+                    if (!HasWork() || Interlocked.CompareExchange(ref _owner, 1, 0) != 0) break;
+                    continue;
                 }
-                _drained.Set();
                 FlushResult result = await writer.FlushAsync();
-                long flushed = time.GetTimestamp();
-                Volatile.Write(ref _lastFlush, flushed);
-                // Per flush, not per frame: the oldest tick of the batch, received → written to the socket.
-                if (oldest != 0) latency?.Record(time.GetElapsedTime(oldest, flushed));
-                if (closeWritten) return true;
-                if (result.IsCompleted || result.IsCanceled) return false;
+                if (AfterFlush(result, oldest, closeWritten) is { } done) return done;
             }
         }
+    }
+
+    /// <summary>
+    /// Writes and flushes what is queued on the calling thread when nobody else holds the writer and
+    /// the flush completes at once (the socket took the bytes): no thread to wake for the send. False
+    /// when the loop must do it (busy, not started, or inline writing is off).
+    /// </summary>
+    private bool TryWriteInline()
+    {
+        var writer = Volatile.Read(ref _writer);
+        if (writer is null || !InlineWrites || Interlocked.CompareExchange(ref _owner, 1, 0) != 0) return false;
+        try
+        {
+            while (true)
+            {
+                if (!TakeBatch(writer, out long oldest, out bool closeWritten))
+                {
+                    Volatile.Write(ref _owner, 0);
+                    if (Volatile.Read(ref _closed)) break; // the loop must notice the end and take the writer back
+                    if (!HasWork()) return true;
+                    if (Interlocked.CompareExchange(ref _owner, 1, 0) != 0) return true; // the loop has it now
+                    continue;
+                }
+                var flush = writer.FlushAsync();
+                if (!flush.IsCompleted)
+                {
+                    // The socket is behind (the pipe is over its limit): the loop waits for it, not this thread.
+                    (_handoverOldest, _handoverClose) = (oldest, closeWritten);
+                    Volatile.Write(ref _handover, flush.AsTask());
+                    break;
+                }
+                if (AfterFlush(flush.Result, oldest, closeWritten) is not null) break; // close sent or the pipe ended: the loop returns
+            }
+        }
+        catch (Exception ex)
+        {
+            // The connection broke under us: the loop rethrows it as its own write would have.
+            _handoverOldest = 0;
+            _handoverClose = false;
+            Volatile.Write(ref _handover, Task.FromException<FlushResult>(ex));
+        }
+        _signal.Set();
+        return true;
+    }
+
+    /// <summary>Moves up to <see cref="MaxBatchBytes"/> of queued frames into <paramref name="writer"/>; false when nothing was queued.</summary>
+    private bool TakeBatch(PipeWriter writer, out long oldest, out bool closeWritten)
+    {
+        closeWritten = false;
+        lock (_gate)
+        {
+            oldest = _oldestUnflushed;
+            _oldestUnflushed = 0;
+            if (_count == 0 && (_conflated is null || _conflated.Count == 0)) return false;
+            int bytes = 0;
+            while (_count > 0 && bytes < MaxBatchBytes)
+            {
+                var entry = _ring[_head];
+                _ring[_head] = default;
+                _head = (_head + 1) & (_ring.Length - 1);
+                _count--;
+                if (entry.IsMarketData) _marketDataQueued--;
+                else _replyBytes -= entry.Frame.Length;
+                writer.Write(entry.Frame);
+                bytes += entry.Frame.Length;
+                if (entry.IsClose)
+                {
+                    closeWritten = true;
+                    _count = 0;
+                    break;
+                }
+            }
+            if (!closeWritten && _count == 0 && _conflated is { Count: > 0 })
+            {
+                foreach (var frame in _conflated.Values) writer.Write(frame);
+                _conflated.Clear();
+            }
+            if (_backloggedSince != 0 && _marketDataQueued < bound && (_conflated is null || _conflated.Count == 0))
+            {
+                _backloggedSince = 0;
+            }
+            if (_repliesBackloggedSince != 0 && _replyBytes <= ReplyBacklogLimit) _repliesBackloggedSince = 0;
+        }
+        _drained.Set();
+        return true;
+    }
+
+    /// <summary>Bookkeeping after a flush; true/false when the loop is over (close frame sent / pipe ended), null to go on.</summary>
+    private bool? AfterFlush(FlushResult result, long oldest, bool closeWritten)
+    {
+        long flushed = time.GetTimestamp();
+        Volatile.Write(ref _lastFlush, flushed);
+        // Per flush, not per frame: the oldest tick of the batch, received → written to the socket.
+        if (oldest != 0) latency?.Record(time.GetElapsedTime(oldest, flushed));
+        if (closeWritten)
+        {
+            Volatile.Write(ref _closeSent, true);
+            return true;
+        }
+        if (result.IsCompleted || result.IsCanceled)
+        {
+            Volatile.Write(ref _ended, true);
+            return false;
+        }
+        return null;
+    }
+
+    private bool HasWork()
+    {
+        lock (_gate) return _count > 0 || _conflated is { Count: > 0 } || _closed;
+    }
+
+    private bool IsClosedAndEmpty()
+    {
+        lock (_gate) return _closed && _count == 0 && (_conflated is null || _conflated.Count == 0);
     }
 
     private void AddReplyBytes(int bytes)
