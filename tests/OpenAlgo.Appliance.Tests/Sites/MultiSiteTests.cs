@@ -199,10 +199,26 @@ public sealed class MultiSiteTests
         static async Task<string> RequestAsync(SslStream tls, string host)
         {
             await tls.WriteAsync(Encoding.ASCII.GetBytes($"GET /ws HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n"));
+            // The whole response, however many TLS records it came in: headers, then its Content-Length or chunks.
+            var response = new StringBuilder();
             var buffer = new byte[8192];
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            int read = await tls.ReadAsync(buffer, timeout.Token);
-            return Encoding.ASCII.GetString(buffer, 0, read);
+            while (!Complete(response.ToString()))
+            {
+                int read = await tls.ReadAsync(buffer, timeout.Token);
+                if (read == 0) break;
+                response.Append(Encoding.ASCII.GetString(buffer, 0, read));
+            }
+            return response.ToString();
+        }
+
+        static bool Complete(string response)
+        {
+            int end = response.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (end < 0) return false;
+            var length = System.Text.RegularExpressions.Regex.Match(response[..end], @"(?im)^Content-Length:\s*(\d+)");
+            if (length.Success) return response.Length - end - 4 >= int.Parse(length.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            return !response[..end].Contains("chunked", StringComparison.OrdinalIgnoreCase) || response.EndsWith("0\r\n\r\n", StringComparison.Ordinal);
         }
     }
 
