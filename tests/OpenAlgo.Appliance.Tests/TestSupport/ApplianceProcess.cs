@@ -77,6 +77,9 @@ internal sealed class ApplianceProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGKILL: no shutdown, no flush, as a crash or the OOM killer.</summary>
+    public void Kill() => _process.Kill();
+
     /// <summary>SIGHUP, as <c>systemctl reload</c> sends it.</summary>
     public void Hangup() => Process.Start("kill", ["-HUP", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
 
