@@ -48,6 +48,9 @@ internal sealed partial class AcmeCertificateService(
 
     /// <summary>An issued certificate served from memory because the state directory refused it (full, read-only): saved at the next look.</summary>
     private (string Chain, string Key)? _unsaved;
+
+    /// <summary>Issuances in a row whose certificate was due at once (the clock disagreeing with the CA).</summary>
+    private int _clockSuspect;
     private int _failures;
     private RenewalWindow? _window;
     private DateTimeOffset? _nextCheck;
@@ -134,7 +137,21 @@ internal sealed partial class AcmeCertificateService(
                 {
                     await IssueAsync(current, stoppingToken);
                     Volatile.Write(ref _failures, 0);
-                    wait = UntilNextCheck(Issued!);
+                    var fresh = Issued!;
+                    if (time.GetUtcNow() >= RenewalPoint(fresh))
+                    {
+                        // Due the moment it was issued: the system clock disagrees with the CA's (a year
+                        // ahead, say). Ordering again at once would only get another such certificate,
+                        // once a second, until the CA's rate limit: wait as after a failure, and say why.
+                        wait = schedule.Backoff(++_clockSuspect);
+                        Log.ClockSuspect(logger, time.GetUtcNow(), fresh.Leaf.NotBefore.ToUniversalTime(), fresh.Leaf.NotAfter.ToUniversalTime(), wait);
+                        holder.ReportProblem($"certificate: the system clock ({time.GetUtcNow():u}) is outside the new certificate's validity ({fresh.Leaf.NotBefore.ToUniversalTime():u} to {fresh.Leaf.NotAfter.ToUniversalTime():u}); check the time (timedatectl); next order in {wait}");
+                    }
+                    else
+                    {
+                        _clockSuspect = 0;
+                        wait = UntilNextCheck(fresh);
+                    }
                     _lastError = null;
                     WriteStatus();
                 }
@@ -371,6 +388,9 @@ internal sealed partial class AcmeCertificateService(
 
         [LoggerMessage(1715, LogLevel.Error, "ACME: attempt {Failures} failed: {Reason}; next attempt in {Wait}")]
         public static partial void Failed(ILogger logger, int failures, string reason, TimeSpan wait);
+
+        [LoggerMessage(1720, LogLevel.Error, "ACME: the system clock ({Now:u}) is outside the validity the CA gave the new certificate ({NotBefore:u} to {NotAfter:u}): it looks due at once. Check the time (timedatectl, NTP); the next order is in {Wait}, not now")]
+        public static partial void ClockSuspect(ILogger logger, DateTimeOffset now, DateTime notBefore, DateTime notAfter, TimeSpan wait);
 
         [LoggerMessage(1718, LogLevel.Error, "ACME: the new certificate is served but could not be saved in {Directory} ({Reason}); the previous one stays on disk; trying again at every look")]
         public static partial void NotSaved(ILogger logger, string directory, string reason);
