@@ -464,6 +464,7 @@ check "state removed" "! ct test -e /var/lib/openalgo-appliance"
 check "logs removed" "! ct test -e /var/log/openalgo-appliance"
 check "configuration removed" "! ct test -e /etc/openalgo-appliance"
 check "user removed" "! ct getent passwd openalgo-appliance >/dev/null"
+check "no enable links left (systemctl enable made them, not dpkg)" "[ -z \"\$(ct find /etc/systemd/system -name 'openalgo-appliance*' -type l)\" ]"
 
 step "migrate: docs/migrate-from-nginx.md as written (nginx + two install-multi.sh instances)"
 # Each shell block of the guide, in order, run as written in root's home with the names its text
@@ -491,10 +492,9 @@ ENV_BEFORE=$(sha_envs)
 
 RC=0; TAIL=3 run_block "" 1 || RC=$?
 check "1. apt install ./openalgo-appliance_*_amd64.deb" "[ $RC = 0 ] && ct systemctl cat openalgo-appliance >/dev/null"
-# The purge above left the links 'systemctl enable' made (dpkg takes back only what it enabled), and
-# the install revives them: the appliance is enabled, not running, as on a server where someone
-# enabled it before configuring it. The rollback must leave it so, not restart it on the package's
-# empty configuration.
+# The purge above removed the links 'systemctl enable' made: the appliance is installed, not
+# enabled, not running. Whatever it was, the rollback must leave it so, not restart it on the
+# package's empty configuration.
 APPLIANCE_ENABLED=$(ct systemctl is-enabled openalgo-appliance 2>/dev/null || true)
 echo "    openalgo-appliance before the migration: $APPLIANCE_ENABLED, $(ct systemctl is-active openalgo-appliance 2>/dev/null || true)"
 # verify (the package's) measures nginx as it measures the appliance.

@@ -30,14 +30,24 @@ internal static class ApplianceApp
         }
 
         string? demoKey = null;
-        if (demo)
-        {
-            demoKey = DemoKeyStore.LoadOrCreate(options.StateDirectory);
-            options.Auth.StaticKeys.Add(new StaticKeyOptions { Key = demoKey, UserId = DemoDefaults.UserId, Broker = DemoDefaults.Broker });
-        }
-
         var level = new Serilog.Core.LoggingLevelSwitch(Enum.Parse<LogEventLevel>(options.LogLevel, ignoreCase: true));
-        await using var logger = SerilogSetup.Create(options.LogsDirectory, level);
+        Serilog.Core.Logger createdLogger;
+        try
+        {
+            if (demo)
+            {
+                demoKey = DemoKeyStore.LoadOrCreate(options.StateDirectory);
+                options.Auth.StaticKeys.Add(new StaticKeyOptions { Key = demoKey, UserId = DemoDefaults.UserId, Broker = DemoDefaults.Broker });
+            }
+            createdLogger = SerilogSetup.Create(options.LogsDirectory, level);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            // Nothing logs yet (the logs directory may be the problem): one line on stderr.
+            await error.WriteLineAsync(DescribeDirectoryFailure(ex, options) ?? ex.Message);
+            return ConfigurationError;
+        }
+        await using var logger = createdLogger;
         if (tlsPolicy?.Fallback is { } fallback)
         {
             logger.Warning("RUNTIME_DIRECTORY is not usable ({Reason}); the TLS policy was loaded from a private temporary file instead", fallback);
@@ -70,9 +80,9 @@ internal static class ApplianceApp
         {
             await app.StartAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
-            // An operator's mistake (a busy port): one line naming the key and the fix; the stack
+            // An operator's mistake (a busy port, a state directory the service user cannot write): one line naming the key and the fix; the stack
             // trace only at Debug (the host's own "Hosting failed to start" is filtered out).
             string message = DescribeStartFailure(ex, options);
             logger.Debug(ex, "Startup failed");
@@ -160,6 +170,7 @@ internal static class ApplianceApp
 
     private static string DescribeStartFailure(Exception ex, ApplianceOptions options)
     {
+        if (ex is UnauthorizedAccessException or DirectoryNotFoundException && DescribeDirectoryFailure(ex, options) is { } directory) return directory;
         var listeners = new List<(string Key, string Value)> { ("Listen:Https", options.Listen.Https), ("Listen:Http", options.Listen.Http), ("Listen:Admin", options.Listen.Admin) };
         listeners.AddRange(options.EffectiveSites.Select(site => ($"{site.KeyPrefix}Listen:Internal", site.Listen.Internal)));
         foreach (var (key, value) in listeners)
@@ -176,5 +187,27 @@ internal static class ApplianceApp
             }
         }
         return ex.Message;
+    }
+
+    /// <summary>
+    /// The state (certificates, keys, ACME account) or logs directory the service user cannot
+    /// create or write: which key, which path, as whom, and the fix — not a stack trace.
+    /// </summary>
+    private static string? DescribeDirectoryFailure(Exception ex, ApplianceOptions options)
+    {
+        foreach (var (key, directory) in new[] { ("StateDirectory", options.StateDirectory), ("LogsDirectory", options.LogsDirectory) })
+        {
+            if (string.IsNullOrEmpty(directory)) continue;
+            string full = Path.GetFullPath(directory);
+            // The path the runtime names is the directory, a file under it, or a parent it could not create.
+            int open = ex.Message.IndexOf('\'', StringComparison.Ordinal), close = open < 0 ? -1 : ex.Message.IndexOf('\'', open + 1);
+            if (close < 0) continue;
+            string named = ex.Message[(open + 1)..close].TrimEnd('/');
+            if (!(named == full || named.StartsWith(full + "/", StringComparison.Ordinal) || full.StartsWith(named + "/", StringComparison.Ordinal))) continue;
+            string reason = ex is UnauthorizedAccessException ? "permission denied" : "a part of the path does not exist or is not a directory";
+            return $"Appliance:{key}: cannot create or write {full} ({reason}) as user {Environment.UserName}. "
+                + $"Fix: make it writable by that user (the package's unit runs as openalgo-appliance with StateDirectory=/LogsDirectory= managing /var/lib and /var/log/openalgo-appliance), or set Appliance:{key} to a directory it can write.";
+        }
+        return null;
     }
 }

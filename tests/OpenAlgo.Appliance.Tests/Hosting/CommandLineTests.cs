@@ -95,6 +95,28 @@ public sealed class CommandLineTests : IDisposable
         Assert.DoesNotContain("Hosting failed to start", run.Stdout);
     }
 
+    [Theory]
+    [InlineData("StateDirectory", "demo")]
+    [InlineData("StateDirectory", "run")]
+    [InlineData("LogsDirectory", "demo")]
+    public async Task A_state_or_logs_directory_that_cannot_be_created_exits_1_naming_the_key_and_the_fix(string key, string command)
+    {
+        // A file where a directory must be (root, as CI runs, passes every permission check, so a
+        // read-only directory cannot stand in; the operator's message is the same code path).
+        string blocker = Path.Combine(_dir, "not-a-directory");
+        File.WriteAllText(blocker, "");
+        var env = Ports();
+        env[$"Appliance__{key}"] = Path.Combine(blocker, "dir");
+        env["Appliance__Tls__Mode"] = "SelfSigned";
+        env["Appliance__Tls__Domains__0"] = "localhost";
+        using var run = ApplianceProcess.Start(_dir, env, command);
+        Assert.Equal(1, await run.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.StartsWith($"Appliance:{key}: cannot create or write {Path.Combine(blocker, "dir")}", run.Stderr.Trim());
+        Assert.Contains("Fix: make it writable by that user", run.Stderr);
+        Assert.DoesNotContain("   at ", run.Stdout + run.Stderr);
+        Assert.DoesNotContain("Unhandled exception", run.Stdout + run.Stderr);
+    }
+
     [Fact]
     public async Task Values_of_the_wrong_type_are_all_reported_in_one_run()
     {
