@@ -98,9 +98,11 @@ internal sealed partial class AcmeCertificateService(
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         _store = new AcmeStore(storage);
+        ServerCertificate? expired = null;
         try
         {
             var stored = _store.LoadCertificate();
+            if (stored is not null && Covers(stored) && stored.Leaf.NotAfter.ToUniversalTime() <= time.GetUtcNow().UtcDateTime) expired = stored;
             if (stored is not null && Covers(stored) && stored.Leaf.NotAfter.ToUniversalTime() > time.GetUtcNow().UtcDateTime)
             {
                 _issued = stored;
@@ -117,7 +119,10 @@ internal sealed partial class AcmeCertificateService(
         if (!holder.HasCertificate)
         {
             holder.Set(Fallback());
-            Log.Fallback(logger, string.Join(", ", Names));
+            // An expired stored certificate is not "the first": say which one and since when (a
+            // service stopped past its certificate's end, or a clock far ahead).
+            if (expired is not null) Log.FallbackExpired(logger, expired.ToString(), expired.Leaf.NotAfter.ToUniversalTime(), string.Join(", ", Names));
+            else Log.Fallback(logger, string.Join(", ", Names));
         }
         return base.StartAsync(cancellationToken);
     }
@@ -379,6 +384,9 @@ internal sealed partial class AcmeCertificateService(
 
         [LoggerMessage(1712, LogLevel.Warning, "ACME: serving a temporary self-signed certificate for {Names} until the first certificate is issued")]
         public static partial void Fallback(ILogger logger, string names);
+
+        [LoggerMessage(1721, LogLevel.Warning, "ACME: the stored certificate {Certificate} expired at {NotAfter:u}; serving a temporary self-signed certificate for {Names} until a new one is issued")]
+        public static partial void FallbackExpired(ILogger logger, string certificate, DateTime notAfter, string names);
 
         [LoggerMessage(1713, LogLevel.Information, "ACME: account registered ({AccountUrl})")]
         public static partial void Registered(ILogger logger, string accountUrl);

@@ -103,15 +103,7 @@ public sealed partial class ClockJumpTests(ITestOutputHelper output)
         {
             await using var appliance = await TestAppliance.StartAsync(o =>
             {
-                o.StateDirectory = state;
-                o.Listen.Http = $"127.0.0.1:{http}";
-                o.Listen.Https = $"127.0.0.1:{https}";
-                o.Tls.Mode = TlsMode.Acme;
-                o.Tls.Domains = ["clock.test"];
-                o.Tls.Acme.DirectoryUrl = ca.DirectoryUrl;
-                o.Tls.Acme.TrustedRootsFile = pebble.TrustedRootsFile;
-                o.Tls.Acme.AcceptTermsOfService = true;
-                o.Tls.Acme.ChallengeTypes = "Http01";
+                o.UseTestCa(state, http, https, ca.DirectoryUrl, pebble.TrustedRootsFile, "clock.test");
             }, services: s =>
             {
                 s.AddSingleton<TimeProvider>(clock);

@@ -33,15 +33,7 @@ public sealed class AcmeCaFaultTests(ITestOutputHelper output) : IDisposable
         await using var ca = await FaultyCa.StartAsync(pebble);
         await using var appliance = await TestAppliance.StartAsync(o =>
         {
-            o.StateDirectory = _state;
-            o.Listen.Http = $"127.0.0.1:{http}";
-            o.Listen.Https = $"127.0.0.1:{https}";
-            o.Tls.Mode = TlsMode.Acme;
-            o.Tls.Domains = ["faults.test"];
-            o.Tls.Acme.DirectoryUrl = ca.DirectoryUrl;
-            o.Tls.Acme.TrustedRootsFile = pebble.TrustedRootsFile;
-            o.Tls.Acme.AcceptTermsOfService = true;
-            o.Tls.Acme.ChallengeTypes = "Http01";
+            o.UseTestCa(_state, http, https, ca.DirectoryUrl, pebble.TrustedRootsFile, "faults.test");
         }, services: s => s.AddSingleton(new AcmeSchedule(TimeSpan.FromMilliseconds(500), failures => TimeSpan.FromMilliseconds(300 * failures))));
         var service = appliance.Services.GetRequiredService<AcmeCertificateService>();
         var first = await Eventually.ValueAsync(() => service.Issued, "the first certificate", TimeSpan.FromSeconds(60));

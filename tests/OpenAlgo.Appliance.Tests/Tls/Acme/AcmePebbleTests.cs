@@ -27,14 +27,7 @@ public sealed class AcmePebbleTests : IDisposable
     private Task<TestAppliance> StartApplianceAsync(PebbleServer pebble, int http, int https, string challenges, AcmeSchedule? schedule, params string[] domains) =>
         TestAppliance.StartAsync(o =>
         {
-            o.StateDirectory = _state;
-            o.Listen.Http = $"127.0.0.1:{http}";
-            o.Listen.Https = $"127.0.0.1:{https}";
-            o.Tls.Mode = TlsMode.Acme;
-            o.Tls.Domains = [.. domains];
-            o.Tls.Acme.DirectoryUrl = pebble.DirectoryUrl;
-            o.Tls.Acme.TrustedRootsFile = pebble.TrustedRootsFile;
-            o.Tls.Acme.AcceptTermsOfService = true;
+            o.UseTestCa(_state, http, https, pebble.DirectoryUrl, pebble.TrustedRootsFile, domains);
             o.Tls.Acme.Email = "ops@example.com";
             o.Tls.Acme.ChallengeTypes = challenges;
         }, services: s =>
@@ -155,15 +148,7 @@ public sealed class AcmePebbleTests : IDisposable
         using var pebble = PebbleServer.Start(http, https, requireEab: true);
         await using var appliance = await TestAppliance.StartAsync(o =>
         {
-            o.StateDirectory = _state;
-            o.Listen.Http = $"127.0.0.1:{http}";
-            o.Listen.Https = $"127.0.0.1:{https}";
-            o.Tls.Mode = TlsMode.Acme;
-            o.Tls.Domains = ["eab.test"];
-            o.Tls.Acme.DirectoryUrl = pebble.DirectoryUrl;
-            o.Tls.Acme.TrustedRootsFile = pebble.TrustedRootsFile;
-            o.Tls.Acme.AcceptTermsOfService = true;
-            o.Tls.Acme.ChallengeTypes = "Http01";
+            o.UseTestCa(_state, http, https, pebble.DirectoryUrl, pebble.TrustedRootsFile, "eab.test");
             o.Tls.Acme.EabKeyId = PebbleServer.EabKeyId;
             o.Tls.Acme.EabHmacKey = PebbleServer.EabHmacKey;
         }, services: s => s.AddSingleton(Fast));
@@ -209,14 +194,7 @@ public sealed class AcmePebbleTests : IDisposable
         string roots = Path.Combine(_state, "roots.pem");
         await using var appliance = await TestAppliance.StartAsync(o =>
         {
-            o.StateDirectory = _state;
-            o.Listen.Http = $"127.0.0.1:{http}";
-            o.Listen.Https = $"127.0.0.1:{https}";
-            o.Tls.Mode = TlsMode.Acme;
-            o.Tls.Domains = ["outage.test"];
-            o.Tls.Acme.DirectoryUrl = directory;
-            o.Tls.Acme.AcceptTermsOfService = true;
-            o.Tls.Acme.ChallengeTypes = "Http01";
+            o.UseTestCa(_state, http, https, directory, null, "outage.test");
         }, services: s => s.AddSingleton(Fast));
         placeholder.Dispose();
         var service = appliance.Services.GetRequiredService<AcmeCertificateService>();

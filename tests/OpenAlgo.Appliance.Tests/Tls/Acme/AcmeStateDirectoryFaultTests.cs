@@ -42,15 +42,7 @@ public sealed class AcmeStateDirectoryFaultTests(ITestOutputHelper output) : IDi
         var schedule = new AcmeSchedule(TimeSpan.FromMilliseconds(500), failures => TimeSpan.FromMilliseconds(300 * failures));
         Task<TestAppliance> StartAsync() => TestAppliance.StartAsync(o =>
         {
-            o.StateDirectory = State;
-            o.Listen.Http = $"127.0.0.1:{http}";
-            o.Listen.Https = $"127.0.0.1:{https}";
-            o.Tls.Mode = TlsMode.Acme;
-            o.Tls.Domains = ["full.test"];
-            o.Tls.Acme.DirectoryUrl = ca.DirectoryUrl;
-            o.Tls.Acme.TrustedRootsFile = pebble.TrustedRootsFile;
-            o.Tls.Acme.AcceptTermsOfService = true;
-            o.Tls.Acme.ChallengeTypes = "Http01";
+            o.UseTestCa(State, http, https, ca.DirectoryUrl, pebble.TrustedRootsFile, "full.test");
         }, services: s => s.AddSingleton(schedule));
         int Orders() => ca.Requests.Count(r => r.Path.EndsWith("/order-plz", StringComparison.Ordinal) || r.Path.Contains("new-order", StringComparison.Ordinal));
 
