@@ -22,6 +22,7 @@ internal static class KestrelSetup
     public static void Configure(KestrelServerOptions kestrel, ApplianceOptions options, ListenerRegistry registry, SniRouter sni, AcmeChallengeResponder acme, IReadOnlyDictionary<string, ulong>? systemdSockets = null)
     {
         kestrel.AddServerHeader = false;
+        var tlsLogger = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OpenSslBuffers).FullName!);
         KestrelLimits.Apply(kestrel.Limits, options.Http);
         systemdSockets ??= new Dictionary<string, ulong>();
 
@@ -70,6 +71,8 @@ internal static class KestrelSetup
                 {
                     return Task.CompletedTask;
                 }
+                // An idle connection holds no TLS record buffers (see OpenSslBuffers).
+                if (connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ISslStreamFeature>()?.SslStream is { } ssl) OpenSslBuffers.ReleaseWhenIdle(ssl, tlsLogger);
                 // Full 16 KiB TLS records for large responses (see FullRecordWriter).
                 connection.Transport = new FullRecordWriter.Transport(connection.Transport);
                 return next(connection);
