@@ -5,7 +5,7 @@ binary = sys.argv[1]
 res = []
 for i in range(5):
     d = tempfile.mkdtemp()
-    env = dict(os.environ, Appliance__Listen__Https="127.0.0.1:28443", Appliance__Listen__Http="127.0.0.1:28080", Appliance__Listen__Internal="127.0.0.1:28765")
+    env = dict(os.environ, Appliance__Listen__Https="127.0.0.1:28443", Appliance__Listen__Http="127.0.0.1:28080", Appliance__Listen__Internal="127.0.0.1:28765", Appliance__Listen__Admin="127.0.0.1:29765")
     t0 = time.monotonic()
     p = subprocess.Popen([binary, "demo"], cwd=d, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in p.stdout:
