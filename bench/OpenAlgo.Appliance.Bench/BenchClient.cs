@@ -119,6 +119,9 @@ public sealed class BenchClient(int index, int bufferSize, LatencyHistogram? his
 
     public int[] Symbols { get; set; } = [];
 
+    /// <summary>A slow consumer: sleeps this long after every frame it reads (0: reads as fast as it can).</summary>
+    public double PauseMilliseconds { get; init; }
+
     public long Received;      // every frame received by the loop
     public long PreWindow;     // data frames with bench_ts before the window (probe, warm-up)
     public long InWindow;      // data frames with bench_ts inside the window
@@ -279,6 +282,10 @@ public sealed class BenchClient(int index, int bufferSize, LatencyHistogram? his
                     continue;
                 }
                 OnMessage(buf.AsSpan(0, len), now);
+                if (PauseMilliseconds > 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(PauseMilliseconds)).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception e)

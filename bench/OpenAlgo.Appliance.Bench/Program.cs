@@ -52,6 +52,11 @@ throughput / fanout options (fanout defaults in brackets after the slash):
   --batch-ms N [1]          feeder sleep between batches (each batch sends every tick due so far)
   --recv-buffer BYTES [65536] (per-message buffer)   --read-buffer BYTES [65536] (raw client socket buffer)
   --probe-timeout SEC [15]
+  --sample-seconds SEC [5]  progress: rates, server CPU and RSS, clients open, logged every SEC
+  --samples FILE            also write those samples as TSV to FILE (long holds: RSS and CPU over time)
+  --slow-clients K [0]      K more clients, each with fast client k's symbols, pausing --slow-pause-ms [20]
+                            after every frame they read: the server must conflate for them. Loss, latency
+                            and expected counts stay the fast clients'; the slow ones report the share they got
 
 hostile options:
   --clients K [4] hostile clients   --symbols Q [50] quiet client's symbols (all ticked)   --rate R [1000]
@@ -86,7 +91,7 @@ var valueOptions = new HashSet<string>(StringComparer.Ordinal)
     "https-listen", "internal-listen", "server-log", "connect-concurrency", "connect-timeout", "max-seconds",
     "json", "label", "clients", "symbols", "universe", "rate", "duration", "warmup", "drain", "mode", "depth",
     "subscribe-batch", "recv-buffer", "read-buffer", "client", "batch-ms", "probe-timeout", "settle", "hold", "state-dir", "logs-dir",
-    "phase", "hostile-symbols", "hostile-keys", "sites",
+    "phase", "hostile-symbols", "hostile-keys", "sites", "sample-seconds", "samples", "slow-clients", "slow-pause-ms",
     "frames", "workers", "seed", "fuzz-seconds", "invalid-key-share", "http-concurrency",
 };
 var flagOptions = new HashSet<string>(StringComparer.Ordinal) { "verbose", "help", "deflate" };
@@ -302,7 +307,11 @@ try
             ReceiveBufferBytes: a.Int("recv-buffer", 65536),
             ReadBufferBytes: a.Int("read-buffer", 65536),
             BatchMilliseconds: Math.Max(1, a.Int("batch-ms", 1)),
-            ProbeTimeout: TimeSpan.FromSeconds(a.Double("probe-timeout", 15)));
+            ProbeTimeout: TimeSpan.FromSeconds(a.Double("probe-timeout", 15)),
+            SampleSeconds: Math.Max(1, a.Double("sample-seconds", 5)),
+            SamplesFile: a.String("samples"),
+            SlowClients: a.Int("slow-clients", 0),
+            SlowPauseMilliseconds: a.Double("slow-pause-ms", 20));
         result = await ThroughputScenario.RunAsync(scenario, common, o, cts.Token);
     }
 

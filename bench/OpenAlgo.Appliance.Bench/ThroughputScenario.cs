@@ -14,7 +14,11 @@ public sealed record ThroughputOptions(
     int ReceiveBufferBytes,
     int ReadBufferBytes,
     int BatchMilliseconds,
-    TimeSpan ProbeTimeout);
+    TimeSpan ProbeTimeout,
+    double SampleSeconds = 5,
+    string? SamplesFile = null,
+    int SlowClients = 0,
+    double SlowPauseMilliseconds = 0);
 
 /// <summary>
 /// N clients each subscribed to S symbols of a universe U; the feeder publishes R ticks/s round-robin
@@ -89,6 +93,32 @@ public static class ThroughputScenario
             return result;
         }
 
+        // Slow consumers (--slow-clients): each mirrors fast client k mod N's symbols and pauses after
+        // every frame it reads, so its socket backs up and the server must conflate for it. They are
+        // not in `clients`: the loss, latency and expected counts above and below are the fast clients'.
+        var slowHistogram = new LatencyHistogram();
+        var slow = new List<BenchClient>();
+        if (o.SlowClients > 0)
+        {
+            var fastByIndex = clients.ToDictionary(x => x.Index);
+            var slowConnect = await c.ConnectAllAsync(
+                factory,
+                o.SlowClients,
+                i => new BenchClient(o.Clients + i, o.ReceiveBufferBytes, slowHistogram) { PauseMilliseconds = o.SlowPauseMilliseconds },
+                async (client, token) =>
+                {
+                    var mirror = clients[(client.Index - o.Clients) % clients.Count];
+                    await client.SubscribeAsync(mirror.Symbols.Select(c.SymbolName).ToList(), c.Exchange, o.Mode, o.Depth, o.SubscribeBatch, token).ConfigureAwait(false);
+                    client.Symbols = mirror.Symbols;
+                },
+                ct,
+                urlOf: i => c.SiteUrl(SiteOf(clients[i % clients.Count].Index))).ConfigureAwait(false);
+            slow = slowConnect.Clients;
+            Common.Log($"{slow.Count} slow clients (pause {o.SlowPauseMilliseconds} ms after each frame) connected, {slowConnect.Failed} failed");
+            result.Add("slow_clients", slow.Count, "slow clients", "0");
+        }
+        long SlowReceived() => slow.Sum(x => Volatile.Read(ref x.Received));
+
         var subscribers = new int[o.Universe];
         foreach (var cl in clients)
         {
@@ -156,24 +186,26 @@ public static class ThroughputScenario
         Common.Log($"first tick delivered after {feeder.ProbesSent} probe(s); warm-up {o.WarmupSeconds}s, then measuring {o.DurationSeconds}s at {o.Rate:0} ticks/s");
 
         using var progressCts = new CancellationTokenSource();
+        var samples = new ProgressSampler(o.SamplesFile, c.ServerPid);
         var progress = Task.Run(async () =>
         {
             long lastSent = 0, lastRecv = 0;
-            var last = Clock.Now;
+            var last = ProcStats.CpuSample.Take(c.ServerPid);
             while (!progressCts.IsCancellationRequested)
             {
                 try
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(5), progressCts.Token).ConfigureAwait(false);
+                    await Task.Delay(TimeSpan.FromSeconds(o.SampleSeconds), progressCts.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
                     break;
                 }
-                long now = Clock.Now;
+                var now = ProcStats.CpuSample.Take(c.ServerPid);
                 long sent = Volatile.Read(ref feeder.Sent), recv = TotalReceived();
-                double dt = Clock.ToSeconds(now - last);
-                Common.Log($"  sent {(sent - lastSent) / dt:0}/s, received {(recv - lastRecv) / dt:0}/s (totals {sent} / {recv})");
+                double dt = Clock.ToSeconds(now.Timestamp - last.Timestamp);
+                int open = clients.Count(x => !x.LoopEnded);
+                samples.Add(now, last, (sent - lastSent) / dt, (recv - lastRecv) / dt, open, clients.Count, SlowReceived());
                 (lastSent, lastRecv, last) = (sent, recv, now);
             }
         });
@@ -221,6 +253,24 @@ public static class ThroughputScenario
         progressCts.Cancel();
         await progress.ConfigureAwait(false);
 
+        samples.Finish(result);
+        if (slow.Count > 0)
+        {
+            // What a fast client got against what a slow one got of the same symbols: the share conflated away.
+            double fastPer = clients.Average(x => (double)Volatile.Read(ref x.InWindow));
+            double slowPer = slow.Average(x => (double)Volatile.Read(ref x.InWindow));
+            result.Add("slow_delivered_share_pct", fastPer == 0 ? null : 100 * slowPer / fastPer, "slow got % of fast", "0.0");
+            result.Add("slow_latency_p50_ms", slowHistogram.Percentile(50) / 1000.0, "slow p50 ms", "0.###", inTable: false);
+            result.Add("slow_latency_max_ms", slowHistogram.Max / 1000.0, "slow max ms", "0.###", inTable: false);
+            int slowEnded = slow.Count(x => x.LoopEnded);
+            result.Add("slow_disconnected", slowEnded, "slow disconnected", "0");
+            var slowGone = slow.FirstOrDefault(x => x.LoopEnded);
+            if (slowGone is not null)
+            {
+                result.Notes.Add($"slow client {slowGone.Index} disconnected: close={slowGone.CloseStatus ?? "-"} error={slowGone.Error ?? "-"}");
+            }
+        }
+        result.Add("clients_without_ticks", clients.Count(x => Volatile.Read(ref x.InWindow) == 0), "clients without ticks", "0", inTable: false);
         long delivered = TotalInWindow();
         var all = new LatencyHistogram();
         foreach (var h in histograms)
@@ -368,7 +418,7 @@ public static class ThroughputScenario
         }
         AddFirstMessages(result, clients, c.Verbose);
 
-        await Common.CloseAllAsync(clients, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        await Common.CloseAllAsync([.. clients, .. slow], TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         return result;
     }
 

@@ -73,7 +73,7 @@ internal static class ObservabilityServiceCollectionExtensions
         return source switch
         {
             OpenAlgoProxySource proxy => new SourceProbe(MarketDataSourceKind.OpenAlgo, proxy.Uri.ToString(), () => proxy.Progress, () => (proxy.ConnectedCount, proxy.SessionCount)),
-            ZmqTickSource zmq => new SourceProbe(MarketDataSourceKind.Zmq, zmq.Endpoint, () => zmq.Progress),
+            ZmqTickSource zmq => new SourceProbe(MarketDataSourceKind.Zmq, zmq.Endpoint, () => zmq.Progress, publishers: () => zmq.Publishers),
             _ => new SourceProbe(site.MarketData.Source, "", () => source.Progress),
         };
     }

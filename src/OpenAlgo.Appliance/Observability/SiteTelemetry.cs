@@ -23,6 +23,7 @@ internal sealed class SiteTelemetry
     private long _lastProgress = long.MinValue;
     private long _progressAt;
     private long _disconnectedSince;
+    private long _unpublishedSince;
     private long _conflatedReported;
 
     public SiteTelemetry(string name, MarketDataHub hub, CertificateHolder certificates, TlsMode tlsMode, SourceProbe source, TimeProvider time, AcmeCertificateService? acme = null)
@@ -146,6 +147,24 @@ internal sealed class SiteTelemetry
                     return (false, $"{what}: {count} (disconnected for {_time.GetElapsedTime(_disconnectedSince, now).TotalSeconds:0} s)");
                 }
                 return (true, $"{what}: {count}");
+            }
+            if (Source.Publishers is int publishers)
+            {
+                // A bus nobody publishes on while clients wait for ticks: the broker adapter (or all of
+                // OpenAlgo) is gone. Not while nobody is subscribed: OpenAlgo creates an adapter, and
+                // its publisher, when a user subscribes, so an idle bus with no publisher is normal.
+                int subscribed = publishers == 0 ? Hub.ActiveSubscriptionKeys() : 0;
+                if (subscribed == 0)
+                {
+                    _unpublishedSince = 0;
+                    return (true, $"{what}: {publishers} {(publishers == 1 ? "publisher" : "publishers")} connected");
+                }
+                if (_unpublishedSince == 0) _unpublishedSince = now;
+                var unpublished = _time.GetElapsedTime(_unpublishedSince, now);
+                string nobody = $"{what}: no publisher connected while {subscribed} {(subscribed == 1 ? "subscription waits" : "subscriptions wait")} for ticks";
+                return unpublished > DisconnectedLimit
+                    ? (false, $"{nobody} (for {unpublished.TotalSeconds:0} s; is the broker adapter or OpenAlgo running?)")
+                    : (true, nobody);
             }
             return (true, what);
         }

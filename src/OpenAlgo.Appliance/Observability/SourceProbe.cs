@@ -7,7 +7,7 @@ namespace OpenAlgo.Appliance.Observability;
 /// a progress counter that advances while its loops run, and for OpenAlgo's proxy how many key
 /// sessions are connected.
 /// </summary>
-internal sealed class SourceProbe(MarketDataSourceKind kind, string address, Func<long>? progress, Func<(int Connected, int Total)>? sessions = null)
+internal sealed class SourceProbe(MarketDataSourceKind kind, string address, Func<long>? progress, Func<(int Connected, int Total)>? sessions = null, Func<int>? publishers = null)
 {
     public MarketDataSourceKind Kind { get; } = kind;
     public string Address { get; } = address;
@@ -16,4 +16,7 @@ internal sealed class SourceProbe(MarketDataSourceKind kind, string address, Fun
 
     /// <summary>(connected, total) key sessions; null for sources without sessions.</summary>
     public (int Connected, int Total)? Sessions => sessions?.Invoke();
+
+    /// <summary>Publishers connected to a bus the site binds (ZeroMQ); null for sources that connect out themselves.</summary>
+    public int? Publishers => publishers?.Invoke();
 }

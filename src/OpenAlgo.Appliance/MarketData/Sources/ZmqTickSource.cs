@@ -30,6 +30,12 @@ internal sealed partial class ZmqTickSource(MarketDataHub hub, SiteOptions optio
     /// <summary>Loop iterations (at least three a second while idle); the watchdog checks it advances.</summary>
     public long Heartbeats => Interlocked.Read(ref _heartbeats);
 
+    /// <summary>
+    /// Publishers connected now (broker adapters, OpenAlgo's Flask app). Read off the bus thread for
+    /// health: a count that is a moment stale is fine there.
+    /// </summary>
+    public int Publishers => _socket?.Publishers ?? 0;
+
     public string Name => "market-data bus";
     public long Progress => Heartbeats;
     public string? Status => null;

@@ -90,11 +90,14 @@ public sealed partial class BusPublisherFaultTests(ITestOutputHelper output)
     [GeneratedRegex("\"seq\": (\\d+)")]
     private static partial Regex SeqField();
 
-    private static Process StartPublisher(string endpoint, int first)
+    private static Process StartPublisher(string endpoint, int first) => StartPublisher(endpoint, "NSE_KILLME_LTP", first, 200);
+
+    /// <summary>streaming_publisher.py: numbered ticks on <paramref name="topic"/> from <paramref name="first"/>, <paramref name="rate"/> a second, until killed.</summary>
+    internal static Process StartPublisher(string endpoint, string topic, int first, int rate)
     {
         var start = new ProcessStartInfo(Python.Interpreter) { RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Reliability", "Faults", "streaming_publisher.py"));
-        foreach (string arg in new[] { endpoint, "NSE_KILLME_LTP", first.ToString(CultureInfo.InvariantCulture), "200" }) start.ArgumentList.Add(arg);
+        foreach (string arg in new[] { endpoint, topic, first.ToString(CultureInfo.InvariantCulture), rate.ToString(CultureInfo.InvariantCulture) }) start.ArgumentList.Add(arg);
         return Process.Start(start)!;
     }
 }

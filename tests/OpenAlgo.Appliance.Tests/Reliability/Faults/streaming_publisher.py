@@ -3,8 +3,8 @@ numbered ticks until it is killed.
 
     streaming_publisher.py ENDPOINT TOPIC FIRST_SEQ RATE
 
-Sends {"ltp": ..., "seq": N} on TOPIC, N from FIRST_SEQ, RATE per second; prints "ready" once
-connected. Never exits by itself: the test kills it (SIGKILL) mid-stream.
+Sends {"ltp": ..., "seq": N, "ts": UNIX_SECONDS} on TOPIC, N from FIRST_SEQ, RATE per second
+("ts": the wall clock at send, for latency); prints "ready" once connected. Never exits by itself: the test kills it (SIGKILL) mid-stream.
 """
 import sys
 import time
@@ -21,7 +21,7 @@ print("ready", flush=True)
 seq = first
 start = time.monotonic()
 while True:
-    publisher.send_multipart([topic, ('{"ltp": %d.5, "seq": %d}' % (seq % 1000, seq)).encode()])
+    publisher.send_multipart([topic, ('{"ltp": %d.5, "seq": %d, "ts": %.6f}' % (seq % 1000, seq, time.time())).encode()])
     seq += 1
     delay = start + (seq - first) / rate - time.monotonic()
     if delay > 0:
