@@ -11,6 +11,9 @@ scenarios:
   fuzz         generated hostile frames and HTTP requests at /ws (TLS) and the internal listener while
                one quiet client gets ticks: failures, the server's log, the quiet client's latency
                (the fuzzer runs as a child process, "fuzz-load", with the same options)
+  storm        connect storm: new clients (connect, TLS on wss, upgrade, authenticate, hang up) at a rate
+               that grows step by step until attempts fail: connections/s until errors, while
+               --hold-clients connected clients must stay answered
   summarize    FILE.jsonl...  median-of-runs markdown tables from --json output
   selftest     checks the histogram and the bench_ts scanner (no network)
 
@@ -70,6 +73,14 @@ fuzz options:
   --http-concurrency N [16] mutated HTTP requests at a time during the fuzz phase (0: none)
   (targets: --https-listen's /ws over TLS and --internal-listen)
 
+storm options:
+  --start-rate R [100] connections/s of the first step   --factor F [1.5] next step's rate = R x F
+  --step-seconds SEC [5]   --max-rate R [50000]   --attempt-timeout SEC [5] an attempt not authenticated by then fails
+  --error-share X [0.01] stop after a step with more failed attempts than this share
+  --max-in-flight N [4000] stop when more attempts than this are pending (the server no longer keeps up)
+  --source-addresses N [8] bind clients to 127.0.0.1 ... 127.0.0.N in turn (ephemeral ports per address)
+  --hold-clients N [100] clients connected before the storm that must answer a ping after every step
+
 idle options:
   --clients C [10000]  --symbols S [0] (subscribe S symbols each, no ticks sent)  --universe U [1000]
   --settle SEC [3]     --hold SEC [10]     --recv-buffer BYTES [4096]    --read-buffer BYTES [4096]
@@ -93,6 +104,7 @@ var valueOptions = new HashSet<string>(StringComparer.Ordinal)
     "subscribe-batch", "recv-buffer", "read-buffer", "client", "batch-ms", "probe-timeout", "settle", "hold", "state-dir", "logs-dir",
     "phase", "hostile-symbols", "hostile-keys", "sites", "sample-seconds", "samples", "slow-clients", "slow-pause-ms",
     "frames", "workers", "seed", "fuzz-seconds", "invalid-key-share", "http-concurrency",
+    "start-rate", "factor", "step-seconds", "max-rate", "source-addresses", "attempt-timeout", "max-in-flight", "error-share", "hold-clients",
 };
 var flagOptions = new HashSet<string>(StringComparer.Ordinal) { "verbose", "help", "deflate" };
 
@@ -138,7 +150,7 @@ if (scenario == "fuzz-load")
     // fuzz's own child process: the fuzzer alone (see FuzzLoad).
     return await FuzzLoad.RunAsync(a.String("api-key", "benchkey"), FuzzOptionsFrom(a), CancellationToken.None);
 }
-if (scenario is not ("throughput" or "fanout" or "idle" or "hostile" or "fuzz"))
+if (scenario is not ("throughput" or "fanout" or "idle" or "hostile" or "fuzz" or "storm"))
 {
     Console.Error.WriteLine($"error: unknown scenario '{scenario}'\n\n{Usage}");
     return 2;
@@ -285,6 +297,20 @@ try
             BatchMilliseconds: Math.Max(1, a.Int("batch-ms", 1)),
             ProbeTimeout: TimeSpan.FromSeconds(a.Double("probe-timeout", 15)));
         result = await HostileScenario.RunAsync(common, o, cts.Token);
+    }
+    else if (scenario == "storm")
+    {
+        var o = new StormOptions(
+            StartRate: a.Double("start-rate", 100),
+            Factor: Math.Max(1.05, a.Double("factor", 1.5)),
+            StepSeconds: a.Double("step-seconds", 5),
+            MaxRate: a.Double("max-rate", 50000),
+            SourceAddresses: Math.Clamp(a.Int("source-addresses", 8), 1, 254),
+            AttemptTimeoutSeconds: a.Double("attempt-timeout", 5),
+            MaxInFlight: a.Int("max-in-flight", 4000),
+            ErrorShare: a.Double("error-share", 0.01),
+            HoldClients: a.Int("hold-clients", 100));
+        result = await StormScenario.RunAsync(common, o, cts.Token);
     }
     else if (scenario == "fuzz")
     {

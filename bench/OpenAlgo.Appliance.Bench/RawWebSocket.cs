@@ -21,13 +21,23 @@ public static class RawWebSocket
 
     /// <param name="deflate">Offer permessage-deflate as browsers do (<c>permessage-deflate; client_max_window_bits</c>).</param>
     /// <param name="dialHost">Where to connect when it is not <paramref name="uri"/>'s host: the name still goes in SNI and Host.</param>
-    public static async Task<WebSocket> ConnectAsync(Uri uri, int readBufferSize, bool deflate, CancellationToken ct, string? dialHost = null)
+    /// <param name="bind">The local address to connect from (loopback addresses other than 127.0.0.1 multiply the ephemeral ports); null: the kernel's choice.</param>
+    /// <param name="resetOnClose">Closing the socket sends RST, not FIN: no TIME_WAIT left behind (connect storms).</param>
+    public static async Task<WebSocket> ConnectAsync(Uri uri, int readBufferSize, bool deflate, CancellationToken ct, string? dialHost = null, System.Net.IPAddress? bind = null, bool resetOnClose = false)
     {
         bool tls = uri.Scheme == "wss";
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         Stream? stream = null;
         try
         {
+            if (resetOnClose)
+            {
+                socket.LingerState = new LingerOption(true, 0);
+            }
+            if (bind is not null)
+            {
+                socket.Bind(new System.Net.IPEndPoint(bind, 0));
+            }
             await socket.ConnectAsync(dialHost ?? uri.Host, uri.Port, ct).ConfigureAwait(false);
             stream = new CountingStream(new NetworkStream(socket, ownsSocket: true));
             if (tls)
