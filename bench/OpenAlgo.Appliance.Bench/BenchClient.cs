@@ -129,6 +129,7 @@ public sealed class BenchClient(int index, int bufferSize, LatencyHistogram? his
     public long Other;         // frames without a bench_ts (errors, notices, ...)
     public long Oversize;      // frames larger than the receive buffer (not parsed)
     public long FloatTimestamps; // bench_ts came back as a float (server changed the number)
+    public long LastTimestamp = -1; // bench_ts of the newest data frame read: how old what this client sees is
 
     public string? FirstOther { get; private set; }
 
@@ -336,6 +337,7 @@ public sealed class BenchClient(int index, int bufferSize, LatencyHistogram? his
             }
         }
         FirstData ??= Encoding.UTF8.GetString(msg[..Math.Min(msg.Length, 600)]);
+        Volatile.Write(ref LastTimestamp, ts);
 
         if (ts < Window.T0)
         {

@@ -262,6 +262,12 @@ public static class ThroughputScenario
             result.Add("slow_delivered_share_pct", fastPer == 0 ? null : 100 * slowPer / fastPer, "slow got % of fast", "0.0");
             result.Add("slow_latency_p50_ms", slowHistogram.Percentile(50) / 1000.0, "slow p50 ms", "0.###", inTable: false);
             result.Add("slow_latency_max_ms", slowHistogram.Max / 1000.0, "slow max ms", "0.###", inTable: false);
+            // How old the newest tick a slow client had read was when the window ended (the kernel's
+            // socket buffers hold what the server sent before conflation began).
+            var ages = slow.Select(x => Volatile.Read(ref x.LastTimestamp)).Where(t => t >= 0).Select(t => Clock.ToSeconds(feeder.WindowEnd - t)).ToList();
+            result.Add("slow_staleness_mean_s", ages.Count == 0 ? null : ages.Average(), "slow staleness s", "0.0");
+            result.Add("slow_staleness_max_s", ages.Count == 0 ? null : ages.Max(), "slow staleness max s", "0.0", inTable: false);
+            result.Add("slow_frames_read", slow.Sum(x => Volatile.Read(ref x.Received)), "slow frames read", "0", inTable: false);
             int slowEnded = slow.Count(x => x.LoopEnded);
             result.Add("slow_disconnected", slowEnded, "slow disconnected", "0");
             var slowGone = slow.FirstOrDefault(x => x.LoopEnded);
