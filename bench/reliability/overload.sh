@@ -13,7 +13,9 @@
 #       --clients $CLIENTS --symbols $SYMBOLS --universe $UNIVERSE --rate $RATE --duration $DURATION --warmup $WARMUP
 #       --slow-clients $SLOW_CLIENTS --slow-pause-ms $SLOW_PAUSE_MS --batch-ms $BATCH_MS
 #       --sample-seconds $SAMPLE --samples $OUT/samples.tsv --json $OUT/results.jsonl
-# Exit 0 when the fast clients lost nothing and nobody, slow or fast, was disconnected.
+# Exit 0 when the fast clients lost nothing and none of them was disconnected. Slow clients that
+# cannot keep up are conflated and, once the server has been unable to send them anything for
+# Limits:SlowClientTimeoutSeconds (30 s), closed with 1008 — as configured; the summary line says so.
 #
 # usage: bench/reliability/overload.sh                         # 140,000 ticks/s for 10 minutes
 #        DURATION=20 bench/reliability/overload.sh             # the bounded form
@@ -76,8 +78,8 @@ m = {x["key"]: x["value"] for x in r["metrics"]}
 bad = []
 if (m.get("loss_pct") or 0) > 0: bad.append(f"fast clients lost {m['loss_pct']:.4f} %")
 if m.get("clients_disconnected"): bad.append(f"{m['clients_disconnected']} fast clients disconnected")
-if m.get("slow_disconnected"): bad.append(f"{m['slow_disconnected']} slow clients disconnected")
-print("overload: " + ("FAILED: " + "; ".join(bad) if bad else f"fast clients lost nothing; slow clients got {m.get('slow_delivered_share_pct', 0):.2f} % of the fast ones' ticks (the rest conflated); nobody disconnected"))
+slow = f"slow clients got {m.get('slow_delivered_share_pct', 0):.2f} % of the fast ones' window ticks (the rest conflated), {int(m.get('slow_disconnected') or 0)} of {int(m.get('slow_clients') or 0)} closed as too slow; the newest tick they had read was {m.get('slow_staleness_mean_s') or 0:.1f} s old at the window's end"
+print("overload: " + ("FAILED: " + "; ".join(bad) if bad else "fast clients lost nothing, none disconnected; " + slow))
 sys.exit(1 if bad else 0)
 PY
 fi
