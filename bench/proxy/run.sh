@@ -176,7 +176,7 @@ start_frontend() { # start_frontend <name> <upstream socket for the appliance>; 
             FRONT_PORT=$PORT_APPLIANCE
             cat > "$WORK/appliance.json" <<JSON
 { "Appliance": {
-    "Listen": { "Https": "127.0.0.1:$PORT_APPLIANCE", "Http": "", "Internal": "" },
+    "Listen": { "Https": "127.0.0.1:$PORT_APPLIANCE", "Http": "", "Internal": "", "Admin": "" },
     "Tls": { "Mode": "Files", "CertificateFile": "$WORK/cert.pem", "KeyFile": "$WORK/key.pem", "Domains": ["localhost"] },
     "MarketData": { "Source": "Simulated" },
     "Proxy": { "Upstream": "unix:$upstream" },

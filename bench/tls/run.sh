@@ -14,7 +14,7 @@
 #      SOURCE=tree publishes the work tree as it is instead.
 #   3. Builds bench/tls/tlshs.c (cc -O2 ... -lssl -lcrypto).
 #   4. Starts, in a fresh directory under $OUT:
-#        Appliance__Listen__Https=127.0.0.1:19443 Appliance__Listen__Http= Appliance__Listen__Internal=127.0.0.1:19765 \
+#        Appliance__Listen__Https=127.0.0.1:19443 Appliance__Listen__Http= Appliance__Listen__Internal=127.0.0.1:19765 Appliance__Listen__Admin=127.0.0.1:19766 \
 #          openalgo-appliance demo            (waits for "Demo API key")
 #      and two nginx instances from bench/tls/nginx.conf.in with the appliance's own
 #      state/tls/self-signed.{crt,key}.pem: 2 workers on 127.0.0.1:19444, 1 worker on 127.0.0.1:19445
@@ -49,6 +49,7 @@ SOURCE="${SOURCE:-worktree}"
 WORKTREE="${WORKTREE:-/tmp/tlsbench-wt}"
 APP_PORT=19443
 APP_INTERNAL_PORT=19765
+APP_ADMIN_PORT=19766
 NGINX2_PORT=19444
 NGINX1_PORT=19445
 CELLS="new:1.2 new:1.3 reuse:1.2 reuse:1.3"
@@ -121,7 +122,7 @@ mkdir -p "$APP_DIR"
 NPLANS=$(wc -w <<<"$PLANS")
 LIFETIME=$(( RUNS * NPLANS * 4 * 3 * (TIME + 15) * 2 + 1800 ))
 (cd "$APP_DIR" && exec env Appliance__Listen__Https=127.0.0.1:$APP_PORT Appliance__Listen__Http= \
-    Appliance__Listen__Internal=127.0.0.1:$APP_INTERNAL_PORT \
+    Appliance__Listen__Internal=127.0.0.1:$APP_INTERNAL_PORT Appliance__Listen__Admin=127.0.0.1:$APP_ADMIN_PORT \
     timeout -s TERM "$LIFETIME" "$SERVER_BINARY" demo >"$APP_DIR/appliance.log" 2>&1) &
 APP_PID="$(child_of $!)"
 PIDS_TO_STOP+=("$APP_PID")
