@@ -17,7 +17,7 @@ mkdir -p "$O"
   SERVER_BINARY="${SERVER_BINARY:-$REPO/publish/openalgo-appliance}" STATE_DIR="$O/state" LOGS_DIR="$O/logs" OUT="$O/run" \
   bash "$REPO/bench/run.sh" >"$O/run.log" 2>&1 &)
 P=""
-for _ in $(seq 180); do
+for _ in $(seq 900); do   # run.sh publishes the binary first when it is missing
   P=$(grep -o "server pid [0-9]*" "$O/run.log" 2>/dev/null | awk '{print $3}' | head -1)
   [[ -n "$P" ]] && grep -q "warm-up" "$O/run/bench.log" 2>/dev/null && break
   sleep 1
