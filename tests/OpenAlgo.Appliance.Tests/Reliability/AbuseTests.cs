@@ -71,6 +71,8 @@ public sealed class AbuseTests(ITestOutputHelper output)
         await quiet.AskAsync("{\"action\": \"subscribe\", \"symbol\": \"QUIET\", \"exchange\": \"NSE\", \"mode\": 1}");
         await using var feed = new TickRecorder(quiet, "warm-up");
         using var publisher = BusPublisherFaultTests.StartPublisher(appliance.ZmqEndpoint, "NSE_QUIET_LTP", 0, 500);
+        // Disposing a Process does not end it: the publisher is killed whatever happens.
+        using var killPublisher = new ProcessKiller(publisher);
         await Eventually.TrueAsync(() => feed.Count > 0, "the quiet client ticked", TimeSpan.FromSeconds(30));
         await Task.Delay(2000); // the ticks a new publisher queued before ZeroMQ connected arrive late
         feed.Phase = "before";
@@ -237,6 +239,16 @@ public sealed class AbuseTests(ITestOutputHelper output)
         {
             await stop.CancelAsync();
             foreach (var r in fast) await r.DisposeAsync();
+        }
+    }
+
+    /// <summary>Kills a child process (and its children) when disposed.</summary>
+    private sealed class ProcessKiller(Process process) : IDisposable
+    {
+        public void Dispose()
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            process.WaitForExit(5000);
         }
     }
 
