@@ -12,6 +12,7 @@ messages both ways.
 """
 import json
 import sys
+import threading
 import time
 
 import requests
@@ -34,8 +35,16 @@ def create(url, **kw):
 websocket.create_connection = create
 
 
+_out = threading.Lock()
+
+
 def say(event, **fields):
-    print(json.dumps(dict(event=event, t=time.time(), **fields)), flush=True)
+    # Events come from the client's threads: one whole line at a time (print() writes the text and
+    # the newline separately, and two threads' lines were seen run together).
+    line = json.dumps(dict(event=event, t=time.time(), **fields)) + "\n"
+    with _out:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 http = requests.Session()
