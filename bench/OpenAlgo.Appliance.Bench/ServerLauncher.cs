@@ -30,6 +30,10 @@ public sealed class ServerLauncher : IDisposable
         ["Appliance__Listen__Https"] = httpsListen,
         ["Appliance__Listen__Http"] = "",
         ["Appliance__Listen__Internal"] = internalListen,
+        // No admin listener: the default 127.0.0.1:9765 is held by an installed appliance or a test
+        // running alongside (a bench server once took it from the README's demo test). To scrape
+        // this server: --server-env Appliance__Listen__Admin=127.0.0.1:PORT.
+        ["Appliance__Listen__Admin"] = "",
         ["Appliance__Tls__Mode"] = "SelfSigned",
         ["Appliance__MarketData__Source"] = "Zmq",
         ["Appliance__MarketData__ZmqEndpoint"] = zmqEndpoint,

@@ -38,18 +38,9 @@ INTERNAL_PORT="${INTERNAL_PORT:-23765}"
 ZMQ_PORT="${ZMQ_PORT:-23555}"
 OUT="${OUT:-/tmp/hold-run/$(date +%Y%m%d-%H%M%S)}"
 EXTRA_ARGS="${EXTRA_ARGS:-}"
-BINARY="${BINARY:-$REPO/publish/openalgo-appliance}"
-HARNESS_DLL="$REPO/bench/OpenAlgo.Appliance.Bench/bin/Release/net10.0/openalgo-bench.dll"
-
-log() { echo "[hold $(date +%H:%M:%S)] $*" >&2; }
-
-if [[ "$BINARY" == "$REPO/publish/openalgo-appliance" && ! -x "$BINARY" ]]; then
-  log "publishing the server (native AOT) to $REPO/publish ..."
-  dotnet publish "$REPO/src/OpenAlgo.Appliance/OpenAlgo.Appliance.csproj" -c Release -r linux-x64 -o "$REPO/publish"
-fi
-log "building the harness ..."
-dotnet build "$REPO/bench/OpenAlgo.Appliance.Bench" -c Release --nologo -v quiet
-mkdir -p "$OUT"
+NAME=hold
+# shellcheck source=bench/reliability/common.sh
+source "$REPO/bench/reliability/common.sh"
 ulimit -n "$(ulimit -Hn)"
 if [[ "$TRANSPORT" == wss ]]; then url="wss://127.0.0.1:$HTTPS_PORT/ws"; else url="ws://127.0.0.1:$INTERNAL_PORT/"; fi
 log "server $BINARY; $CLIENTS $TRANSPORT clients x $SYMBOLS symbols, $RATE ticks/s for $DURATION s; open files $(ulimit -n); results $OUT; load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -43,18 +43,9 @@ INTERNAL_PORT="${INTERNAL_PORT:-25765}"
 ZMQ_PORT="${ZMQ_PORT:-25555}"
 OUT="${OUT:-/tmp/overload-run/$(date +%Y%m%d-%H%M%S)}"
 EXTRA_ARGS="${EXTRA_ARGS:-}"
-BINARY="${BINARY:-$REPO/publish/openalgo-appliance}"
-HARNESS_DLL="$REPO/bench/OpenAlgo.Appliance.Bench/bin/Release/net10.0/openalgo-bench.dll"
-
-log() { echo "[overload $(date +%H:%M:%S)] $*" >&2; }
-
-if [[ "$BINARY" == "$REPO/publish/openalgo-appliance" && ! -x "$BINARY" ]]; then
-  log "publishing the server (native AOT) to $REPO/publish ..."
-  dotnet publish "$REPO/src/OpenAlgo.Appliance/OpenAlgo.Appliance.csproj" -c Release -r linux-x64 -o "$REPO/publish"
-fi
-log "building the harness ..."
-dotnet build "$REPO/bench/OpenAlgo.Appliance.Bench" -c Release --nologo -v quiet
-mkdir -p "$OUT"
+NAME=overload
+# shellcheck source=bench/reliability/common.sh
+source "$REPO/bench/reliability/common.sh"
 if [[ "$TRANSPORT" == wss ]]; then url="wss://127.0.0.1:$HTTPS_PORT/ws"; else url="ws://127.0.0.1:$INTERNAL_PORT/"; fi
 log "server $BINARY; $RATE ticks/s to $CLIENTS fast and $SLOW_CLIENTS slow $TRANSPORT clients for $DURATION s; results $OUT; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -37,18 +37,9 @@ INTERNAL_PORT="${INTERNAL_PORT:-24765}"
 ZMQ_PORT="${ZMQ_PORT:-24555}"
 OUT="${OUT:-/tmp/storm-run/$(date +%Y%m%d-%H%M%S)}"
 EXTRA_ARGS="${EXTRA_ARGS:-}"
-BINARY="${BINARY:-$REPO/publish/openalgo-appliance}"
-HARNESS_DLL="$REPO/bench/OpenAlgo.Appliance.Bench/bin/Release/net10.0/openalgo-bench.dll"
-
-log() { echo "[storm $(date +%H:%M:%S)] $*" >&2; }
-
-if [[ "$BINARY" == "$REPO/publish/openalgo-appliance" && ! -x "$BINARY" ]]; then
-  log "publishing the server (native AOT) to $REPO/publish ..."
-  dotnet publish "$REPO/src/OpenAlgo.Appliance/OpenAlgo.Appliance.csproj" -c Release -r linux-x64 -o "$REPO/publish"
-fi
-log "building the harness ..."
-dotnet build "$REPO/bench/OpenAlgo.Appliance.Bench" -c Release --nologo -v quiet
-mkdir -p "$OUT"
+NAME=storm
+# shellcheck source=bench/reliability/common.sh
+source "$REPO/bench/reliability/common.sh"
 ulimit -n "$(ulimit -Hn)"
 rc=0
 for transport in $TRANSPORTS; do

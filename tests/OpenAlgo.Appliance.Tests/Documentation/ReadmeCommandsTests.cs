@@ -54,6 +54,7 @@ public sealed class ReadmeCommandsTests
         start.Environment["Appliance__Listen__Https"] = $"127.0.0.1:{https}";
         start.Environment["Appliance__Listen__Http"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}";
         start.Environment["Appliance__Listen__Internal"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}";
+        start.Environment["Appliance__Listen__Admin"] = $"127.0.0.1:{TestAppliance.FreeTcpPort()}";
         start.Environment["Appliance__StateDirectory"] = Path.Combine(scratch, "state");
         start.Environment["Appliance__LogsDirectory"] = Path.Combine(scratch, "logs");
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
