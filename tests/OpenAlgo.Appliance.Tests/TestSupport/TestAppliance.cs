@@ -104,6 +104,12 @@ internal sealed class TestAppliance : IAsyncDisposable
         for (int attempt = 0; ; attempt++)
         {
             int port = Random.Shared.Next(20000, 32000);
+            // Never the same port twice in one test run: two tests running in parallel could both find
+            // a port free before either bound it (MessageTraceTests lost its internal listener to that).
+            lock (HandedOut)
+            {
+                if (!HandedOut.Add(port) && attempt < 100) continue;
+            }
             try
             {
                 using var probe = new TcpListener(IPAddress.Loopback, port);
@@ -115,6 +121,8 @@ internal sealed class TestAppliance : IAsyncDisposable
             }
         }
     }
+
+    private static readonly HashSet<int> HandedOut = [];
 
     private sealed class SiteFirst(IServiceProvider site, IServiceProvider root) : IServiceProvider
     {
