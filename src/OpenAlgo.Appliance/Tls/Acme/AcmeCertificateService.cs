@@ -102,8 +102,11 @@ internal sealed partial class AcmeCertificateService(
         try
         {
             var stored = _store.LoadCertificate();
-            if (stored is not null && Covers(stored) && stored.Leaf.NotAfter.ToUniversalTime() <= time.GetUtcNow().UtcDateTime) expired = stored;
-            if (stored is not null && Covers(stored) && stored.Leaf.NotAfter.ToUniversalTime() > time.GetUtcNow().UtcDateTime)
+            if (stored is not null && Covers(stored) && stored.Leaf.NotAfter.ToUniversalTime() <= time.GetUtcNow().UtcDateTime)
+            {
+                expired = stored;
+            }
+            else if (stored is not null && Covers(stored))
             {
                 _issued = stored;
                 holder.Set(stored);
