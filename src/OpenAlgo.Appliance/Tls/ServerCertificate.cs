@@ -10,8 +10,9 @@ internal sealed class ServerCertificate
     {
         Leaf = leaf;
         Intermediates = intermediates;
-        // Built once per certificate: it carries the chain that goes on the wire to every client.
-        Context = SslStreamCertificateContext.Create(leaf, intermediates, offline: true);
+        // Built once per certificate: it carries the chain that goes on the wire to every client
+        // (without a chain build through the machine's trust store: CertificateContexts says why).
+        Context = CertificateContexts.Create(leaf, intermediates);
     }
 
     public X509Certificate2 Leaf { get; }

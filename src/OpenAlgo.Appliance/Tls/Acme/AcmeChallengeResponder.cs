@@ -60,6 +60,6 @@ internal sealed class AcmeChallengeResponder
         request.CertificateExtensions.Add(new X509Extension(new Oid("1.3.6.1.5.5.7.1.31"), [0x04, 0x20, .. digest], critical: true));
         var now = DateTimeOffset.UtcNow;
         var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
-        return SslStreamCertificateContext.Create(certificate, null, offline: true);
+        return CertificateContexts.Create(certificate, null);
     }
 }
