@@ -1,8 +1,7 @@
-using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using OpenAlgo.Appliance.Tests.TestSupport;
 using OpenAlgo.Appliance.Tls;
 
 namespace OpenAlgo.Appliance.Tests.Tls;
@@ -78,23 +77,12 @@ public sealed class CertificateContextsTests
         var leaf = Leaf("CN=localhost", intermediate, intermediateKey);
         var context = CertificateContexts.Create(leaf, [root, intermediate]);
 
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var client = new TcpClient();
-        var connecting = client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        using var accepted = await listener.AcceptTcpClientAsync();
-        await connecting;
-
         string[]? received = null;
-        await using var server = new SslStream(accepted.GetStream());
-        await using var tls = new SslStream(client.GetStream(), false, (_, certificate, chain, _) =>
+        await using var pair = await TlsPair.HandshakeAsync(context, (_, certificate, chain, _) =>
         {
             received = [certificate!.GetCertHashString(), .. chain!.ChainPolicy.ExtraStore.Select(c => c.Thumbprint)];
             return true;
         });
-        await Task.WhenAll(
-            server.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = context }),
-            tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }));
 
         Assert.NotNull(received);
         Assert.Equal(leaf.Thumbprint, received[0]);

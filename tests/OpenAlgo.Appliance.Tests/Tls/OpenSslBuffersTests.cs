@@ -1,6 +1,4 @@
-using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using OpenAlgo.Appliance.Tests.TestSupport;
@@ -17,18 +15,8 @@ public sealed class OpenSslBuffersTests
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var client = new TcpClient();
-        var connecting = client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        using var accepted = await listener.AcceptTcpClientAsync();
-        await connecting;
-
-        await using var server = new SslStream(accepted.GetStream());
-        await using var tls = new SslStream(client.GetStream(), false, (_, _, _, _) => true);
-        await Task.WhenAll(
-            server.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = SslStreamCertificateContext.Create(certificate, null) }),
-            tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }));
+        await using var pair = await TlsPair.HandshakeAsync(SslStreamCertificateContext.Create(certificate, null));
+        var (server, tls) = (pair.Server, pair.Client);
 
         Assert.Equal(0, OpenSslBuffers.Mode(server) & OpenSslBuffers.ReleaseBuffersBit);
         long applied = OpenSslBuffers.Applied;
