@@ -5,7 +5,7 @@ using OpenAlgo.Appliance.Tests.TestSupport;
 namespace OpenAlgo.Appliance.Tests.Observability;
 
 /// <summary>
-/// No <see cref="Activity"/> per request (docs/benchmarks.md, "Target 5, proxy": ≈ 7 µs of CPU per
+/// No <see cref="Activity"/> per request (docs/benchmarks.md, "Target 5, proxy": ≈ 3–5 µs of CPU per
 /// proxied request): ASP.NET Core starts one whenever its hosting diagnostics logger is enabled,
 /// which any logging provider makes it, and HttpClient starts a child for the proxied request under
 /// it. The meters stay (MetricsEndpointTests).
