@@ -75,6 +75,8 @@ internal static class KestrelSetup
                 if (connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ISslStreamFeature>()?.SslStream is { } ssl) OpenSslBuffers.ReleaseWhenIdle(ssl, tlsLogger);
                 // Full 16 KiB TLS records for large responses (see FullRecordWriter).
                 connection.Transport = new FullRecordWriter.Transport(connection.Transport);
+                // An upgraded /ws writes its frames straight into it (see ConnectionOutputFeature).
+                MarketData.WebSockets.ConnectionOutputFeature.Keep(connection);
                 return next(connection);
             });
             registry.Add(ListenerKind.Https, listen);

@@ -40,7 +40,9 @@ internal sealed partial class MarketDataEndpoint(
             PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 512, leaveOpen: true, useZeroByteReads: true)),
             limits.MaxMessageBytes,
             deflate is { } agreed ? new MessageInflater(agreed.ClientNoContextTakeover, limits.MaxMessageBytes) : null);
-        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+        // The connection's own output when a listener kept it (ConnectionOutputFeature), else a writer over the upgrade stream.
+        var connectionOutput = context.Features.Get<ConnectionOutputFeature>()?.Take();
+        var writer = connectionOutput ?? PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
         session.Abort = context.Abort;
         session.CancelRead = reader.CancelPendingRead;
         var trace = hub.Trace?.Connection(session);
@@ -144,7 +146,7 @@ internal sealed partial class MarketDataEndpoint(
             // The peer vanished mid-write; nothing left to deliver.
         }
         reader.Dispose();
-        await writer.CompleteAsync();
+        if (connectionOutput is null) await writer.CompleteAsync(); // the connection's own output is Kestrel's to complete
         if (admitted)
         {
             // One line per disconnect, for an operator following the log: who, which door, how long, why.

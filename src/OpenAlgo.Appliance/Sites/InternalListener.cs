@@ -50,6 +50,12 @@ internal sealed class InternalListener : IAsyncDisposable
         void Configure(ListenOptions listen)
         {
             listen.Protocols = HttpProtocols.Http1;
+            // Upgraded WebSockets write their frames straight into the socket's pipe (see ConnectionOutputFeature).
+            listen.Use(next => connection =>
+            {
+                MarketData.WebSockets.ConnectionOutputFeature.Keep(connection);
+                return next(connection);
+            });
             registry.Add(ListenerKind.Internal, listen, site.Name);
             listener._listen = listen;
         }
