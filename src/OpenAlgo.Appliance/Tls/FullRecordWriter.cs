@@ -8,19 +8,45 @@ namespace OpenAlgo.Appliance.Tls;
 /// own record, so a 1 MiB response cost 256 <c>SSL_write</c> calls and 256 record overheads instead of
 /// 64 (measured −32 % throughput against nginx). Asking the TLS pipe writer for 16 KiB makes it take
 /// the buffer from the shared array pool instead of Kestrel's 4 KiB blocks — no extra copy — and the
-/// buffers go back to the pool after each flush, so idle connections hold none.
+/// buffers go back to the pool after each flush, so idle connections hold none. Only the first buffer
+/// after a flush (or a full one) is asked for at 16 KiB: later writes that fit go on in the same buffer.
+/// Asking for 16 KiB on every call gave each ≈ 250-byte WebSocket frame written straight to this writer
+/// its own pipe segment, TLS record and pooled array (2.8 → 8.1 µs of CPU per delivery over wss).
 /// </summary>
 internal sealed class FullRecordWriter(PipeWriter inner) : PipeWriter
 {
     public const int RecordSize = 16 * 1024;
 
-    public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(Math.Max(sizeHint, RecordSize));
+    /// <summary>Bytes left in the buffer the inner writer last handed out (0 after a flush: start a full record).</summary>
+    private int _left;
 
-    public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(Math.Max(sizeHint, RecordSize));
+    public override Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        var memory = inner.GetMemory(Fits(sizeHint) ? sizeHint : Math.Max(sizeHint, RecordSize));
+        _left = memory.Length;
+        return memory;
+    }
 
-    public override void Advance(int bytes) => inner.Advance(bytes);
+    public override Span<byte> GetSpan(int sizeHint = 0)
+    {
+        var span = inner.GetSpan(Fits(sizeHint) ? sizeHint : Math.Max(sizeHint, RecordSize));
+        _left = span.Length;
+        return span;
+    }
 
-    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
+    public override void Advance(int bytes)
+    {
+        inner.Advance(bytes);
+        _left = Math.Max(0, _left - bytes);
+    }
+
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+    {
+        _left = 0;
+        return inner.FlushAsync(cancellationToken);
+    }
+
+    private bool Fits(int sizeHint) => _left > 0 && _left >= Math.Max(sizeHint, 1);
 
     public override void CancelPendingFlush() => inner.CancelPendingFlush();
 

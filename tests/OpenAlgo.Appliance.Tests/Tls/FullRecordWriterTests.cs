@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using System.Text;
 using OpenAlgo.Appliance.Tests.Proxy;
 using OpenAlgo.Appliance.Tests.TestSupport;
+using OpenAlgo.Appliance.Tls;
 
 namespace OpenAlgo.Appliance.Tests.Tls;
 
@@ -37,6 +38,30 @@ public sealed class FullRecordWriterTests
         string sizes = string.Join(",", data.GroupBy(l => l).Select(g => $"{g.Key}x{g.Count()}"));
         Assert.True(data.Count < 100, $"{data.Count} records: {sizes}");
         Assert.True(data.Count(l => l >= 16384) >= 32, sizes);
+    }
+
+    [Fact]
+    public async Task Small_writes_share_one_full_record_buffer_until_it_is_flushed()
+    {
+        var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(minimumSegmentSize: 4096, pauseWriterThreshold: 0));
+        var writer = new FullRecordWriter(pipe.Writer);
+
+        // 60 WebSocket-sized frames, each asking for its own small buffer, as the send loop writes them.
+        for (int i = 0; i < 60; i++)
+        {
+            var memory = writer.GetMemory(260);
+            Assert.True(memory.Length >= 260);
+            memory.Span[..260].Fill((byte)i);
+            writer.Advance(260);
+        }
+        await writer.FlushAsync();
+        var read = await pipe.Reader.ReadAsync();
+        Assert.Equal(60 * 260, read.Buffer.Length);
+        Assert.True(read.Buffer.IsSingleSegment, "each frame got its own buffer: one TLS record per frame");
+        pipe.Reader.AdvanceTo(read.Buffer.End);
+
+        // After a flush the next write starts a full record again.
+        Assert.True(writer.GetMemory(10).Length >= FullRecordWriter.RecordSize);
     }
 
     /// <summary>Passes the server's bytes through and notes each TLS record header (type, length).</summary>
