@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Edge;
+using OpenAlgo.Appliance.MarketData.WebSockets;
 using OpenAlgo.Appliance.Sites;
 using OpenAlgo.Appliance.Tls;
 using OpenAlgo.Appliance.Tls.Acme;
@@ -75,10 +76,10 @@ internal static class KestrelSetup
                 if (connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ISslStreamFeature>()?.SslStream is { } ssl) OpenSslBuffers.ReleaseWhenIdle(ssl, tlsLogger);
                 // Full 16 KiB TLS records for large responses (see FullRecordWriter).
                 connection.Transport = new FullRecordWriter.Transport(connection.Transport);
-                // An upgraded /ws writes its frames straight into it (see ConnectionOutputFeature).
-                MarketData.WebSockets.ConnectionOutputFeature.Keep(connection);
                 return next(connection);
             });
+            // An upgraded /ws writes its frames straight into that output (see ConnectionOutputFeature).
+            listen.UseConnectionOutput();
             registry.Add(ListenerKind.Https, listen);
         });
 

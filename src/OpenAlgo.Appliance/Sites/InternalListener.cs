@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 using OpenAlgo.Appliance.Configuration;
 using OpenAlgo.Appliance.Hosting;
+using OpenAlgo.Appliance.MarketData.WebSockets;
 
 namespace OpenAlgo.Appliance.Sites;
 
@@ -51,11 +52,7 @@ internal sealed class InternalListener : IAsyncDisposable
         {
             listen.Protocols = HttpProtocols.Http1;
             // Upgraded WebSockets write their frames straight into the socket's pipe (see ConnectionOutputFeature).
-            listen.Use(next => connection =>
-            {
-                MarketData.WebSockets.ConnectionOutputFeature.Keep(connection);
-                return next(connection);
-            });
+            listen.UseConnectionOutput();
             registry.Add(ListenerKind.Internal, listen, site.Name);
             listener._listen = listen;
         }

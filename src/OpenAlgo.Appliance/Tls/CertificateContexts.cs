@@ -58,10 +58,10 @@ internal static class CertificateContexts
     /// </summary>
     internal static X509Certificate2[] OrderFromLeaf(X509Certificate2 leaf, X509Certificate2Collection? chain)
     {
-        if (chain is null || chain.Count == 0) return [];
+        if (chain is null || chain.Count == 0 || Issued(leaf, leaf)) return [];
         var ordered = new List<X509Certificate2>(chain.Count);
         var current = leaf;
-        while (ordered.Count < chain.Count && !Issued(current, current))
+        while (ordered.Count < chain.Count)
         {
             X509Certificate2? issuer = null;
             foreach (var candidate in chain)

@@ -22,14 +22,14 @@ internal sealed class FullRecordWriter(PipeWriter inner) : PipeWriter
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
-        var memory = inner.GetMemory(Fits(sizeHint) ? sizeHint : Math.Max(sizeHint, RecordSize));
+        var memory = inner.GetMemory(Ask(sizeHint));
         _left = memory.Length;
         return memory;
     }
 
     public override Span<byte> GetSpan(int sizeHint = 0)
     {
-        var span = inner.GetSpan(Fits(sizeHint) ? sizeHint : Math.Max(sizeHint, RecordSize));
+        var span = inner.GetSpan(Ask(sizeHint));
         _left = span.Length;
         return span;
     }
@@ -46,7 +46,8 @@ internal sealed class FullRecordWriter(PipeWriter inner) : PipeWriter
         return inner.FlushAsync(cancellationToken);
     }
 
-    private bool Fits(int sizeHint) => _left > 0 && _left >= Math.Max(sizeHint, 1);
+    /// <summary>The caller's hint while it fits in the current buffer, else a full record (or more when asked).</summary>
+    private int Ask(int sizeHint) => _left > 0 && _left >= Math.Max(sizeHint, 1) ? sizeHint : Math.Max(sizeHint, RecordSize);
 
     public override void CancelPendingFlush() => inner.CancelPendingFlush();
 

@@ -1,5 +1,5 @@
 using System.IO.Pipelines;
-using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace OpenAlgo.Appliance.MarketData.WebSockets;
 
@@ -11,7 +11,7 @@ namespace OpenAlgo.Appliance.MarketData.WebSockets;
 /// After <c>UpgradeAsync</c> Kestrel writes nothing more on an HTTP/1.1 connection until the request ends, so
 /// the send loop is the output's only writer. Writing through the upgrade stream instead adds, per flush, a
 /// <see cref="StreamPipeWriter"/> copy, Kestrel's response stream, its output producer and its lock; the
-/// measurement that justified skipping them is in docs/benchmarks.md ("the upgraded connection's output").
+/// measurement that justified skipping them is in docs/benchmarks.md ("Step 3: frames go into the connection's own output").
 /// The send loop never completes this writer: Kestrel does when the request ends.
 /// </remarks>
 internal sealed class ConnectionOutputFeature(PipeWriter output)
@@ -30,6 +30,21 @@ internal sealed class ConnectionOutputFeature(PipeWriter output)
         return Output;
     }
 
-    /// <summary>Keeps <paramref name="connection"/>'s current transport output for the WebSocket endpoint.</summary>
-    public static void Keep(ConnectionContext connection) => connection.Features.Set(new ConnectionOutputFeature(connection.Transport.Output));
+}
+
+internal static class ConnectionOutputListenOptionsExtensions
+{
+    /// <summary>
+    /// Keeps each connection's transport output, as the connection middlewares registered before this one left
+    /// it (on HTTPS: the TLS pipe behind <c>FullRecordWriter</c>), for a WebSocket upgraded on it.
+    /// </summary>
+    public static ListenOptions UseConnectionOutput(this ListenOptions listen)
+    {
+        listen.Use(next => connection =>
+        {
+            connection.Features.Set(new ConnectionOutputFeature(connection.Transport.Output));
+            return next(connection);
+        });
+        return listen;
+    }
 }

@@ -102,11 +102,15 @@ internal sealed partial class AcmeCertificateService(
         try
         {
             var stored = _store.LoadCertificate();
-            if (stored is not null && Covers(stored) && stored.Leaf.NotAfter.ToUniversalTime() <= time.GetUtcNow().UtcDateTime)
+            if (stored is null || !Covers(stored))
+            {
+                // Nothing usable stored: the fallback below until the first issuance.
+            }
+            else if (stored.Leaf.NotAfter.ToUniversalTime() <= time.GetUtcNow().UtcDateTime)
             {
                 expired = stored;
             }
-            else if (stored is not null && Covers(stored))
+            else
             {
                 _issued = stored;
                 holder.Set(stored);
